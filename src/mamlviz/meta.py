@@ -1,0 +1,158 @@
+"""Meta-gradients of MAML, first-order MAML, Reptile and iMAML, on any model with the `mamlviz.nn` interface.
+
+    direction, info = meta_gradient(method, model, theta, batch, inner_lr=α, inner_steps=k, reg=λ, cg_steps=n)
+    theta = theta - beta * direction            # the outer step, averaged over the tasks of the batch
+
+`batch` is anything with support (xs, ys) and query (xq, yq) arrays of shape (T, N, d): `mamlviz.sine.sample`
+or `mamlviz.toy.*_tasks`. All tasks are processed at once (no Python loop over tasks). Before adaptation every
+task starts from the same θ, so the first support pass is one large product over all tasks' points.
+
+`info` (arrays per task, leading axis T):
+    loss_before, loss_after     query loss at θ and at the adapted φ, shape (T,)
+    support_loss_before         support loss at θ, shape (T,)
+    phi                         adapted parameters φ, (T, P)
+    task_directions             each task's direction before averaging, (T, P)
+    path                        φ_0 = θ, φ_1, …, φ_k, shape (k + 1, T, P), only with keep_path=True
+    cg_residuals, nonpd         iMAML only: ‖residual‖ per CG iteration (cg_steps + 1, T); non-PD flag (T,)
+    nonfinite                   True when any loss or the direction is not finite (the caller must not step)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mamlviz.cg import cg
+
+METHODS = ("maml", "fomaml", "reptile", "imaml")
+
+
+@dataclass
+class InnerPath:
+    """Result of `inner_sgd`: φ_k, the support losses L(φ_j), the HVP functions at φ_j (j < k), the path."""
+
+    phi: np.ndarray
+    losses: list = field(default_factory=list)
+    hvps: list = field(default_factory=list)
+    path: list = field(default_factory=list)
+
+
+def inner_sgd(model, theta, x, y, *, lr, steps, reg=None, keep_path=False):
+    """k steps of gradient descent on the support loss, from θ, for all tasks at once: U^(k)(θ).
+
+    φ_0 = θ,  φ_{j+1} = φ_j − α ∇L^tr(φ_j)                  (MAML, FOMAML, Reptile)
+    φ_{j+1} = φ_j − α (∇L^tr(φ_j) + λ(φ_j − θ))            (iMAML's proximal objective, with reg = λ)
+
+    θ has shape (P,) (shared by the T tasks of x, y) or (T, P). The HVP function at each φ_j is kept (it reuses
+    that step's forward pass), so MAML can backpropagate through the steps without recomputing them.
+    """
+    phi = theta
+    inner = InnerPath(phi=phi, path=[theta] if keep_path else [])
+    for _ in range(int(steps)):
+        loss, grad, hvp = model.linearize(phi, x, y)
+        if reg is not None:
+            grad = grad + reg * (phi - theta)                 # ∇[L^tr(φ) + (λ/2)‖φ − θ‖²]
+        phi = phi - lr * grad
+        inner.losses.append(loss)
+        inner.hvps.append(hvp)
+        if keep_path:
+            inner.path.append(phi)
+    inner.phi = phi
+    return inner
+
+
+def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=None):
+    """Shared by all methods: adapt on the support set, then the query loss and its gradient at φ."""
+    inner = inner_sgd(model, theta, batch.xs, batch.ys, lr=inner_lr, steps=inner_steps, reg=reg,
+                      keep_path=keep_path)
+    loss_after, grad_q = model.loss_grad(inner.phi, batch.xq, batch.yq)
+    info = {"loss_after": loss_after}
+    info["loss_before"] = model.loss(theta, batch.xq, batch.yq) if inner_steps else loss_after
+    info["support_loss_before"] = inner.losses[0] if inner.losses else model.loss(theta, batch.xs, batch.ys)
+    info["phi"] = np.broadcast_to(inner.phi, grad_q.shape)
+    if keep_path:
+        info["path"] = np.stack([np.broadcast_to(p, grad_q.shape) for p in inner.path])
+    return inner, grad_q, info
+
+
+def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False):
+    """Second-order MAML (Finn, Abbeel & Levine 2017, Eq. 1 and Algorithm 1 line 8), exact for any k:
+
+        ∇_θ L^te(U^(k)(θ)) = Π_{j=k-1..0} (I − α ∇²L^tr(φ_j)) · ∇L^te(φ_k),
+
+    a vector backpropagated through the inner steps with Hessian-vector products only (never a d×d matrix).
+    With k = 0 this is the pretrained (joint-training) gradient ∇L^te(θ).
+    """
+    inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path)
+    for hvp in reversed(inner.hvps):
+        g = g - inner_lr * hvp(g)            # g ← (I − α ∇²L^tr(φ_j)) g
+    info["task_directions"] = g
+    return g.mean(axis=0), info
+
+
+def fomaml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False):
+    """First-order MAML (Finn et al. 2017, Section 5.2): MAML with ∂U/∂θ ≈ I, i.e. the Hessian term dropped:
+
+        g = ∇L^te(φ_k).
+    """
+    _, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path)
+    info["task_directions"] = g
+    return g.mean(axis=0), info
+
+
+def reptile_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False):
+    """Reptile (Nichol, Achiam & Schulman 2018, Algorithm 2, batched): direction θ − mean_i φ_i, so the outer step
+    θ ← θ − ε(θ − φ̄) = θ + ε(φ̄ − θ) moves toward the mean of the adapted parameters. Uses the support set only
+    (no split needed; the query loss is reported). With k = 1: θ − φ = α ∇L^tr(θ), joint training.
+    """
+    inner, _, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path)
+    d = theta - info["phi"]
+    info["task_directions"] = d
+    return d.mean(axis=0), info
+
+
+def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps, keep_path=False):
+    """Implicit MAML (Rajeswaran, Finn, Kakade & Levine 2019, Eq. 4–7 and Algorithm 2):
+
+        φ ≈ argmin_φ L^tr(φ) + (λ/2)‖φ − θ‖²      (k gradient steps from θ)
+        dφ/dθ = (I + ∇²L^tr(φ)/λ)⁻¹               (stationarity; independent of the optimiser's path)
+        (I + ∇²L^tr(φ)/λ) g = ∇L^te(φ)             (solved by CG: Hessian on SUPPORT data at φ, QUERY gradient)
+    """
+    if reg is None or not reg > 0:
+        raise ValueError(f"imaml needs reg = λ > 0, got {reg}")
+    inner, grad_q, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=reg)
+    hvp = model.linearize(inner.phi, batch.xs, batch.ys)[2]           # ∇²L^tr at φ
+    g, cg_info = cg(lambda v: v + hvp(v) / reg, grad_q, cg_steps)
+    info["cg_residuals"] = cg_info["residuals"]
+    info["nonpd"] = cg_info["nonpd"]
+    info["task_directions"] = g
+    return g.mean(axis=0), info
+
+
+_DIRECTIONS = {"maml": maml_direction, "fomaml": fomaml_direction, "reptile": reptile_direction,
+               "imaml": imaml_direction}
+
+
+def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=None, cg_steps=None,
+                  keep_path=False):
+    """The meta-update direction of `method` ("maml", "fomaml", "reptile", "imaml") for θ (P,) on a task batch.
+
+    Returns (direction (P,), info); the outer step is θ ← θ − β·direction. inner_lr = α, inner_steps = k;
+    iMAML also takes reg = λ and cg_steps (default 5). See the module docstring for `info`.
+    """
+    if method not in _DIRECTIONS:
+        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+    theta = np.asarray(theta, dtype=float)
+    if theta.shape != (model.size,):
+        raise ValueError(f"theta has shape {theta.shape}, expected ({model.size},)")
+    if inner_steps < 0:
+        raise ValueError(f"inner_steps must be ≥ 0, got {inner_steps}")
+    kwargs = {"inner_lr": inner_lr, "inner_steps": inner_steps, "keep_path": keep_path}
+    if method == "imaml":
+        kwargs.update(reg=reg, cg_steps=5 if cg_steps is None else cg_steps)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        direction, info = _DIRECTIONS[method](model, theta, batch, **kwargs)
+        info["nonfinite"] = not (np.isfinite(direction).all() and np.isfinite(info["loss_after"]).all()
+                                 and np.isfinite(info["loss_before"]).all())
+    return direction, info

@@ -1,0 +1,193 @@
+"""Models with exact derivatives: the multilayer perceptron of the sine family, on one flat parameter vector θ.
+
+Every model in mamlviz (this MLP and the 2-D toy problems of `mamlviz.toy`) has the same interface:
+
+    model.size                              number of parameters P
+    model.init(rng)                         a fresh θ, shape (P,)
+    model.predict(theta, x)                 outputs
+    model.loss(theta, x, y)                 loss L(θ; x, y)
+    model.loss_grad(theta, x, y)            (L, ∇L)
+    model.hvp(theta, x, y, v)               ∇²L · v, exact (not finite differences)
+    model.linearize(theta, x, y)            (L, ∇L, hvp) with hvp(v) = ∇²L·v at the same point, reusing the
+                                            forward pass (what meta-learning uses on its hot path)
+
+Each accepts a single θ of shape (P,) with data x (N, d_in), y (N, d_out), or a task batch: θ (T, P) with
+x, y (T, N, ·), one call for all tasks. A shared θ (P,) with batched data (T, N, ·) is the "all tasks start from
+θ" case: outputs are per task, and the forward pass is one large matrix product over all T·N points.
+Losses come back with shape () or (T,), gradients and Hessian-vector products with the shape of θ broadcast
+against the task axis: (P,) or (T, P).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Model:
+    """Shared plumbing of every model: `loss`, `loss_grad` and `hvp` derived from `linearize`."""
+
+    size: int
+
+    def linearize(self, theta, x, y):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def loss(self, theta, x, y):
+        return self.linearize(theta, x, y)[0]
+
+    def loss_grad(self, theta, x, y):
+        loss, grad, _ = self.linearize(theta, x, y)
+        return loss, grad
+
+    def hvp(self, theta, x, y, v):
+        return self.linearize(theta, x, y)[2](v)
+
+
+def _check_shapes(theta, x, y, size, d_in, d_out):
+    """Return (theta, x, y) as float arrays; raise ValueError naming both shapes when they do not fit."""
+    theta = np.asarray(theta, dtype=float)
+    x = np.asarray(x, dtype=float)
+    if theta.ndim not in (1, 2) or theta.shape[-1] != size:
+        raise ValueError(f"theta has shape {theta.shape}, expected ({size},) or (T, {size})")
+    if x.ndim not in (2, 3) or x.shape[-1] != d_in:
+        raise ValueError(f"x has shape {x.shape}, expected (N, {d_in}) or (T, N, {d_in})")
+    if theta.ndim == 2 and x.ndim == 3 and theta.shape[0] != x.shape[0]:
+        raise ValueError(f"theta has shape {theta.shape} but x has shape {x.shape}: task axes differ")
+    if y is not None:
+        y = np.asarray(y, dtype=float)
+        if y.shape != x.shape[:-1] + (d_out,):
+            raise ValueError(f"y has shape {y.shape} but x has shape {x.shape}; expected y {x.shape[:-1] + (d_out,)}")
+    return theta, x, y
+
+
+class MLP(Model):
+    """A ReLU network with MSE loss (mean over points and outputs), default 1-40-40-1 (1,761 parameters).
+
+    θ layout, in order: W1 (d_in × h1, row-major), b1, W2, b2, …, W_L, b_L.
+    Prediction for 1-40-40-1: relu(relu(x·W1 + b1)·W2 + b2)·W3 + b3.
+    """
+
+    def __init__(self, sizes=(1, 40, 40, 1)):
+        sizes = tuple(int(s) for s in sizes)
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes {sizes}: need at least an input and an output size, all positive")
+        self.sizes = sizes
+        self.layers = []  # per layer: (d_in, d_out, start of W, start of b, end of b)
+        start = 0
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            self.layers.append((a, b, start, start + a * b, start + a * b + b))
+            start += a * b + b
+        self.size = start
+
+    def __repr__(self):
+        return f"MLP({list(self.sizes)})"
+
+    def init(self, rng):
+        """θ with He-normal weights (std √(2/d_in)) and zero biases, as a fresh (P,) float64 array."""
+        theta = np.zeros(self.size)
+        for a, b, w0, b0, _ in self.layers:
+            theta[w0:b0] = rng.normal(0.0, np.sqrt(2.0 / a), a * b)
+        return theta
+
+    def _unpack(self, theta):
+        """Views of θ: weights (…, d_in, d_out) and biases (…, 1, d_out) (broadcast over points)."""
+        lead = theta.shape[:-1]
+        ws = [theta[..., w0:b0].reshape(lead + (a, b)) for a, b, w0, b0, _ in self.layers]
+        bs = [theta[..., None, b0:b1] for _, _, _, b0, b1 in self.layers]
+        return ws, bs
+
+    def _forward(self, theta, x):
+        """Pre-activations z_l and activations a_l. With a shared θ the whole batch is one (T·N)×d product."""
+        ws, bs = self._unpack(theta)
+        flat = theta.ndim == 1 and x.ndim == 3
+        h = x.reshape(-1, x.shape[-1]) if flat else x
+        acts, masks = [h], []
+        last = len(ws) - 1
+        for i, (w, b) in enumerate(zip(ws, bs)):
+            z = h @ w + b                      # z_l = a_{l-1}·W_l + b_l
+            if i < last:
+                m = z > 0                      # relu'(z_l)
+                h = z * m                      # a_l = relu(z_l)
+                acts.append(h)
+                masks.append(m)
+        if flat:
+            t, n = x.shape[:2]
+            acts = [a.reshape(t, n, -1) for a in acts]
+            masks = [m.reshape(t, n, -1) for m in masks]
+            z = z.reshape(t, n, -1)
+        return ws, acts, masks, z
+
+    def predict(self, theta, x):
+        """Outputs M(x; θ), shape x.shape[:-1] + (d_out,) (with a leading task axis when θ has one)."""
+        theta, x, _ = _check_shapes(theta, x, None, self.size, self.sizes[0], self.sizes[-1])
+        return self._forward(theta, x)[3]
+
+    def loss(self, theta, x, y):
+        """L = mean over points of (M(x; θ) − y)², forward pass only; shape () or (T,)."""
+        theta, x, y = _check_shapes(theta, x, y, self.size, self.sizes[0], self.sizes[-1])
+        err = self._forward(theta, x)[3] - y
+        return (err * err).sum(axis=(-2, -1)) / (err.shape[-2] * err.shape[-1])
+
+    def linearize(self, theta, x, y):
+        """(L, ∇L, hvp): loss, exact gradient, and an exact Hessian-vector product reusing this forward pass.
+
+        L = mean over points of (M(x; θ) − y)². Backward pass: δ_L = 2(M − y)/N, ∂L/∂W_l = a_{l-1}ᵀδ_l,
+        ∂L/∂b_l = Σ δ_l, δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1}).
+        hvp(v) is forward-over-reverse: the directional derivative of that backward pass along v (relu'' = 0).
+        """
+        theta, x, y = _check_shapes(theta, x, y, self.size, self.sizes[0], self.sizes[-1])
+        ws, acts, masks, out = self._forward(theta, x)
+        batched = out.ndim == 3
+        n = out.shape[-2] * out.shape[-1]
+        err = out - y
+        loss = (err * err).sum(axis=(-2, -1)) / n       # L = mean (M − y)²
+        delta = err * (2.0 / n)                                  # δ_L = ∂L/∂M
+        deltas = [None] * len(ws)
+        grads = [None] * (2 * len(ws))
+        flat = theta.ndim == 1 and batched
+        for i in range(len(ws) - 1, -1, -1):
+            deltas[i] = delta
+            grads[2 * i] = np.swapaxes(acts[i], -1, -2) @ delta  # ∂L/∂W_l = a_{l-1}ᵀ δ_l
+            grads[2 * i + 1] = delta.sum(axis=-2)                # ∂L/∂b_l = Σ_points δ_l
+            if i:
+                wt = np.swapaxes(ws[i], -1, -2)
+                back = (delta.reshape(-1, delta.shape[-1]) @ wt).reshape(masks[i - 1].shape) if flat else delta @ wt
+                delta = back * masks[i - 1]                      # δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1})
+        lead = out.shape[:-2]
+        grad = np.concatenate([g.reshape(lead + (-1,)) for g in grads], axis=-1)
+
+        def hvp(v):
+            v = np.asarray(v, dtype=float)
+            if v.shape[-1] != self.size or v.ndim > 2 or (v.ndim == 2 and v.shape[0] != (lead[0] if lead else v.shape[0])):
+                raise ValueError(f"v has shape {v.shape} but the gradient has shape {grad.shape}")
+            vws, vbs = self._unpack(v)
+            # Tangent forward pass: ż_l = ȧ_{l-1}·W_l + a_{l-1}·V_l + v_b,l, ȧ_l = ż_l ⊙ relu'(z_l).
+            dacts = [None]
+            h = acts[0] @ vws[0] + vbs[0]
+            for i in range(1, len(ws)):
+                da = h * masks[i - 1]
+                dacts.append(da)
+                h = _matmul_shared(da, ws[i], flat) + acts[i] @ vws[i] + vbs[i]
+            ddelta = h * (2.0 / n)                               # δ̇_L = 2 Ṁ / N
+            out_parts = [None] * (2 * len(ws))
+            for i in range(len(ws) - 1, -1, -1):
+                d = deltas[i]
+                hw = np.swapaxes(acts[i], -1, -2) @ ddelta       # (∇²L v)_W = a_{l-1}ᵀ δ̇_l + ȧ_{l-1}ᵀ δ_l
+                if i:
+                    hw = hw + np.swapaxes(dacts[i], -1, -2) @ d
+                out_parts[2 * i] = hw
+                out_parts[2 * i + 1] = ddelta.sum(axis=-2)       # (∇²L v)_b = Σ δ̇_l
+                if i:
+                    # δ̇_{l-1} = (δ̇_l W_lᵀ + δ_l V_lᵀ) ⊙ relu'(z_{l-1})
+                    ddelta = (_matmul_shared(ddelta, np.swapaxes(ws[i], -1, -2), flat)
+                              + d @ np.swapaxes(vws[i], -1, -2)) * masks[i - 1]
+            vlead = np.broadcast_shapes(lead, v.shape[:-1])
+            return np.concatenate([p.reshape(vlead + (-1,)) for p in out_parts], axis=-1)
+
+        return loss, grad, hvp
+
+
+def _matmul_shared(a, w, flat):
+    """a (T, N, k) · w (k, m): one (T·N)×k product when w is shared by all tasks."""
+    if flat and w.ndim == 2:
+        return (a.reshape(-1, a.shape[-1]) @ w).reshape(a.shape[:-1] + (w.shape[-1],))
+    return a @ w

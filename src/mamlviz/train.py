@@ -1,0 +1,144 @@
+"""Meta-training in chunks: run N updates, draw, run the next N (the browser's lab), pause, resume, reset.
+
+    trainer = MetaTrainer("maml", MLP(), TrainConfig(outer_lr=0.01), seed=0)
+    report = trainer.run(50)          # 50 outer updates, then a held-out evaluation
+    report["eval"]["median"][1]       # held-out median MSE after one adaptation step
+    trainer.reset()                   # back to the initial θ (same seed)
+
+Nothing runs between calls, so "pause" is simply not calling `run` again; the state (θ, optimiser, random
+stream, curves) stays inside the trainer. Tasks are resampled every update from the trainer's own Generator;
+held-out tasks are fixed by `config.eval_seed`, the same for every method and every reset.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from mamlviz import optim, sine
+from mamlviz.meta import inner_sgd, meta_gradient
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of meta-training (defaults: the MAML paper's sine setup, with Adam at 0.01)."""
+
+    n_tasks: int = 25            # meta-batch size
+    n_support: int = 10          # K support points per task
+    n_query: int = 10            # query points per task
+    inner_lr: float = 0.01       # α
+    inner_steps: int = 1         # k
+    outer_lr: float = 0.01       # β
+    optimizer: str = "adam"      # "adam" or "sgd"
+    reg: float = 1.0             # λ (iMAML only)
+    cg_steps: int = 5            # CG iterations (iMAML only)
+    eval_tasks: int = 100        # held-out tasks
+    eval_support: int = 10       # K of the held-out adaptation
+    eval_query: int = 50         # query points per held-out task, over the whole x range
+    eval_steps: int = 10         # evaluate after m = 0 … eval_steps adaptation steps
+    eval_lr: float = 0.01        # α of the held-out adaptation
+    eval_seed: int = 20170703    # fixes the held-out tasks
+    max_loss: float = 1e6        # a training loss above this (or non-finite) counts as divergence
+
+    def to_dict(self):
+        return asdict(self)
+
+
+class MetaTrainer:
+    """Meta-train `model` with `method` ("maml", "fomaml", "reptile", "imaml", or "pretrained" = maml with k = 0).
+
+    run(n_updates) → report:
+        iteration      outer updates done so far
+        train_loss     mean query loss after adaptation, one per update of this chunk
+        eval           {"steps": [0 … m], "median": [...], "mean": [...]}: held-out MSE after m steps (or None)
+        diverged       True once an update went non-finite or above max_loss; θ is then rolled back to the last
+                       good value, the trainer stops, and `message` says why (reset() to start again)
+        message, seconds
+    """
+
+    def __init__(self, method, model, config=None, seed=0):
+        config = config or TrainConfig()
+        if method == "pretrained":
+            method, config = "maml", replace(config, inner_steps=0)
+        if method not in ("maml", "fomaml", "reptile", "imaml"):
+            raise ValueError(f"unknown method {method!r}")
+        self.method, self.model, self.config, self.seed = method, model, config, seed
+        eval_rng = np.random.default_rng(config.eval_seed)
+        self.eval_batch = sine.sample(eval_rng, config.eval_tasks, config.eval_support, config.eval_query)
+        self.reset()
+
+    def reset(self):
+        """Back to the initial θ of this seed, a fresh optimiser and empty curves."""
+        self.rng = np.random.default_rng(self.seed)
+        self.theta = self.model.init(self.rng)
+        self.optimizer = optim.make(self.config.optimizer, self.config.outer_lr)
+        self.iteration = 0
+        self.train_curve = []            # mean query loss after adaptation, per update
+        self.eval_curve = []             # (iteration, median MSE after 0 … m steps)
+        self.diverged = False
+        self.message = None
+
+    def step(self):
+        """One outer update; returns the mean query loss after adaptation, or None on divergence."""
+        c = self.config
+        batch = sine.sample(self.rng, c.n_tasks, c.n_support, c.n_query)
+        direction, info = meta_gradient(self.method, self.model, self.theta, batch, inner_lr=c.inner_lr,
+                                        inner_steps=c.inner_steps, reg=c.reg, cg_steps=c.cg_steps)
+        loss = float(info["loss_after"].mean())
+        if info["nonfinite"] or not loss < c.max_loss:
+            return self._diverge(f"training loss {loss:.3g} at update {self.iteration + 1}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            theta = self.optimizer.step(self.theta, direction)
+        if not np.isfinite(theta).all():
+            return self._diverge(f"non-finite parameters at update {self.iteration + 1}")
+        self.theta = theta
+        self.iteration += 1
+        self.train_curve.append(loss)
+        return loss
+
+    def _diverge(self, why):
+        self.diverged = True
+        self.message = f"Diverged: {why}; θ kept at the last good value (update {self.iteration}). " \
+                       "Lower the learning rates and reset."
+        return None
+
+    def run(self, n_updates, evaluate=True):
+        """Advance by up to `n_updates` outer updates (fewer if training diverges), then evaluate held-out."""
+        start = time.perf_counter()
+        losses = []
+        for _ in range(int(n_updates)):
+            if self.diverged:
+                break
+            loss = self.step()
+            if loss is not None:
+                losses.append(loss)
+        ev = self.evaluate() if evaluate else None
+        if ev is not None:
+            self.eval_curve.append((self.iteration, ev["median"]))
+        return {"iteration": self.iteration, "train_loss": losses, "eval": ev, "diverged": self.diverged,
+                "message": self.message, "seconds": time.perf_counter() - start}
+
+    def evaluate(self, theta=None):
+        """Held-out MSE after m = 0 … eval_steps SGD steps (α = eval_lr) on each task's support set."""
+        return evaluate(self.model, self.theta if theta is None else theta, self.eval_batch,
+                        steps=self.config.eval_steps, lr=self.config.eval_lr)
+
+
+def evaluate(model, theta, batch, *, steps=10, lr=0.01):
+    """Query MSE of every task after m = 0 … steps adaptation steps from θ, all tasks and steps vectorised.
+
+    Returns {"steps": [0 … steps], "median": [...], "mean": [...], "mse": array (steps + 1, T)}; non-finite
+    MSEs (a diverging adaptation) are reported as inf.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        path = inner_sgd(model, theta, batch.xs, batch.ys, lr=lr, steps=steps, keep_path=True).path
+        t = batch.xq.shape[0]
+        phis = np.concatenate([np.broadcast_to(p, (t, model.size)) for p in path])
+        xq = np.broadcast_to(batch.xq, (len(path),) + batch.xq.shape).reshape((-1,) + batch.xq.shape[1:])
+        yq = np.broadcast_to(batch.yq, (len(path),) + batch.yq.shape).reshape((-1,) + batch.yq.shape[1:])
+        mse = model.loss(phis, xq, yq).reshape(len(path), t)
+    mse = np.where(np.isfinite(mse), mse, np.inf)
+    return {"steps": list(range(len(path))), "median": np.median(mse, axis=1).tolist(),
+            "mean": mse.mean(axis=1).tolist(), "mse": mse}
