@@ -5,12 +5,80 @@ from __future__ import annotations
 
 def add_train(commands):
     p = commands.add_parser("train", help="meta-train a model and save θ and its learning curve")
-    p.set_defaults(run=lambda args: _not_yet("train"))
+    p.add_argument("--method", default="maml", choices=["maml", "fomaml", "reptile", "imaml", "pretrained"])
+    p.add_argument("--iterations", type=int, default=4000, help="outer updates")
+    p.add_argument("--seed", type=int, default=0, help="seed of θ's initialisation and of the training tasks")
+    p.add_argument("--eval-seed", type=int, default=20170703, help="seed of the held-out tasks")
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--outer-lr", type=float, default=0.01, help="β")
+    p.add_argument("--inner-lr", type=float, default=0.01, help="α")
+    p.add_argument("--inner-steps", type=int, default=1, help="k")
+    p.add_argument("--tasks", type=int, default=25, help="meta-batch size")
+    p.add_argument("--support", type=int, default=10, help="K support points per task")
+    p.add_argument("--query", type=int, default=10, help="query points per task")
+    p.add_argument("--reg", type=float, default=1.0, help="λ (iMAML)")
+    p.add_argument("--cg-steps", type=int, default=5, help="CG iterations (iMAML)")
+    p.add_argument("--eval-every", type=int, default=500, help="updates between held-out evaluations")
+    p.add_argument("--out", default=None, help="save θ and the learning curve to this .npz")
+    p.add_argument("--save-model", metavar="NAME", default=None,
+                   help="also store θ as NAME in the package's sine_models.npz (see mamlviz.models)")
+
+    def run(args):
+        import sys
+
+        import numpy as np
+
+        from mamlviz import models
+        from mamlviz.nn import MLP
+        from mamlviz.train import TrainConfig, train
+
+        config = TrainConfig(n_tasks=args.tasks, n_support=args.support, n_query=args.query,
+                             inner_lr=args.inner_lr, inner_steps=args.inner_steps, outer_lr=args.outer_lr,
+                             optimizer=args.optimizer, reg=args.reg, cg_steps=args.cg_steps,
+                             eval_seed=args.eval_seed)
+
+        def progress(r):
+            med = r["eval"]["median"]
+            print(f"{args.method} {r['iteration']:>6}/{args.iterations}  train {np.mean(r['train_loss'] or [np.nan]):.4f}"
+                  f"  held-out median MSE m=0 {med[0]:.4f}  m=1 {med[1]:.4f}  m=10 {med[-1]:.4f}"
+                  f"  ({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
+            if r["message"]:
+                print(r["message"], file=sys.stderr)
+
+        trainer = train(args.method, MLP(), config, args.seed, args.iterations, eval_every=args.eval_every,
+                        progress=progress)
+        meta = {"method": args.method, "seed": args.seed, "iterations": trainer.iteration,
+                "config": config.to_dict(), "command": "mamlviz " + " ".join(sys.argv[1:])}
+        if args.out:
+            its, med = zip(*trainer.eval_curve) if trainer.eval_curve else ((), ())
+            np.savez_compressed(args.out, theta=trainer.theta, train_loss=np.array(trainer.train_curve),
+                                eval_iteration=np.array(its), eval_median=np.array(med),
+                                meta=np.array(__import__("json").dumps(meta)))
+            print(f"saved {args.out}", file=sys.stderr)
+        if args.save_model:
+            models.save_model(models.SINE_MODELS, args.save_model, trainer.theta, meta)
+            print(f"stored {args.save_model!r} in {models.SINE_MODELS}", file=sys.stderr)
+        return 1 if trainer.diverged else 0
+
+    p.set_defaults(run=run)
 
 
 def add_bench(commands):
     p = commands.add_parser("bench", help="meta-updates per second for each method (medians)")
-    p.set_defaults(run=lambda args: _not_yet("bench"))
+    p.add_argument("--tasks", type=int, default=25, help="meta-batch size")
+    p.add_argument("--support", type=int, default=10, help="K (support = query points per task)")
+    p.add_argument("--inner-steps", type=int, default=1, help="k")
+    p.add_argument("--runs", type=int, default=7, help="timed runs per method (the median is reported)")
+    p.add_argument("--updates", type=int, default=200, help="meta-updates per run")
+    p.add_argument("--methods", default="maml,fomaml,reptile,imaml,reference")
+
+    def run(args):
+        from mamlviz import bench
+
+        print(bench.table(bench.measure(methods=args.methods.split(","), n_tasks=args.tasks, k=args.support,
+                                        inner_steps=args.inner_steps, runs=args.runs, updates=args.updates)))
+
+    p.set_defaults(run=run)
 
 
 def add_build(commands):

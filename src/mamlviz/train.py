@@ -142,3 +142,14 @@ def evaluate(model, theta, batch, *, steps=10, lr=0.01):
     mse = np.where(np.isfinite(mse), mse, np.inf)
     return {"steps": list(range(len(path))), "median": np.median(mse, axis=1).tolist(),
             "mean": mse.mean(axis=1).tolist(), "mse": mse}
+
+
+def train(method, model, config, seed, iterations, *, eval_every=500, progress=None):
+    """Run a whole training (what `mamlviz train` does): chunks of `eval_every` updates, each followed by a
+    held-out evaluation passed to `progress(report)` if given. Returns the trainer (θ and curves inside)."""
+    trainer = MetaTrainer(method, model, config, seed)
+    while trainer.iteration < iterations and not trainer.diverged:
+        report = trainer.run(min(eval_every, iterations - trainer.iteration))
+        if progress is not None:
+            progress(report)
+    return trainer
