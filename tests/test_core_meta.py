@@ -1,0 +1,201 @@
+"""Meta-gradients: finite differences through the inner steps, identities between methods, iMAML against a
+direct solve, conjugate gradient on its own, batched = per task."""
+
+import numpy as np
+import pytest
+
+from mamlviz import sine, toy
+from mamlviz.cg import cg
+from mamlviz.meta import inner_sgd, meta_gradient
+from mamlviz.nn import MLP
+from mamlviz.toy import ToyTasks
+
+EPS = 1e-6
+
+
+def maml_objective(model, theta, batch, lr, steps):
+    """F(θ) = mean over tasks of L^te(U^(k)(θ)), computed without any derivative bookkeeping."""
+    phi = inner_sgd(model, theta, batch.xs, batch.ys, lr=lr, steps=steps).phi
+    return model.loss(np.broadcast_to(phi, (batch.xs.shape[0], model.size)), batch.xq, batch.yq).mean()
+
+
+def sine_setup(n_tasks=3, k=5, sizes=(1, 40, 40, 1), seed=0):
+    rng = np.random.default_rng(seed)
+    model = MLP(sizes)
+    theta = model.init(rng) + rng.normal(0, 0.05, model.size)
+    return model, theta, sine.sample(rng, n_tasks, k, k), rng
+
+
+def toy_setups():
+    rng = np.random.default_rng(4)
+    return [
+        ("softplus", toy.SoftplusLine(), toy.softplus_tasks(rng, toy.SOFTPLUS_TASK_SETS["two"], 6, 6), 0.1),
+        ("bumps", toy.Bumps(), toy.bump_tasks(), 0.05),
+        ("quadratic", toy.Quadratic(), toy.quadratic_task(0.4, -0.3, 0.2, g_query=(0.05, 0.2)), 0.5),
+    ]
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 3])
+def test_maml_mlp_finite_differences(steps):
+    model, theta, batch, rng = sine_setup()
+    direction, info = meta_gradient("maml", model, theta, batch, inner_lr=0.01, inner_steps=steps)
+    assert direction.shape == (model.size,) and not info["nonfinite"]
+    for _ in range(3):
+        u = rng.normal(size=model.size)
+        fd = (maml_objective(model, theta + EPS * u, batch, 0.01, steps)
+              - maml_objective(model, theta - EPS * u, batch, 0.01, steps)) / (2 * EPS)
+        assert direction @ u == pytest.approx(fd, rel=1e-5, abs=1e-7)
+
+
+@pytest.mark.parametrize("name,model,tasks,lr", toy_setups(), ids=lambda p: p if isinstance(p, str) else "")
+@pytest.mark.parametrize("steps", [1, 2, 5])
+def test_maml_toy_finite_differences(name, model, tasks, lr, steps):
+    rng = np.random.default_rng(5)
+    for theta in rng.uniform(0.1, 0.9, (3, 2)):
+        direction, _ = meta_gradient("maml", model, theta, tasks, inner_lr=lr, inner_steps=steps)
+        fd = np.array([(maml_objective(model, theta + EPS * e, tasks, lr, steps)
+                        - maml_objective(model, theta - EPS * e, tasks, lr, steps)) / (2 * EPS) for e in np.eye(2)])
+        np.testing.assert_allclose(direction, fd, rtol=1e-5, atol=1e-8)
+
+
+def test_maml_zero_steps_is_joint_training_gradient():
+    model, theta, batch, _ = sine_setup(n_tasks=4)
+    direction, info = meta_gradient("maml", model, theta, batch, inner_lr=0.01, inner_steps=0)
+    expected = np.mean([model.loss_grad(theta, batch.xq[t], batch.yq[t])[1] for t in range(4)], axis=0)
+    np.testing.assert_allclose(direction, expected, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(info["loss_before"], info["loss_after"])
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+def test_maml_with_zero_inner_lr_is_fomaml(steps):
+    model, theta, batch, _ = sine_setup()
+    a, _ = meta_gradient("maml", model, theta, batch, inner_lr=0.0, inner_steps=steps)
+    b, _ = meta_gradient("fomaml", model, theta, batch, inner_lr=0.0, inner_steps=steps)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_fomaml_is_query_gradient_at_adapted_parameters():
+    model, theta, batch, _ = sine_setup()
+    direction, info = meta_gradient("fomaml", model, theta, batch, inner_lr=0.02, inner_steps=2)
+    expected = []
+    for t in range(3):
+        phi = theta
+        for _ in range(2):
+            phi = phi - 0.02 * model.loss_grad(phi, batch.xs[t], batch.ys[t])[1]
+        np.testing.assert_allclose(info["phi"][t], phi, rtol=1e-12, atol=1e-14)
+        expected.append(model.loss_grad(phi, batch.xq[t], batch.yq[t])[1])
+    np.testing.assert_allclose(direction, np.mean(expected, axis=0), rtol=1e-10, atol=1e-13)
+
+
+def test_reptile_one_step_is_lr_times_gradient_and_moves_toward_mean():
+    model, theta, batch, _ = sine_setup(n_tasks=4)
+    direction, info = meta_gradient("reptile", model, theta, batch, inner_lr=0.03, inner_steps=1)
+    grads = np.mean([model.loss_grad(theta, batch.xs[t], batch.ys[t])[1] for t in range(4)], axis=0)
+    np.testing.assert_allclose(direction, 0.03 * grads, rtol=1e-10, atol=1e-14)
+    d3, info3 = meta_gradient("reptile", model, theta, batch, inner_lr=0.03, inner_steps=3, keep_path=True)
+    np.testing.assert_allclose(d3, theta - info3["phi"].mean(axis=0), rtol=1e-12, atol=1e-15)
+    assert info3["path"].shape == (4, 4, model.size)
+    np.testing.assert_array_equal(info3["path"][0], np.broadcast_to(theta, (4, model.size)))
+
+
+@pytest.mark.parametrize("method", ["maml", "fomaml", "reptile", "imaml"])
+@pytest.mark.parametrize("steps", [0, 1, 2])
+def test_batched_equals_mean_of_per_task(method, steps):
+    model, theta, batch, _ = sine_setup(n_tasks=3)
+    kw = dict(inner_lr=0.01, inner_steps=steps, reg=2.0, cg_steps=4)
+    direction, info = meta_gradient(method, model, theta, batch, **kw)
+    singles = []
+    for t in range(3):
+        one = sine.SineTasks(batch.xs[t:t + 1], batch.ys[t:t + 1], batch.xq[t:t + 1], batch.yq[t:t + 1],
+                             batch.amplitude[t:t + 1], batch.phase[t:t + 1])
+        d, i1 = meta_gradient(method, model, theta, one, **kw)
+        singles.append(d)
+        np.testing.assert_allclose(i1["loss_after"][0], info["loss_after"][t], rtol=1e-10)
+        np.testing.assert_allclose(info["task_directions"][t], d, rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(direction, np.mean(singles, axis=0), rtol=1e-9, atol=1e-13)
+
+
+def test_imaml_cg_equals_direct_solve_with_explicit_hessian():
+    model, theta, batch, _ = sine_setup(n_tasks=2, sizes=(1, 5, 4, 1))
+    reg, lr, steps = 1.5, 0.05, 4
+    direction, info = meta_gradient("imaml", model, theta, batch, inner_lr=lr, inner_steps=steps, reg=reg,
+                                    cg_steps=3 * model.size)
+    expected = []
+    for t in range(2):
+        phi = theta
+        for _ in range(steps):
+            phi = phi - lr * (model.loss_grad(phi, batch.xs[t], batch.ys[t])[1] + reg * (phi - theta))
+        np.testing.assert_allclose(info["phi"][t], phi, rtol=1e-12, atol=1e-14)
+        hess = np.array([model.hvp(phi, batch.xs[t], batch.ys[t], e) for e in np.eye(model.size)])
+        gq = model.loss_grad(phi, batch.xq[t], batch.yq[t])[1]           # query data on the right-hand side
+        expected.append(np.linalg.solve(np.eye(model.size) + hess / reg, gq))
+    np.testing.assert_allclose(direction, np.mean(expected, axis=0), rtol=1e-7, atol=1e-10)
+    assert info["cg_residuals"].shape == (3 * model.size + 1, 2)
+
+
+@pytest.mark.parametrize("name,model,tasks,lr", toy_setups(), ids=lambda p: p if isinstance(p, str) else "")
+def test_imaml_toy_is_gradient_through_the_exact_inner_solution(name, model, tasks, lr):
+    reg = 3.0 if name != "quadratic" else 1.0
+    steps, inner_lr = 3000, 0.05
+
+    def objective(theta):
+        phi = inner_sgd(model, theta, tasks.xs, tasks.ys, lr=inner_lr, steps=steps, reg=reg).phi
+        return model.loss(phi, tasks.xq, tasks.yq).mean()
+
+    theta = np.array([0.45, 0.55])
+    direction, info = meta_gradient("imaml", model, theta, tasks, inner_lr=inner_lr, inner_steps=steps, reg=reg,
+                                    cg_steps=10)
+    eps = 1e-5
+    fd = np.array([(objective(theta + eps * e) - objective(theta - eps * e)) / (2 * eps) for e in np.eye(2)])
+    np.testing.assert_allclose(direction, fd, rtol=1e-5, atol=1e-8)
+    assert not info["nonpd"].any()
+
+
+def test_cg_against_direct_solve_and_batched():
+    rng = np.random.default_rng(7)
+    m = rng.normal(size=(3, 12, 12))
+    a = m @ np.swapaxes(m, 1, 2) + 0.5 * np.eye(12)
+    b = rng.normal(size=(3, 12))
+    x, info = cg(lambda v: np.einsum("tij,tj->ti", a, v), b, 40)
+    np.testing.assert_allclose(x, np.linalg.solve(a, b[..., None])[..., 0], rtol=1e-8, atol=1e-10)
+    assert info["residuals"].shape == (41, 3) and not info["nonpd"].any()
+    np.testing.assert_allclose(info["residuals"][0], np.linalg.norm(b, axis=1))
+    x0, _ = cg(lambda v: a[0] @ v, b[0], 40)
+    np.testing.assert_allclose(x0, x[0], rtol=1e-8, atol=1e-10)
+
+
+def test_cg_reports_non_positive_definite_without_crashing():
+    a = np.diag([1.0, -2.0, 3.0])
+    x, info = cg(lambda v: v @ a, np.ones(3), 5)
+    assert info["nonpd"] and np.isfinite(x).all()
+    pd, info2 = cg(lambda v: v @ np.eye(3), np.ones((2, 3)), 3)
+    assert not info2["nonpd"].any()
+    np.testing.assert_allclose(pd, np.ones((2, 3)))
+
+
+def test_nonfinite_is_flagged_not_silent():
+    model, theta, batch, _ = sine_setup()
+    direction, info = meta_gradient("maml", model, theta, batch, inner_lr=1e6, inner_steps=5)
+    assert info["nonfinite"] is True
+
+
+def test_errors_name_shapes_and_methods():
+    model, theta, batch, _ = sine_setup()
+    with pytest.raises(ValueError, match="unknown method"):
+        meta_gradient("mammal", model, theta, batch, inner_lr=0.01, inner_steps=1)
+    with pytest.raises(ValueError, match=r"\(7,\)"):
+        meta_gradient("maml", model, np.zeros(7), batch, inner_lr=0.01, inner_steps=1)
+    with pytest.raises(ValueError, match="reg"):
+        meta_gradient("imaml", model, theta, batch, inner_lr=0.01, inner_steps=1)
+    bad = ToyTasks(batch.xs, batch.ys[:, :2], batch.xq, batch.yq, None)
+    with pytest.raises(ValueError, match="shape"):
+        meta_gradient("maml", model, theta, bad, inner_lr=0.01, inner_steps=1)
+
+
+def test_info_contents():
+    model, theta, batch, _ = sine_setup()
+    _, info = meta_gradient("maml", model, theta, batch, inner_lr=0.01, inner_steps=2, keep_path=True)
+    assert info["loss_before"].shape == info["loss_after"].shape == info["support_loss_before"].shape == (3,)
+    np.testing.assert_allclose(info["loss_before"], [model.loss(theta, batch.xq[t], batch.yq[t]) for t in range(3)])
+    assert info["phi"].shape == (3, model.size) and info["path"].shape == (3, 3, model.size)
+    assert info["nonfinite"] is False
