@@ -83,12 +83,45 @@ def add_bench(commands):
 
 def add_build(commands):
     p = commands.add_parser("build", help="build the static site into site/")
-    p.set_defaults(run=lambda args: _not_yet("build"))
+    p.add_argument("--root", default=None, help="folder with content/ and templates/ (default: found from here)")
+    p.add_argument("--out", default=None, help="output folder (default: ROOT/site)")
+    p.add_argument("--no-pyodide", action="store_true", help="skip vendoring Pyodide (pages only; figures stay static)")
+
+    def run(args):
+        from pathlib import Path
+
+        from mamlviz import site
+
+        try:
+            root = Path(args.root) if args.root else site.find_root()
+            site.build(site.Project.at(root, Path(args.out) if args.out else None), pyodide=not args.no_pyodide)
+        except (site.BuildError, site.vendor.VendorError) as e:
+            raise SystemExit(f"mamlviz build: {e}") from None
+
+    p.set_defaults(run=run)
 
 
 def add_serve(commands):
     p = commands.add_parser("serve", help="build if needed and serve site/ on 127.0.0.1")
-    p.set_defaults(run=lambda args: _not_yet("serve"))
+    p.add_argument("--root", default=None, help="folder with content/ and templates/ (default: found from here)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--rebuild", action="store_true", help="build even when site/ looks up to date")
+
+    def run(args):
+        from pathlib import Path
+
+        from mamlviz import site
+        from mamlviz.site import serve
+
+        try:
+            project = site.Project.at(Path(args.root) if args.root else site.find_root())
+            if args.rebuild or site.needs_build(project):
+                site.build(project)
+        except (site.BuildError, site.vendor.VendorError) as e:
+            raise SystemExit(f"mamlviz serve: {e}") from None
+        serve.serve_forever(project.out, port=args.port)
+
+    p.set_defaults(run=run)
 
 
 def _not_yet(name):

@@ -1,0 +1,284 @@
+"""The figure registry: figures are pure functions from state to scene (see docs/architecture.md).
+
+The site build calls `run` natively for the default state (the first frame embedded in the page); the
+Web Worker calls the very same `run` on every interaction. Nothing here imports anything but NumPy and the
+standard library, so it runs unchanged in Pyodide.
+
+    @figure("demo-descent", title="…", controls=[Slider(...), Handle(...)])
+    def demo(state, action=None):
+        return {"panels": [...], "readouts": [...], "description": "…"}
+
+State validation lives here, once: numbers are clamped to their control's range, unknown keys are dropped,
+malformed values fall back to the default. URL garbage is therefore harmless whichever way it arrives.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import pkgutil
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+FIGURES: dict[str, "Figure"] = {}
+WIDGETS: dict[str, "Widget"] = {}
+# Objects that survive between requests (a paused trainer), keyed by figure id; a Reset action drops them.
+sessions: dict[str, Any] = {}
+
+
+# --------------------------------------------------------------------------------------------- controls
+@dataclass
+class Control:
+    name: str
+    label: str
+
+    kind = "control"
+
+    def spec(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items()}
+        d["kind"] = self.kind
+        return _jsonable(d)
+
+    def validate(self, value):  # returns the cleaned value, or raises ValueError
+        return value
+
+
+@dataclass
+class Slider(Control):
+    min: float = 0.0
+    max: float = 1.0
+    step: float = 0.01
+    default: float = 0.0
+    integer: bool = False
+    kind = "slider"
+
+    def __post_init__(self):
+        if not self.min <= self.default <= self.max:
+            raise ValueError(f"slider {self.name}: default {self.default} outside [{self.min}, {self.max}]")
+        self.integer = self.integer or all(float(v).is_integer() for v in (self.min, self.max, self.step))
+
+    def validate(self, value):
+        v = _number(value)
+        v = min(max(v, self.min), self.max)
+        return int(round(v)) if self.integer else v
+
+
+@dataclass
+class Select(Control):
+    options: dict = field(default_factory=dict)  # value -> label, in display order
+    default: str = ""
+    kind = "select"
+
+    def __post_init__(self):
+        if self.default not in self.options:
+            raise ValueError(f"select {self.name}: default {self.default!r} not among its options")
+
+    def validate(self, value):
+        if str(value) not in self.options:
+            raise ValueError(value)
+        return str(value)
+
+
+@dataclass
+class Toggle(Control):
+    default: bool = False
+    kind = "toggle"
+
+    def validate(self, value):
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(value)
+
+
+@dataclass
+class Button(Control):
+    kind = "button"
+    default: None = None
+
+
+@dataclass
+class Handle(Control):
+    """A draggable point on panel `panel`; arrow keys move it by `step` (Shift: ×10)."""
+
+    panel: int = 0
+    default: tuple = (0.5, 0.5)
+    bounds: tuple = ((0.0, 1.0), (0.0, 1.0))
+    step: float = 0.01
+    css: str = "theta"
+    kind = "handle"
+
+    def validate(self, value):
+        x, y = (_number(v) for v in value)
+        (x0, x1), (y0, y1) = self.bounds
+        return [min(max(x, x0), x1), min(max(y, y0), y1)]
+
+
+@dataclass
+class Points(Control):
+    """Points the reader places on panel `panel` (click/tap or keyboard crosshair)."""
+
+    panel: int = 0
+    default: tuple = ()
+    max_points: int = 20
+    bounds: tuple | None = None  # defaults to the panel's limits in the browser
+    step: float | None = None  # keyboard crosshair step; defaults to 1/40 of the panel
+    css: str = "support"
+    kind = "points"
+
+    def validate(self, value):
+        pts = []
+        for p in value:
+            x, y = (_number(v) for v in p)
+            if self.bounds:
+                (x0, x1), (y0, y1) = self.bounds
+                x, y = min(max(x, x0), x1), min(max(y, y0), y1)
+            pts.append([x, y])
+        return pts[: self.max_points]
+
+
+def _number(v) -> float:
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError(v)
+    return v
+
+
+# --------------------------------------------------------------------------------------------- registry
+@dataclass
+class Figure:
+    id: str
+    title: str
+    controls: list
+    fn: Callable
+
+    def default_state(self) -> dict:
+        return {c.name: _jsonable(c.default) for c in self.controls if c.kind != "button"}
+
+    def validate(self, state: dict | None) -> dict:
+        """Default state overlaid by the valid entries of `state`; unknown keys and bad values are dropped.
+
+        Keys a figure put into the state itself (through a scene's "state") are kept if JSON-able.
+        """
+        clean = self.default_state()
+        by_name = {c.name: c for c in self.controls}
+        for key, value in (state or {}).items():
+            c = by_name.get(key)
+            if c is None:
+                if key.startswith("_"):  # figure-owned keys are prefixed with "_"
+                    clean[key] = value
+                continue
+            if c.kind == "button":
+                continue
+            try:
+                clean[key] = c.validate(value)
+            except (TypeError, ValueError):
+                pass
+        return clean
+
+    def spec(self) -> dict:
+        return {"id": self.id, "title": self.title, "controls": [c.spec() for c in self.controls]}
+
+
+@dataclass
+class Widget:
+    id: str
+    module: str
+    fn: Callable
+
+
+def figure(figure_id: str, *, title: str, controls=()):
+    def register(fn):
+        if figure_id in FIGURES and FIGURES[figure_id].fn.__qualname__ != fn.__qualname__:
+            raise ValueError(f"figure id {figure_id!r} registered twice")
+        FIGURES[figure_id] = Figure(figure_id, title, list(controls), fn)
+        fn.figure_id = figure_id
+        return fn
+
+    return register
+
+
+def widget(widget_id: str, *, module: str | None = None):
+    """Register a build-time data function for `[[widget ID]]`; its JS lives in assets/js/widgets/<module>."""
+
+    def register(fn):
+        WIDGETS[widget_id] = Widget(widget_id, module or f"{widget_id}.js", fn)
+        return fn
+
+    return register
+
+
+def load_all() -> None:
+    """Import every figure module of this package (each registers its figures)."""
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+# --------------------------------------------------------------------------------------------- running
+def run(figure_id: str, state: dict | None = None, action: str | None = None):
+    """Validate `state` and call the figure. Returns a JSON-able scene, or a generator of them (streaming)."""
+    fig = FIGURES.get(figure_id)
+    if fig is None:
+        raise KeyError(f"unknown figure {figure_id!r}")
+    buttons = {c.name for c in fig.controls if c.kind == "button"}
+    if action is not None and action not in buttons:
+        action = None
+    result = fig.fn(fig.validate(state), action)
+    if isinstance(result, types.GeneratorType):
+        return (_jsonable(scene) for scene in result)
+    return _jsonable(result)
+
+
+def first_frame(figure_id: str, state: dict | None = None) -> dict:
+    """The first scene for `state` (for a streaming figure: its first yielded scene)."""
+    result = run(figure_id, state)
+    if isinstance(result, types.GeneratorType):
+        scene = next(result)
+        result.close()
+        return scene
+    return result
+
+
+class Call:
+    """One worker request: `step()` returns the next scene as JSON text with a done flag, or "" when finished."""
+
+    def __init__(self, figure_id: str, state_json: str, action: str | None):
+        self.result = run(figure_id, json.loads(state_json or "{}"), action or None)
+        self.finished = False
+
+    def step(self) -> str:
+        if self.finished:
+            return ""
+        if not isinstance(self.result, types.GeneratorType):
+            self.finished = True
+            return json.dumps({"scene": self.result, "done": True}, allow_nan=False)
+        try:
+            scene = next(self.result)
+        except StopIteration:
+            self.finished = True
+            return json.dumps({"scene": None, "done": True})
+        return json.dumps({"scene": scene, "done": False}, allow_nan=False)
+
+    def close(self) -> None:
+        if isinstance(self.result, types.GeneratorType):
+            self.result.close()
+        self.finished = True
+
+
+def _jsonable(obj):
+    """NumPy arrays and scalars to lists and floats; NaN/inf to None (JSON has neither)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "tolist"):  # numpy array or scalar
+        return _jsonable(obj.tolist())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    return obj

@@ -1,0 +1,57 @@
+"""LaTeX → MathML at build time (latex2mathml): `$…$` inline, `$$…$$` display.
+
+A preprocessor (after fenced code is stashed) finds the maths before Markdown can mangle `_` and `*` in it,
+converts it, and leaves a stash placeholder that Markdown passes through untouched.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from latex2mathml.converter import convert
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+
+# Inline code spans are matched first and kept as they are; `\$` is a literal dollar.
+MATH = re.compile(r"(?P<code>`+)(?:.+?)(?P=code)|\\\$|\$\$(?P<display>.+?)\$\$|\$(?P<inline>[^\s$](?:[^$\n]*?[^\s$\\])?)\$",
+                  re.S)
+
+
+class MathError(ValueError):
+    pass
+
+
+def to_mathml(latex: str, display: bool) -> str:
+    try:
+        mathml = convert(latex.strip(), display="block" if display else "inline")
+    except Exception as e:  # latex2mathml raises a zoo of exception types
+        raise MathError(f"cannot convert LaTeX {latex.strip()!r}: {e}") from e
+    # Keep the source for copy-paste and for readers whose browser lacks MathML.
+    ann = f'<annotation encoding="application/x-tex">{html.escape(latex.strip())}</annotation>'
+    mathml = re.sub(r"^(<math[^>]*>)(.*)(</math>)$", rf"\1<semantics><mrow>\2</mrow>{_esc(ann)}</semantics>\3",
+                    mathml, flags=re.S)
+    return f'<div class="math-display">{mathml}</div>' if display else mathml
+
+
+def _esc(s: str) -> str:
+    return s.replace("\\", "\\\\")
+
+
+class MathPreprocessor(Preprocessor):
+    def run(self, lines):
+        text = "\n".join(lines)
+
+        def sub(m):
+            if m.group("code") or m.group(0) == "\\$":
+                return "$" if m.group(0) == "\\$" else m.group(0)
+            display = m.group("display") is not None
+            placeholder = self.md.htmlStash.store(to_mathml(m.group("display" if display else "inline"), display))
+            return f"\n\n{placeholder}\n\n" if display else placeholder
+
+        return MATH.sub(sub, text).split("\n")
+
+
+class MathExtension(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.register(MathPreprocessor(md), "maths", 21)
