@@ -1,0 +1,201 @@
+// Part 2: published Omniglot 20-way 1-shot accuracies over time, with the reader's score from the Part 1 game.
+//
+// mount(element, data): data.results = [{name, short, year, x, acc, cite, family}], data.storage_key is where
+// the game keeps {"5": {"right", "total"}, "20": {...}}. One row per result in order of publication (year on the
+// vertical axis, accuracy on the horizontal), then rows for the reader's own scores. The chart is re-laid out
+// at its real width so its text stays legible on phones; a table with the same numbers follows it.
+
+const SVGNS = "http://www.w3.org/2000/svg";
+const SCORE_KEY = "mamlviz.fewshot.scores";
+
+function ensureCss() {
+  if (document.querySelector("link[data-mamlviz-widgets-css]") ||
+      [...document.styleSheets].some((s) => s.href && s.href.endsWith("/css/widgets.css"))) return;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = new URL("../../css/widgets.css", import.meta.url).href;
+  link.dataset.mamlvizWidgetsCss = "";
+  document.head.appendChild(link);
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4)) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.setAttribute("class", v);
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+export function readScores(key = SCORE_KEY) {
+  let raw = null;
+  try { raw = JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { return { available: false }; }
+  const out = { available: true };
+  for (const m of ["5", "20"]) {
+    const s = raw && typeof raw === "object" ? raw[m] : null;
+    const total = s && Number.isFinite(+s.total) ? Math.max(0, Math.floor(+s.total)) : 0;
+    const right = s && Number.isFinite(+s.right) ? Math.min(total, Math.max(0, Math.floor(+s.right))) : 0;
+    if (total > 0) out[m] = { right, total, acc: (100 * right) / total };
+  }
+  return out;
+}
+
+// A marker shape per family, so the family does not rest on colour alone.
+function marker(kind, x, y, r, cls) {
+  if (kind === "metric") return el("svg:circle", { cx: x, cy: y, r, class: cls });
+  if (kind === "model") return el("svg:rect", { x: x - r * 0.9, y: y - r * 0.9, width: r * 1.8, height: r * 1.8, class: cls });
+  if (kind === "optimisation") {
+    return el("svg:path", { d: `M${x},${y - r * 1.15} L${x + r * 1.1},${y + r * 0.8} L${x - r * 1.1},${y + r * 0.8} Z`, class: cls });
+  }
+  if (kind === "you") {
+    const pts = [];
+    for (let k = 0; k < 10; k++) {
+      const a = -Math.PI / 2 + (k * Math.PI) / 5, rr = k % 2 ? r * 0.5 : r * 1.3;
+      pts.push(`${(x + rr * Math.cos(a)).toFixed(1)},${(y + rr * Math.sin(a)).toFixed(1)}`);
+    }
+    return el("svg:polygon", { points: pts.join(" "), class: cls });
+  }
+  return el("svg:path", { d: `M${x},${y - r * 1.2} L${x + r * 1.2},${y} L${x},${y + r * 1.2} L${x - r * 1.2},${y} Z`, class: cls });
+}
+
+const fmt = (v) => (Math.round(v * 10) / 10).toFixed(1);
+
+export function mount(root, data) {
+  ensureCss();
+  const key = data.storage_key || SCORE_KEY;
+  const results = [...data.results].sort((a, b) => a.x - b.x || b.acc - a.acc);
+  const familyNames = data.families || {};
+  const chart = el("div", { class: "ot-chart", "data-testid": "timeline-chart" });
+  const note = el("p", { class: "ot-note", "aria-live": "polite", "data-testid": "timeline-note" });
+  const legend = el("ul", { class: "ot-legend", "aria-hidden": "true" });
+  const table = el("table", { class: "ot-table", "data-testid": "timeline-table" });
+  const description = el("p", { class: "widget-description ot-description", "data-testid": "timeline-description" });
+  root.classList.add("ot-timeline");
+  root.replaceChildren(
+    chart, legend, note,
+    el("p", { class: "ot-caveat", text: "Caveat: your score and the published ones are not strictly comparable. " +
+      "The published numbers are for real Omniglot characters from alphabets held out of training, averaged over " +
+      "many trials; yours is for our generated characters, over however many rounds you played." }),
+    el("details", { class: "ot-details" }, el("summary", { text: "The chart in words, and as a table" }),
+      description, table),
+  );
+
+  for (const [fam, label] of Object.entries(familyNames)) {
+    const s = el("svg:svg", { viewBox: "-8 -8 16 16" }, marker(fam, 0, 0, 5, `ot-point fam-${fam}`));
+    legend.append(el("li", {}, s, label));
+  }
+  legend.append(el("li", {}, el("svg:svg", { viewBox: "-8 -8 16 16" }, marker("you", 0, 0, 5, "ot-you")),
+                   "you, 20-way"));
+  legend.append(el("li", {}, el("svg:svg", { viewBox: "-8 -8 16 16" }, marker("other", 0, 0, 4.5, "ot-you-5")),
+                   "you, 5-way (easier task)"));
+
+  let scores = readScores(key);
+  let lastWidth = 0;
+
+  function rows() {
+    const out = results.map((r) => ({ kind: r.family, year: r.year, name: r.name, short: r.short, acc: r.acc }));
+    if (scores["20"]) out.push({ kind: "you", year: "you", name: `You, 20-way (${scores["20"].total} trials)`,
+      short: `You, 20-way (${scores["20"].total})`, acc: scores["20"].acc, you: "20" });
+    if (scores["5"]) out.push({ kind: "you5", year: "you", name: `You, 5-way (${scores["5"].total} trials) — easier task`,
+      short: `You, 5-way (${scores["5"].total})`, acc: scores["5"].acc, you: "5" });
+    return out;
+  }
+
+  function draw() {
+    const W = Math.max(280, Math.min(760, Math.round(chart.clientWidth || root.clientWidth || 640)));
+    lastWidth = W;
+    const narrow = W < 520;
+    const rs = rows();
+    const rowH = 26, top = 8, bottom = 44;
+    const labelW = narrow ? 118 : 250;
+    const left = labelW + (narrow ? 6 : 10), right = 46;
+    const H = top + rs.length * rowH + bottom + (rs.some((r) => r.you) ? 10 : 0);
+    const lo = Math.min(50, ...rs.map((r) => Math.floor(r.acc / 10) * 10));
+    const X = (v) => left + ((v - lo) / (100 - lo)) * (W - left - right);
+    const svg = el("svg:svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img",
+      "aria-label": "Omniglot 20-way 1-shot accuracy by method and year" + (scores["20"] || scores["5"] ? ", with your scores" : "") });
+    const grid = el("svg:g", { class: "ot-grid" });
+    const axis = el("svg:g", { class: "ot-axis" });
+    const plotBottom = H - bottom;
+    for (let v = lo; v <= 100; v += 10) {
+      grid.append(el("svg:line", { x1: X(v), x2: X(v), y1: top, y2: plotBottom }));
+      axis.append(el("svg:text", { x: X(v), y: plotBottom + 16, "text-anchor": "middle", text: `${v}%` }));
+    }
+    axis.append(el("svg:line", { x1: X(lo), x2: X(100), y1: plotBottom, y2: plotBottom }));
+    axis.append(el("svg:text", { class: "ot-axis-title", x: (X(lo) + X(100)) / 2, y: plotBottom + 34, "text-anchor": "middle",
+      text: "accuracy on 20-way 1-shot trials" }));
+    svg.append(grid, axis);
+    let y = top + rowH / 2;
+    let prevYear = null;
+    rs.forEach((r, i) => {
+      if (r.you && (i === 0 || !rs[i - 1].you)) {
+        y += 10;
+        svg.append(el("svg:rect", { class: "ot-you-band", x: 0, y: y - rowH / 2 - 4, width: W, height: (rs.length - i) * rowH + 8 }));
+        svg.append(el("svg:line", { x1: 0, x2: W, y1: y - rowH / 2 - 5, y2: y - rowH / 2 - 5, class: "ot-sep", stroke: "currentColor", "stroke-opacity": 0.3 }));
+      }
+      const g = el("svg:g", { class: `ot-row${r.you ? " is-you" : ""}`, "data-you": r.you || null });
+      const yearText = r.year === prevYear ? "" : r.year === "you" ? "today" : r.year;
+      prevYear = r.year;
+      g.append(el("svg:text", { class: "ot-label-year", x: 2, y: y + 4, text: yearText }));
+      g.append(el("svg:text", { class: r.you ? "ot-you-label" : "ot-label", x: narrow ? 44 : 58, y: y + 4,
+        text: narrow ? r.short : r.name }));
+      g.append(el("svg:line", { x1: X(lo), x2: X(r.acc), y1: y, y2: y, stroke: "currentColor", "stroke-opacity": 0.18 }));
+      const m = r.kind === "you" ? marker("you", X(r.acc), y, 6, "ot-you")
+        : r.kind === "you5" ? marker("other", X(r.acc), y, 5.5, "ot-you-5")
+        : marker(r.kind, X(r.acc), y, 5, `ot-point fam-${r.kind}`);
+      g.append(m);
+      g.append(el("svg:text", { class: r.you ? "ot-you-label" : "ot-label", x: X(r.acc) + 10, y: y + 4, text: `${fmt(r.acc)}%` }));
+      svg.append(g);
+      y += rowH;
+    });
+    chart.replaceChildren(svg);
+
+    // the table and the words
+    table.replaceChildren(
+      el("caption", { text: "Omniglot 20-way 1-shot accuracy (per cent)" }),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Year" }), el("th", { scope: "col", text: "Method" }),
+        el("th", { scope: "col", text: "Family" }), el("th", { scope: "col", class: "num", text: "Accuracy" }))),
+      el("tbody", {}, ...rs.map((r) => el("tr", { class: r.you ? "is-you" : null },
+        el("td", { text: r.you ? "today" : r.year }), el("td", { text: r.name }),
+        el("td", { text: r.you ? "you (Part 1 game)" : familyNames[r.kind] || r.kind }),
+        el("td", { class: "num", text: `${fmt(r.acc)}%` })))));
+    const pub = results.map((r) => `${r.name} (${r.year}) ${fmt(r.acc)}%`).join("; ");
+    let words = `One row per published result on Omniglot 20-way 1-shot classification, in order of publication, with accuracy from ${lo}% to 100% across: ${pub}.`;
+    if (scores["20"]) words += ` Your 20-way score from Part 1 is the starred row: ${scores["20"].right} right of ${scores["20"].total} trials, ${fmt(scores["20"].acc)}%.`;
+    if (scores["5"]) words += ` Your 5-way score, a different and easier task, is the dashed diamond: ${scores["5"].right} right of ${scores["5"].total} trials, ${fmt(scores["5"].acc)}%.`;
+    if (!scores["20"] && !scores["5"]) words += " You have no score yet.";
+    description.textContent = words;
+
+    if (!scores.available) {
+      note.className = "ot-note ot-none";
+      note.textContent = "This browser is not letting the page read stored data, so your score from Part 1 cannot be shown here.";
+    } else if (!scores["20"] && !scores["5"]) {
+      note.className = "ot-note ot-none";
+      note.textContent = "Play the game in Part 1 to see your score here.";
+    } else {
+      note.className = "ot-note";
+      const parts = [];
+      if (scores["20"]) parts.push(`20-way: ${scores["20"].right} right of ${scores["20"].total} trials (${fmt(scores["20"].acc)}%), the starred row`);
+      if (scores["5"]) parts.push(`5-way: ${scores["5"].right} right of ${scores["5"].total} (${fmt(scores["5"].acc)}%), the dashed diamond — a different, easier task than the 20-way one charted here`);
+      note.textContent = `Your scores from Part 1 — ${parts.join("; ")}.` +
+        (!scores["20"] ? " Play the 20-way game to compare like with like." : "");
+    }
+  }
+
+  draw();
+  const refresh = () => { scores = readScores(key); draw(); };
+  window.addEventListener("storage", (ev) => { if (ev.key === null || ev.key === key) refresh(); });
+  window.addEventListener("pageshow", refresh);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
+  if (typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(() => {
+      const w = Math.round(chart.clientWidth);
+      if (w && Math.abs(w - lastWidth) > 8 && !(lastWidth === 760 && w > 760)) draw();
+    }).observe(chart);
+  }
+  return { refresh };
+}
