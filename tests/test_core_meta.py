@@ -103,7 +103,8 @@ def test_reptile_one_step_is_lr_times_gradient_and_moves_toward_mean():
 def test_batched_equals_mean_of_per_task(method, steps):
     model, theta, batch, _ = sine_setup(n_tasks=3)
     kw = dict(inner_lr=0.01, inner_steps=steps, reg=2.0, cg_steps=4)
-    direction, info = meta_gradient(method, model, theta, batch, **kw)
+    direction, info = meta_gradient(method, model, theta, batch, per_task=True, **kw)
+    np.testing.assert_allclose(meta_gradient(method, model, theta, batch, **kw)[0], direction, rtol=1e-10, atol=1e-13)
     singles = []
     for t in range(3):
         one = sine.SineTasks(batch.xs[t:t + 1], batch.ys[t:t + 1], batch.xq[t:t + 1], batch.yq[t:t + 1],

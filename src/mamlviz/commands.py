@@ -48,7 +48,7 @@ def add_train(commands):
         trainer = train(args.method, MLP(), config, args.seed, args.iterations, eval_every=args.eval_every,
                         progress=progress)
         meta = {"method": args.method, "seed": args.seed, "iterations": trainer.iteration,
-                "config": config.to_dict(), "command": "mamlviz " + " ".join(sys.argv[1:])}
+                "config": trainer.config.to_dict(), "command": "mamlviz " + " ".join(sys.argv[1:])}
         if args.out:
             its, med = zip(*trainer.eval_curve) if trainer.eval_curve else ((), ())
             np.savez_compressed(args.out, theta=trainer.theta, train_loss=np.array(trainer.train_curve),

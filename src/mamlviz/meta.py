@@ -11,7 +11,7 @@ task starts from the same θ, so the first support pass is one large product ove
     loss_before, loss_after     query loss at θ and at the adapted φ, shape (T,)
     support_loss_before         support loss at θ, shape (T,)
     phi                         adapted parameters φ, (T, P)
-    task_directions             each task's direction before averaging, (T, P)
+    task_directions             each task's direction before averaging, (T, P) (MAML: with per_task=True)
     path                        φ_0 = θ, φ_1, …, φ_k, shape (k + 1, T, P), only with keep_path=True
     cg_residuals, nonpd         iMAML only: ‖residual‖ per CG iteration (cg_steps + 1, T); non-PD flag (T,)
     nonfinite                   True when any loss or the direction is not finite (the caller must not step)
@@ -76,19 +76,24 @@ def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=
     return inner, grad_q, info
 
 
-def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False):
+def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, per_task=False):
     """Second-order MAML (Finn, Abbeel & Levine 2017, Eq. 1 and Algorithm 1 line 8), exact for any k:
 
         ∇_θ L^te(U^(k)(θ)) = Π_{j=k-1..0} (I − α ∇²L^tr(φ_j)) · ∇L^te(φ_k),
 
     a vector backpropagated through the inner steps with Hessian-vector products only (never a d×d matrix).
-    With k = 0 this is the pretrained (joint-training) gradient ∇L^te(θ).
+    With k = 0 this is the pretrained (joint-training) gradient ∇L^te(θ). The last product, at the shared θ, is
+    summed over tasks in one pass unless per_task=True asks for each task's direction.
     """
     inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path)
-    for hvp in reversed(inner.hvps):
+    hvps = inner.hvps if per_task else inner.hvps[1:]
+    for hvp in reversed(hvps):
         g = g - inner_lr * hvp(g)            # g ← (I − α ∇²L^tr(φ_j)) g
-    info["task_directions"] = g
-    return g.mean(axis=0), info
+    if per_task or not inner.hvps:
+        info["task_directions"] = g
+        return g.mean(axis=0), info
+    t = g.shape[0]
+    return g.mean(axis=0) - (inner_lr / t) * inner.hvps[0](g, reduce=True), info   # mean_t (I − α∇²L_t(θ)) g_t
 
 
 def fomaml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False):
@@ -135,11 +140,14 @@ _DIRECTIONS = {"maml": maml_direction, "fomaml": fomaml_direction, "reptile": re
 
 
 def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=None, cg_steps=None,
-                  keep_path=False):
+                  keep_path=False, per_task=False):
     """The meta-update direction of `method` ("maml", "fomaml", "reptile", "imaml") for θ (P,) on a task batch.
 
     Returns (direction (P,), info); the outer step is θ ← θ − β·direction. inner_lr = α, inner_steps = k;
-    iMAML also takes reg = λ and cg_steps (default 5). See the module docstring for `info`.
+    iMAML also takes reg = λ and cg_steps (default 5). keep_path: record the inner path in info["path"].
+    per_task: MAML also returns each task's direction in info["task_directions"] (the other methods always do;
+    MAML otherwise sums its last Hessian-vector product over tasks in one pass, which is faster).
+    See the module docstring for `info`.
     """
     if method not in _DIRECTIONS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
@@ -149,6 +157,8 @@ def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=Non
     if inner_steps < 0:
         raise ValueError(f"inner_steps must be ≥ 0, got {inner_steps}")
     kwargs = {"inner_lr": inner_lr, "inner_steps": inner_steps, "keep_path": keep_path}
+    if method == "maml":
+        kwargs["per_task"] = per_task
     if method == "imaml":
         kwargs.update(reg=reg, cg_steps=5 if cg_steps is None else cg_steps)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

@@ -3,11 +3,11 @@
 
 They were produced by (see also src/mamlviz/data/README.md):
 
-    mamlviz train --method pretrained --iterations 20000 --outer-lr 0.003 --seed 1 --save-model pretrained
-    mamlviz train --method maml --iterations 20000 --outer-lr 0.003 --seed 1 --save-model maml
+    mamlviz train --method pretrained --iterations 20000 --outer-lr 0.003 --seed 1 --eval-every 5000 --save-model pretrained
+    mamlviz train --method maml --support 5 --iterations 30000 --outer-lr 0.003 --seed 1 --eval-every 5000 --save-model maml
 
-(meta-batch 25 tasks, K = 10 support + 10 query points, one inner step at α = 0.01, Adam, tasks resampled every
-update). The exact hyper-parameters of each are stored beside θ: `load_sine_metadata()`.
+(meta-batch 25 tasks, 10 query points, K = 10 support points for the pretrained model and K = 5 for MAML, one inner
+step at α = 0.01, Adam at 0.003, tasks resampled every update). The exact hyper-parameters of each are stored beside θ: `load_sine_metadata()`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ Every model in mamlviz (this MLP and the 2-D toy problems of `mamlviz.toy`) has 
     model.loss_grad(theta, x, y)            (L, ∇L)
     model.hvp(theta, x, y, v)               ∇²L · v, exact (not finite differences)
     model.linearize(theta, x, y)            (L, ∇L, hvp) with hvp(v) = ∇²L·v at the same point, reusing the
-                                            forward pass (what meta-learning uses on its hot path)
+                                            forward pass (what meta-learning uses on its hot path);
+                                            hvp(v, reduce=True) returns Σ_t ∇²L_t·v_t over the task axis
 
 Each accepts a single θ of shape (P,) with data x (N, d_in), y (N, d_out), or a task batch: θ (T, P) with
 x, y (T, N, ·), one call for all tasks. A shared θ (P,) with batched data (T, N, ·) is the "all tasks start from
@@ -155,9 +156,10 @@ class MLP(Model):
         lead = out.shape[:-2]
         grad = np.concatenate([g.reshape(lead + (-1,)) for g in grads], axis=-1)
 
-        def hvp(v):
+        def hvp(v, reduce=False):
+            """∇²L·v (forward-over-reverse). reduce=True: summed over the task axis, Σ_t ∇²L_t·v_t, shape (P,)."""
             v = np.asarray(v, dtype=float)
-            if v.shape[-1] != self.size or v.ndim > 2 or (v.ndim == 2 and v.shape[0] != (lead[0] if lead else v.shape[0])):
+            if v.shape[-1] != self.size or v.ndim > 2 or (v.ndim == 2 and lead and v.shape[0] != lead[0]):
                 raise ValueError(f"v has shape {v.shape} but the gradient has shape {grad.shape}")
             vws, vbs = self._unpack(v)
             # Tangent forward pass: ż_l = ȧ_{l-1}·W_l + a_{l-1}·V_l + v_b,l, ȧ_l = ż_l ⊙ relu'(z_l).
@@ -168,22 +170,34 @@ class MLP(Model):
                 dacts.append(da)
                 h = _matmul_shared(da, ws[i], flat) + acts[i] @ vws[i] + vbs[i]
             ddelta = h * (2.0 / n)                               # δ̇_L = 2 Ṁ / N
+            total = reduce and ddelta.ndim == 3                  # Σ over tasks: one product over all T·N points
+            mul_t = _mul_t_flat if total else _mul_t
             out_parts = [None] * (2 * len(ws))
             for i in range(len(ws) - 1, -1, -1):
                 d = deltas[i]
-                hw = np.swapaxes(acts[i], -1, -2) @ ddelta       # (∇²L v)_W = a_{l-1}ᵀ δ̇_l + ȧ_{l-1}ᵀ δ_l
+                hw = mul_t(acts[i], ddelta)                      # (∇²L v)_W = a_{l-1}ᵀ δ̇_l + ȧ_{l-1}ᵀ δ_l
                 if i:
-                    hw = hw + np.swapaxes(dacts[i], -1, -2) @ d
+                    hw = hw + mul_t(dacts[i], d)
                 out_parts[2 * i] = hw
-                out_parts[2 * i + 1] = ddelta.sum(axis=-2)       # (∇²L v)_b = Σ δ̇_l
+                out_parts[2 * i + 1] = ddelta.sum(axis=(0, 1) if total else -2)   # (∇²L v)_b = Σ δ̇_l
                 if i:
                     # δ̇_{l-1} = (δ̇_l W_lᵀ + δ_l V_lᵀ) ⊙ relu'(z_{l-1})
                     ddelta = (_matmul_shared(ddelta, np.swapaxes(ws[i], -1, -2), flat)
                               + d @ np.swapaxes(vws[i], -1, -2)) * masks[i - 1]
-            vlead = np.broadcast_shapes(lead, v.shape[:-1])
+            vlead = () if total else np.broadcast_shapes(lead, v.shape[:-1])
             return np.concatenate([p.reshape(vlead + (-1,)) for p in out_parts], axis=-1)
 
         return loss, grad, hvp
+
+
+def _mul_t(a, b):
+    """aᵀ·b per task: (…, N, k), (…, N, m) → (…, k, m)."""
+    return np.swapaxes(a, -1, -2) @ b
+
+
+def _mul_t_flat(a, b):
+    """Σ_t a_tᵀ·b_t as one (k × T·N)·(T·N × m) product."""
+    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
 
 
 def _matmul_shared(a, w, flat):

@@ -81,11 +81,12 @@ class _Toy(Model):
         """(L, ∇L, hvp), with hvp(v) = H·v from the closed-form Hessian H."""
         loss, grad, hess = self.loss_grad_hessian(theta, x, y)
 
-        def hvp(v):
+        def hvp(v, reduce=False):
             v = np.asarray(v, dtype=float)
             if v.shape[-1] != 2:
                 raise ValueError(f"v has shape {v.shape} but the gradient has shape {grad.shape}")
-            return np.einsum("...ij,...j->...i", hess, v)
+            hv = np.einsum("...ij,...j->...i", hess, v)
+            return hv.reshape(-1, 2).sum(axis=0) if reduce else hv
 
         return loss, grad, hvp
 

@@ -1,0 +1,108 @@
+"""Meta-updates per second of each method on the sine MLP (what `mamlviz bench` prints).
+
+A meta-update here is everything one outer step of training does: sample a batch of tasks, compute the direction,
+take an Adam step. Each method is timed `runs` times over `updates` updates; the median rate is reported, next to
+a straightforward vectorised NumPy implementation of second-order MAML (`reference_maml`: every task carries its
+own copy of θ, all per-task products batched) measured in the same run, so the ratio is robust to a busy machine.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mamlviz import optim, sine
+from mamlviz.meta import meta_gradient
+from mamlviz.nn import MLP
+
+
+def reference_maml(theta, batch, inner_lr, sizes=(1, 40, 40, 1)):
+    """Second-order MAML with one inner step, written plainly: θ tiled over tasks, batched matmuls throughout.
+
+    Used as the speed baseline and as an independent check of `mamlviz.meta.maml_direction`.
+    """
+    (_, h1, h2, _) = sizes
+    t, k = batch.xs.shape[:2]
+
+    def unpack(p):
+        i = 0
+        out = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            out += [p[:, i:i + a * b].reshape(-1, a, b), p[:, None, i + a * b:i + a * b + b]]
+            i += a * b + b
+        return out
+
+    def grad_and_cache(p, x, y):
+        w1, b1, w2, b2, w3, b3 = unpack(p)
+        z1 = x @ w1 + b1; a1 = np.maximum(z1, 0)
+        z2 = a1 @ w2 + b2; a2 = np.maximum(z2, 0)
+        out = a2 @ w3 + b3
+        n = x.shape[1]
+        d3 = 2 * (out - y) / n
+        d2 = (d3 @ w3.transpose(0, 2, 1)) * (z2 > 0)
+        d1 = (d2 @ w2.transpose(0, 2, 1)) * (z1 > 0)
+        tr = lambda a: a.transpose(0, 2, 1)
+        g = np.concatenate([(tr(x) @ d1).reshape(t, -1), d1.sum(1), (tr(a1) @ d2).reshape(t, -1), d2.sum(1),
+                            (tr(a2) @ d3).reshape(t, -1), d3.sum(1)], axis=1)
+        return g, (x, z1, a1, z2, a2, d2, d3, w2, w3, n, tr)
+
+    p0 = np.tile(theta, (t, 1))
+    gs, (x, z1, a1, z2, a2, d2, d3, w2, w3, n, tr) = grad_and_cache(p0, batch.xs, batch.ys)
+    phi = p0 - inner_lr * gs
+    gq, _ = grad_and_cache(phi, batch.xq, batch.yq)
+    v1, vb1, v2, vb2, v3, vb3 = unpack(gq)
+    m1, m2 = z1 > 0, z2 > 0
+    dz1 = x @ v1 + vb1; da1 = dz1 * m1
+    dz2 = da1 @ w2 + a1 @ v2 + vb2; da2 = dz2 * m2
+    dd3 = 2 * (da2 @ w3 + a2 @ v3 + vb3) / n
+    dd2 = (dd3 @ tr(w3) + d3 @ tr(v3)) * m2
+    dd1 = (dd2 @ tr(w2) + d2 @ tr(v2)) * m1
+    hv = np.concatenate([(tr(x) @ dd1).reshape(t, -1), dd1.sum(1), (tr(a1) @ dd2 + tr(da1) @ d2).reshape(t, -1),
+                         dd2.sum(1), (tr(a2) @ dd3 + tr(da2) @ d3).reshape(t, -1), dd3.sum(1)], axis=1)
+    return (gq - inner_lr * hv).mean(axis=0)
+
+
+def _rate(method, n_tasks, k, inner_steps, updates, seed):
+    model = MLP()
+    rng = np.random.default_rng(seed)
+    theta = model.init(rng)
+    opt = optim.Adam(0.001)
+    start = time.perf_counter()
+    for _ in range(updates):
+        batch = sine.sample(rng, n_tasks, k, k)
+        if method == "reference":
+            d = reference_maml(theta, batch, 0.01)
+        else:
+            d, _ = meta_gradient(method, model, theta, batch, inner_lr=0.01, inner_steps=inner_steps, reg=1.0,
+                                 cg_steps=5)
+        theta = opt.step(theta, d)
+    return updates / (time.perf_counter() - start)
+
+
+def measure(methods=("maml", "fomaml", "reptile", "imaml", "reference"), n_tasks=25, k=10, inner_steps=1,
+            runs=7, updates=200, seed=0):
+    """{method: {"median": updates/s, "runs": [...]}}; runs interleave the methods so that load hits all alike."""
+    rates = {m: [] for m in methods}
+    for r in range(runs):
+        for m in methods:
+            rates[m].append(_rate(m, n_tasks, k, inner_steps, updates if m != "imaml" else max(updates // 4, 1),
+                                  seed + r))
+    return {"config": {"n_tasks": n_tasks, "k": k, "inner_steps": inner_steps, "runs": runs, "updates": updates},
+            "rates": {m: {"median": float(np.median(v)), "runs": v} for m, v in rates.items()}}
+
+
+def table(result):
+    """The result of `measure` as a plain-text table, with each method's ratio to the reference."""
+    c = result["config"]
+    rates = result["rates"]
+    ref = rates.get("reference", {}).get("median")
+    lines = [f"sine MLP 1-40-40-1, {c['n_tasks']} tasks, K = {c['k']} support + {c['k']} query, "
+             f"{c['inner_steps']} inner step(s), Adam; median of {c['runs']} runs",
+             f"{'method':<12}{'updates/s':>11}{'ms/update':>11}{'vs reference':>14}"]
+    for m, r in rates.items():
+        ratio = f"{r['median'] / ref:>13.2f}x" if ref else ""
+        lines.append(f"{m:<12}{r['median']:>11.0f}{1000 / r['median']:>11.3f}{ratio}")
+    lines.append("reference = straightforward vectorised NumPy second-order MAML (θ tiled over tasks), "
+                 "always 1 inner step")
+    return "\n".join(lines)
