@@ -99,9 +99,9 @@ export function mount(root, data) {
   function rows() {
     const out = results.map((r) => ({ kind: r.family, year: r.year, name: r.name, short: r.short, acc: r.acc }));
     if (scores["20"]) out.push({ kind: "you", year: "you", name: `You, 20-way (${scores["20"].total} trials)`,
-      short: `You, 20-way (${scores["20"].total})`, acc: scores["20"].acc, you: "20" });
+      short: "You, 20-way", acc: scores["20"].acc, you: "20" });
     if (scores["5"]) out.push({ kind: "you5", year: "you", name: `You, 5-way (${scores["5"].total} trials) — easier task`,
-      short: `You, 5-way (${scores["5"].total})`, acc: scores["5"].acc, you: "5" });
+      short: "You, 5-way", acc: scores["5"].acc, you: "5" });
     return out;
   }
 
@@ -111,7 +111,7 @@ export function mount(root, data) {
     const narrow = W < 520;
     const rs = rows();
     const rowH = 26, top = 8, bottom = 44;
-    const labelW = narrow ? 118 : 250;
+    const labelW = narrow ? 126 : 250;
     const left = labelW + (narrow ? 6 : 10), right = 46;
     const H = top + rs.length * rowH + bottom + (rs.some((r) => r.you) ? 10 : 0);
     const lo = Math.min(50, ...rs.map((r) => Math.floor(r.acc / 10) * 10));
@@ -141,14 +141,19 @@ export function mount(root, data) {
       const yearText = r.year === prevYear ? "" : r.year === "you" ? "today" : r.year;
       prevYear = r.year;
       g.append(el("svg:text", { class: "ot-label-year", x: 2, y: y + 4, text: yearText }));
-      g.append(el("svg:text", { class: r.you ? "ot-you-label" : "ot-label", x: narrow ? 44 : 58, y: y + 4,
+      g.append(el("svg:text", { class: r.you ? "ot-you-label" : "ot-label", x: narrow ? 50 : 58, y: y + 4,
         text: narrow ? r.short : r.name }));
       g.append(el("svg:line", { x1: X(lo), x2: X(r.acc), y1: y, y2: y, stroke: "currentColor", "stroke-opacity": 0.18 }));
       const m = r.kind === "you" ? marker("you", X(r.acc), y, 6, "ot-you")
         : r.kind === "you5" ? marker("other", X(r.acc), y, 5.5, "ot-you-5")
         : marker(r.kind, X(r.acc), y, 5, `ot-point fam-${r.kind}`);
       g.append(m);
-      g.append(el("svg:text", { class: r.you ? "ot-you-label" : "ot-label", x: X(r.acc) + 10, y: y + 4, text: `${fmt(r.acc)}%` }));
+      // the value beside its marker, on the left when it would run off the right edge
+      const value = r.you && narrow ? `${fmt(r.acc)}% (n=${scores[r.you].total})` : `${fmt(r.acc)}%`;
+      const gap = r.you ? 14 : 10;
+      const fits = X(r.acc) + gap + value.length * 7 <= W;
+      g.append(el("svg:text", { class: r.you ? "ot-you-label" : "ot-label", x: fits ? X(r.acc) + gap : X(r.acc) - gap,
+        y: y + 4, "text-anchor": fits ? "start" : "end", text: value }));
       svg.append(g);
       y += rowH;
     });
