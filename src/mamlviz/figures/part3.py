@@ -285,7 +285,7 @@ def true_mse(thetas, amplitude, phase):
 @figure("sine-fit", title="Fitting a new sine: pretrained versus MAML", controls=[
     Slider("amplitude", "Amplitude A", 0.1, 5.0, step=0.1, default=DEFAULT_TASK[0]),
     Slider("phase", "Phase φ₀", 0.0, float(np.pi), step=0.01, default=DEFAULT_TASK[1]),
-    Slider("k", "Points K (dice)", 1, MAX_POINTS, step=1, default=len(DEFAULT_XS)),
+    Slider("k", "Points K (at most)", 1, MAX_POINTS, step=1, default=len(DEFAULT_XS)),
     Slider("steps", "Fine-tuning steps", 1, 10, step=1, default=1),
     Slider("alpha", "Inner learning rate α", 0.001, 0.5, step=0.001, default=0.01),
     Toggle("noise", f"Label noise (σ = {NOISE_SD})", default=False),
@@ -308,7 +308,7 @@ def sine_fit_figure(state, action=None):
         xs = []
     messages = []
     if len(xs) > k:
-        messages.append(f"Using the first K = {k} of your {len(xs)} points.")
+        messages.append(f"At most K = {k} points: raise K to place more (kept the first {k}).")
         xs = xs[:k]
     ys = _labels(xs, amplitude, phase, state["noise"], dice)
     thetas, model_message = _models(state["models"])

@@ -1,0 +1,177 @@
+"""Part 3 in a real browser: every figure goes live, answers its sliders, handles, points and buttons, and shows
+the numbers the same figure functions give natively; the lab trains MAML below 1.0 held-out MSE in 2,000 updates."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mamlviz import figures
+
+PAGE = "03-how-maml-works.html"
+
+
+def fig(figure_id):
+    return f'.figure[data-figure="{figure_id}"]'
+
+
+def readout(pg, figure_id, label):
+    return pg.locator(f'{fig(figure_id)} dd[data-readout="{label}"]').inner_text()
+
+
+def native(figure_id, state, label, action=None):
+    """The readout of the same figure function run natively, formatted like the page."""
+    figures.load_all()
+    scene = figures.run(figure_id, state, action)
+    r = next(r for r in scene["readouts"] if r["label"] == label)
+    if r["value"] is None:
+        return "—"
+    return format(r["value"], r["format"]).replace("-", "−")
+
+
+def wait_readout(pg, figure_id, label, expected, timeout=30_000):
+    sel = f'{fig(figure_id)} dd[data-readout="{label}"]'
+    pg.wait_for_function(f"document.querySelector('{sel}')?.textContent === '{expected}'", timeout=timeout)
+
+
+def as_float(text):
+    return float(text.replace("−", "-"))
+
+
+@pytest.fixture
+def part3(page, served_site, wait_live):
+    pg = page()
+    pg.goto(served_site + PAGE)
+    for figure_id in ("sine-fit", "accumulated-loss", "two-tasks", "meta-lab"):
+        wait_live(pg, figure_id)
+    return pg
+
+
+def test_first_frames_are_the_native_scenes(page, served_site):
+    pg = page()
+    pg.goto(served_site + PAGE, wait_until="domcontentloaded")
+    for label in ("MAML: MSE after", "pretrained: MSE after"):
+        assert readout(pg, "sine-fit", label) == native("sine-fit", {}, label)
+    assert readout(pg, "accumulated-loss", "min J_0") == native("accumulated-loss", {}, "min J_0")
+    assert pg.locator(f'{fig("accumulated-loss")} .plot image.heatmap').count() == 3
+
+
+def test_sine_fit_adapts_and_maml_beats_pretrained(part3):
+    pg = part3
+    before = as_float(readout(pg, "sine-fit", "MAML: MSE before"))
+    after = as_float(readout(pg, "sine-fit", "MAML: MSE after"))
+    assert after < before / 2  # one small step from the MAML initialisation fits the task
+    assert after < as_float(readout(pg, "sine-fit", "pretrained: MSE after"))
+    assert pg.locator(f'{fig("sine-fit")} .input-point').count() == 5
+    assert pg.locator(f'{fig("sine-fit")} path.line.maml.after').count() == 1
+
+
+def test_sine_fit_points_by_pointer_keyboard_dice_and_clear(part3):
+    pg, F = part3, fig("sine-fit")
+    pg.locator(f'{F} [data-control="k"] input').fill("8")
+    svg = pg.locator(f"{F} .panel svg").first
+    svg.scroll_into_view_if_needed()
+    frame = svg.locator(".frame").bounding_box()
+    pg.mouse.click(frame["x"] + 0.55 * frame["width"], frame["y"] + 0.3 * frame["height"])  # x = 0.5
+    assert svg.locator(".input-point").count() == 6
+    pg.wait_for_function(f"document.querySelector('{F}').dataset.status === 'live'")
+    points = pg.evaluate("window.mamlvizFigures.find(f => f.id === 'sine-fit').state.points")
+    wait_readout(pg, "sine-fit", "MAML: MSE after", native("sine-fit", {"points": points, "k": 8}, "MAML: MSE after"))
+    # the new point was snapped onto the task's curve: y = 3 sin(x − 1)
+    x, y = points[-1]
+    assert abs(x - 0.5) < 0.1 and abs(y - 3 * math.sin(x - 1)) < 1e-9
+    # keyboard: focus the plot, move the crosshair, Enter adds a point
+    svg.focus()
+    pg.keyboard.press("ArrowLeft")
+    pg.keyboard.press("Enter")
+    assert svg.locator(".input-point").count() == 7
+    # K is the most points a task gives: lowering it keeps the first K and says so
+    pg.locator(f'{F} [data-control="k"] input').fill("5")
+    pg.wait_for_function(f"document.querySelector('{F} .figure-message').textContent.includes('At most K = 5')")
+    pg.wait_for_function(f"document.querySelectorAll('{F} .input-point').length === 5")
+    pg.locator(f'{F} [data-control="k"] input').fill("8")
+    # dice: K random points
+    pg.locator(f'{F} [data-control="k"] input').fill("8")
+    pg.locator(f'{F} [data-control="dice"] button').click()
+    pg.wait_for_function(f"document.querySelectorAll('{F} .input-point').length === 8")
+    # clear: zero points is a state with a message, not an error
+    pg.locator(f'{F} [data-control="clear"] button').click()
+    pg.wait_for_function(f"document.querySelectorAll('{F} .input-point').length === 0")
+    pg.wait_for_function(f"document.querySelector('{F} .figure-message').textContent.includes('No support points')")
+    assert readout(pg, "sine-fit", "MAML: MSE after") == "—"
+    assert pg.locator(f"{F} path.line.after").count() == 0
+    assert pg.console_errors == []
+
+
+def test_sine_fit_divergence_is_reported_without_nan(part3):
+    pg, F = part3, fig("sine-fit")
+    pg.locator(f'{F} [data-control="alpha"] input').fill("0.5")
+    pg.locator(f'{F} [data-control="steps"] input').fill("10")
+    pg.wait_for_function(f"document.querySelector('{F} .figure-message').textContent.includes('diverged')")
+    text = pg.locator(F).inner_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert pg.console_errors == []
+
+
+def test_accumulated_loss_follows_m(part3):
+    pg, F = part3, fig("accumulated-loss")
+    slider = pg.locator(f'{F} [data-control="m"] input')
+    slider.focus()
+    for _ in range(5):
+        pg.keyboard.press("ArrowRight")
+    expected = native("accumulated-loss", {"m": 5}, "min J_5")
+    wait_readout(pg, "accumulated-loss", "min J_5", expected)
+    assert as_float(expected) < as_float(native("accumulated-loss", {}, "min J_0"))
+    assert "m = 5" in pg.locator(f"{F} .describe p").text_content()
+
+
+def test_two_tasks_handle_and_meta_gradient_walk(part3):
+    pg, F = part3, fig("two-tasks")
+    handle = pg.locator(f"{F} .handle")
+    handle.focus()
+    for _ in range(5):
+        pg.keyboard.press("ArrowRight")  # θ = (0.20, 0.85)
+    state = {"theta": [0.2, 0.85]}
+    wait_readout(pg, "two-tasks", "MAML objective", native("two-tasks", state, "MAML objective"))
+    start = as_float(readout(pg, "two-tasks", "MAML objective"))
+    pg.locator(f'{F} [data-control="step"] button').click()
+    wait_readout(pg, "two-tasks", "meta-steps taken", "1")
+    assert as_float(readout(pg, "two-tasks", "MAML objective")) < start  # downhill on the objective
+    pg.locator(f'{F} [data-control="walk"] button').click()
+    wait_readout(pg, "two-tasks", "meta-steps taken", "26")
+    assert as_float(readout(pg, "two-tasks", "MAML objective")) < start
+    assert pg.locator(f"{F} path.line.trail").count() == 1
+    assert pg.console_errors == []
+
+
+def test_lab_trains_maml_below_one_and_feeds_the_sine_figure(part3):
+    pg, F = part3, fig("meta-lab")
+    pg.locator(f'{F} [data-control="start"] button').click()
+    pg.wait_for_function(f"document.querySelector('{F} .describe p').textContent.startsWith('Finished after 2000')",
+                         timeout=300_000)
+    maml = as_float(readout(pg, "meta-lab", "MAML: held-out MSE after 1 step"))
+    pretrained = as_float(readout(pg, "meta-lab", "pretrained: held-out MSE after 1 step"))
+    assert maml < 1.0 and maml < pretrained
+    assert pg.locator(f"{F} path.line.maml").count() == 2  # learning curve and MSE after m steps
+    # the freshly trained models are used by the sine-fitting figure
+    pg.locator(f'{fig("sine-fit")} [data-control="models"] select').select_option("lab")
+    pg.wait_for_function(f"document.querySelector('{fig('sine-fit')}').dataset.status === 'live'")
+    pg.wait_for_timeout(200)
+    assert "No models trained" not in pg.locator(f'{fig("sine-fit")} .figure-message').inner_text()
+    assert pg.console_errors == []
+
+
+def test_lab_pause_and_reset(part3):
+    pg, F = part3, fig("meta-lab")
+    pg.locator(f'{F} [data-control="start"] button').click()
+    pg.wait_for_function(f"Number(document.querySelector('{F} dd[data-readout=\"meta-updates\"]').textContent) >= 100",
+                         timeout=60_000)
+    pg.locator(f'{F} [data-control="pause"] button').click()
+    pg.wait_for_function(f"document.querySelector('{F} .describe p').textContent.startsWith('Paused')")
+    paused_at = readout(pg, "meta-lab", "meta-updates")
+    pg.wait_for_timeout(1500)
+    assert readout(pg, "meta-lab", "meta-updates") == paused_at  # nothing runs while paused
+    pg.locator(f'{F} [data-control="reset"] button').click()
+    wait_readout(pg, "meta-lab", "meta-updates", "0")
+    assert pg.console_errors == []
