@@ -200,7 +200,7 @@ def _two_tasks_scene(state, tasks, theta, trail, seed, message=None):
     values = info["loss_after"]
     objective_path = maml_objective(tasks, trail_arr, alpha)
     panels = [
-        _unit_panel("MAML objective (colour, log₁₀) and task losses (contours)", layers),
+        _unit_panel("MAML objective (colour), task losses (lines)", layers),
         {"title": "Objective along θ's walk", "xlim": [0, max(len(trail) - 1, 1)],
          "ylim": [0, float(objective_path.max()) * 1.1 or 1.0], "xlabel": "meta-step", "ylabel": "L₁(φ₁) + L₂(φ₂)",
          "layers": [{"kind": "line", "x": np.arange(len(trail)), "y": objective_path, "class": "theta"},
