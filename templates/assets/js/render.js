@@ -2,7 +2,7 @@
 // Colours come from CSS classes; figures never name colours. Heat maps go through a canvas (as an SVG <image>).
 const SVG = "http://www.w3.org/2000/svg";
 export const W = 420, H = 340;
-const M = {left: 52, right: 14, top: 30, bottom: 44};
+const M = {left: 62, right: 14, top: 30, bottom: 44};
 
 export function el(name, attrs = {}, parent = null) {
   const e = document.createElementNS(SVG, name);
@@ -206,7 +206,10 @@ export function drawExtras(F, scene) {
     const sw = document.createElement("span");
     sw.className = "swatch";
     sw.setAttribute("aria-hidden", "true");
-    li.append(sw, document.createTextNode(item.label));
+    const text = document.createElement("span");
+    text.className = "legend-label";
+    text.textContent = item.label;
+    li.append(sw, text);
     F.legend.append(li);
   }
   F.message.hidden = !scene.message;

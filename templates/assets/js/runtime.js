@@ -28,6 +28,8 @@ export function start() {
     return fail("The live figures could not start (" + e.message + "). The figures show their first frame only.");
   }
   worker.onmessage = (event) => receive(event.data);
+  // Last resort: a boot that never ends is reported as a failure.
+  setTimeout(() => { if (status === "booting") fail("The live figures did not start within two minutes. The figures show their first frame only."); }, 120_000);
   worker.onerror = (event) => {
     event.preventDefault();
     fail("The live figures stopped: " + (event.message || "the worker failed") + ".");

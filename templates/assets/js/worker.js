@@ -19,6 +19,12 @@ function progress(i) {
 async function boot() {
   progress(0);
   if (typeof WebAssembly !== "object") throw new Error("This browser has no WebAssembly, which the live figures need.");
+  // Pyodide hangs rather than failing when its .wasm is missing: check the files are there first (HEAD, no body).
+  for (const name of ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]) {
+    let ok = false;
+    try { ok = (await fetch(indexURL + name, {method: "HEAD"})).ok; } catch (e) { /* network error */ }
+    if (!ok) throw new Error(`Cannot load pyodide/${name}: the file is missing or unreachable.`);
+  }
   try { importScripts(indexURL + "pyodide.js"); }
   catch (e) { throw new Error("Cannot load pyodide/pyodide.js (" + e.message + ")."); }
   const pyodide = await loadPyodide({indexURL, lockFileURL: indexURL + "pyodide-lock.json", packages: []});
@@ -85,7 +91,13 @@ function pythonError(e) {
   return lines[lines.length - 1];  // the exception line, not the whole traceback
 }
 
-const booted = boot().then(
+// Emscripten reports some failures (a missing .wasm) only as an unhandled rejection: turn those into a failed boot.
+let bootFailed = null;
+const bootFailure = new Promise((_, reject) => { bootFailed = reject; });
+self.addEventListener("unhandledrejection", (event) => {
+  if (Call === null) { event.preventDefault(); bootFailed(event.reason); }
+});
+const booted = Promise.race([boot(), bootFailure]).then(
   () => self.postMessage({type: "ready"}),
   (e) => { self.postMessage({type: "failed", error: String(e && e.message || e)}); throw e; });
 
