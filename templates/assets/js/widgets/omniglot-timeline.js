@@ -63,6 +63,7 @@ function marker(kind, x, y, r, cls) {
 }
 
 const fmt = (v) => (Math.round(v * 10) / 10).toFixed(1);
+const trials = (n) => `${n} trial${n === 1 ? "" : "s"}`;
 
 export function mount(root, data) {
   ensureCss();
@@ -98,9 +99,9 @@ export function mount(root, data) {
 
   function rows() {
     const out = results.map((r) => ({ kind: r.family, year: r.year, name: r.name, short: r.short, acc: r.acc }));
-    if (scores["20"]) out.push({ kind: "you", year: "you", name: `You, 20-way (${scores["20"].total} trials)`,
+    if (scores["20"]) out.push({ kind: "you", year: "you", name: `You, 20-way (${trials(scores["20"].total)})`,
       short: "You, 20-way", acc: scores["20"].acc, you: "20" });
-    if (scores["5"]) out.push({ kind: "you5", year: "you", name: `You, 5-way (${scores["5"].total} trials) — easier task`,
+    if (scores["5"]) out.push({ kind: "you5", year: "you", name: `You, 5-way (${trials(scores["5"].total)}) — easier task`,
       short: "You, 5-way", acc: scores["5"].acc, you: "5" });
     return out;
   }
@@ -170,8 +171,8 @@ export function mount(root, data) {
         el("td", { class: "num", text: `${fmt(r.acc)}%` })))));
     const pub = results.map((r) => `${r.name} (${r.year}) ${fmt(r.acc)}%`).join("; ");
     let words = `One row per published result on Omniglot 20-way 1-shot classification, in order of publication, with accuracy from ${lo}% to 100% across: ${pub}.`;
-    if (scores["20"]) words += ` Your 20-way score from Part 1 is the starred row: ${scores["20"].right} right of ${scores["20"].total} trials, ${fmt(scores["20"].acc)}%.`;
-    if (scores["5"]) words += ` Your 5-way score, a different and easier task, is the dashed diamond: ${scores["5"].right} right of ${scores["5"].total} trials, ${fmt(scores["5"].acc)}%.`;
+    if (scores["20"]) words += ` Your 20-way score from Part 1 is the starred row: ${scores["20"].right} right of ${trials(scores["20"].total)}, ${fmt(scores["20"].acc)}%.`;
+    if (scores["5"]) words += ` Your 5-way score, a different and easier task, is the dashed diamond: ${scores["5"].right} right of ${trials(scores["5"].total)}, ${fmt(scores["5"].acc)}%.`;
     if (!scores["20"] && !scores["5"]) words += " You have no score yet.";
     description.textContent = words;
 
@@ -184,7 +185,7 @@ export function mount(root, data) {
     } else {
       note.className = "ot-note";
       const parts = [];
-      if (scores["20"]) parts.push(`20-way: ${scores["20"].right} right of ${scores["20"].total} trials (${fmt(scores["20"].acc)}%), the starred row`);
+      if (scores["20"]) parts.push(`20-way: ${scores["20"].right} right of ${trials(scores["20"].total)} (${fmt(scores["20"].acc)}%), the starred row`);
       if (scores["5"]) parts.push(`5-way: ${scores["5"].right} right of ${scores["5"].total} (${fmt(scores["5"].acc)}%), the dashed diamond — a different, easier task than the 20-way one charted here`);
       note.textContent = `Your scores from Part 1 — ${parts.join("; ")}.` +
         (!scores["20"] ? " Play the 20-way game to compare like with like." : "");
