@@ -200,3 +200,13 @@ def test_info_contents():
     np.testing.assert_allclose(info["loss_before"], [model.loss(theta, batch.xq[t], batch.yq[t]) for t in range(3)])
     assert info["phi"].shape == (3, model.size) and info["path"].shape == (3, 3, model.size)
     assert info["nonfinite"] is False
+
+
+def test_query_before_can_be_skipped_without_changing_the_direction():
+    model, theta, batch, _ = sine_setup()
+    for method in ("maml", "fomaml", "reptile", "imaml"):
+        kw = dict(inner_lr=0.01, inner_steps=2, reg=1.0, cg_steps=3)
+        a, ia = meta_gradient(method, model, theta, batch, **kw)
+        b, ib = meta_gradient(method, model, theta, batch, query_before=False, **kw)
+        np.testing.assert_array_equal(a, b)
+        assert "loss_before" in ia and "loss_before" not in ib and ib["nonfinite"] is False

@@ -63,6 +63,29 @@ def reference_maml(theta, batch, inner_lr, sizes=(1, 40, 40, 1)):
     return (gq - inner_lr * hv).mean(axis=0)
 
 
+def tune_allocator(top_pad=64 << 20):
+    """Natively on glibc, keep freed heap memory for reuse instead of handing it back to the OS after every update.
+
+    A meta-update allocates and frees a few MB of temporaries. With glibc's defaults the top of the heap is trimmed
+    (returned to the OS) after the frees and re-faulted page by page on the next update, which costs about as much
+    as the arithmetic. M_TOP_PAD / M_TRIM_THRESHOLD stop that. WebAssembly memory (Pyodide) never shrinks, so
+    the browser behaves like the tuned case anyway. Process-wide; called by `mamlviz bench` and `mamlviz train`,
+    never by the library. Returns True if applied.
+    """
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_top_pad = -1, -2
+        return bool(libc.mallopt(m_top_pad, top_pad)) and bool(libc.mallopt(m_trim_threshold, 2 * top_pad))
+    except (OSError, AttributeError):
+        return False
+
+
 def _rate(method, n_tasks, k, inner_steps, updates, seed):
     model = MLP()
     rng = np.random.default_rng(seed)
@@ -75,14 +98,16 @@ def _rate(method, n_tasks, k, inner_steps, updates, seed):
             d = reference_maml(theta, batch, 0.01)
         else:
             d, _ = meta_gradient(method, model, theta, batch, inner_lr=0.01, inner_steps=inner_steps, reg=1.0,
-                                 cg_steps=5)
+                                 cg_steps=5, query_before=False)     # exactly what MetaTrainer.step does
         theta = opt.step(theta, d)
     return updates / (time.perf_counter() - start)
 
 
 def measure(methods=("maml", "fomaml", "reptile", "imaml", "reference"), n_tasks=25, k=10, inner_steps=1,
             runs=7, updates=200, seed=0):
-    """{method: {"median": updates/s, "runs": [...]}}; runs interleave the methods so that load hits all alike."""
+    """{method: {"median": updates/s, "runs": [...]}}; runs interleave the methods so that load hits all alike.
+
+    A meta-update is exactly what `MetaTrainer.step` does: sample the batch, the direction, the Adam step."""
     rates = {m: [] for m in methods}
     for r in range(runs):
         for m in methods:
@@ -98,7 +123,8 @@ def table(result):
     rates = result["rates"]
     ref = rates.get("reference", {}).get("median")
     lines = [f"sine MLP 1-40-40-1, {c['n_tasks']} tasks, K = {c['k']} support + {c['k']} query, "
-             f"{c['inner_steps']} inner step(s), Adam; median of {c['runs']} runs",
+             f"{c['inner_steps']} inner step(s), Adam; median of {c['runs']} runs; "
+             f"allocator {result.get('allocator', 'default')}",
              f"{'method':<12}{'updates/s':>11}{'ms/update':>11}{'vs reference':>14}"]
     for m, r in rates.items():
         ratio = f"{r['median'] / ref:>13.2f}x" if ref else ""

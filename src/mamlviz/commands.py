@@ -28,10 +28,11 @@ def add_train(commands):
 
         import numpy as np
 
-        from mamlviz import models
+        from mamlviz import bench, models
         from mamlviz.nn import MLP
         from mamlviz.train import TrainConfig, train
 
+        bench.tune_allocator()  # speed only: keeps freed heap memory for the next update
         config = TrainConfig(n_tasks=args.tasks, n_support=args.support, n_query=args.query,
                              inner_lr=args.inner_lr, inner_steps=args.inner_steps, outer_lr=args.outer_lr,
                              optimizer=args.optimizer, reg=args.reg, cg_steps=args.cg_steps,
@@ -71,12 +72,17 @@ def add_bench(commands):
     p.add_argument("--runs", type=int, default=7, help="timed runs per method (the median is reported)")
     p.add_argument("--updates", type=int, default=200, help="meta-updates per run")
     p.add_argument("--methods", default="maml,fomaml,reptile,imaml,reference")
+    p.add_argument("--default-malloc", action="store_true",
+                   help="keep glibc's default heap trimming (see mamlviz.bench.tune_allocator)")
 
     def run(args):
         from mamlviz import bench
 
-        print(bench.table(bench.measure(methods=args.methods.split(","), n_tasks=args.tasks, k=args.support,
-                                        inner_steps=args.inner_steps, runs=args.runs, updates=args.updates)))
+        tuned = not args.default_malloc and bench.tune_allocator()
+        result = bench.measure(methods=args.methods.split(","), n_tasks=args.tasks, k=args.support,
+                               inner_steps=args.inner_steps, runs=args.runs, updates=args.updates)
+        result["allocator"] = "tuned (heap kept, no trimming)" if tuned else "default"
+        print(bench.table(result))
 
     p.set_defaults(run=run)
 

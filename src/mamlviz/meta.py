@@ -8,7 +8,8 @@ or `mamlviz.toy.*_tasks`. All tasks are processed at once (no Python loop over t
 task starts from the same θ, so the first support pass is one large product over all tasks' points.
 
 `info` (arrays per task, leading axis T):
-    loss_before, loss_after     query loss at θ and at the adapted φ, shape (T,)
+    loss_before, loss_after     query loss at θ and at the adapted φ, shape (T,) (loss_before: unless
+                                query_before=False, which saves a forward pass)
     support_loss_before         support loss at θ, shape (T,)
     phi                         adapted parameters φ, (T, P)
     task_directions             each task's direction before averaging, (T, P) (MAML: with per_task=True)
@@ -62,21 +63,24 @@ def inner_sgd(model, theta, x, y, *, lr, steps, reg=None, keep_path=False):
     return inner
 
 
-def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=None):
+def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=None, query_before=True):
     """Shared by all methods: adapt on the support set, then the query loss and its gradient at φ."""
     inner = inner_sgd(model, theta, batch.xs, batch.ys, lr=inner_lr, steps=inner_steps, reg=reg,
                       keep_path=keep_path)
     loss_after, grad_q = model.loss_grad(inner.phi, batch.xq, batch.yq)
     info = {"loss_after": loss_after}
-    info["loss_before"] = model.loss(theta, batch.xq, batch.yq) if inner_steps else loss_after
-    info["support_loss_before"] = inner.losses[0] if inner.losses else model.loss(theta, batch.xs, batch.ys)
+    if query_before or not inner_steps:
+        info["loss_before"] = model.loss(theta, batch.xq, batch.yq) if inner_steps else loss_after
+    if inner.losses or query_before:
+        info["support_loss_before"] = inner.losses[0] if inner.losses else model.loss(theta, batch.xs, batch.ys)
     info["phi"] = np.broadcast_to(inner.phi, grad_q.shape)
     if keep_path:
         info["path"] = np.stack([np.broadcast_to(p, grad_q.shape) for p in inner.path])
     return inner, grad_q, info
 
 
-def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, per_task=False):
+def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, per_task=False,
+                   query_before=True):
     """Second-order MAML (Finn, Abbeel & Levine 2017, Eq. 1 and Algorithm 1 line 8), exact for any k:
 
         ∇_θ L^te(U^(k)(θ)) = Π_{j=k-1..0} (I − α ∇²L^tr(φ_j)) · ∇L^te(φ_k),
@@ -85,7 +89,8 @@ def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fals
     With k = 0 this is the pretrained (joint-training) gradient ∇L^te(θ). The last product, at the shared θ, is
     summed over tasks in one pass unless per_task=True asks for each task's direction.
     """
-    inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path)
+    inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
+                                       query_before=query_before)
     hvps = inner.hvps if per_task else inner.hvps[1:]
     for hvp in reversed(hvps):
         g = g - inner_lr * hvp(g)            # g ← (I − α ∇²L^tr(φ_j)) g
@@ -96,28 +101,31 @@ def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fals
     return g.mean(axis=0) - (inner_lr / t) * inner.hvps[0](g, reduce=True), info   # mean_t (I − α∇²L_t(θ)) g_t
 
 
-def fomaml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False):
+def fomaml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, query_before=True):
     """First-order MAML (Finn et al. 2017, Section 5.2): MAML with ∂U/∂θ ≈ I, i.e. the Hessian term dropped:
 
         g = ∇L^te(φ_k).
     """
-    _, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path)
+    _, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
+                                       query_before=query_before)
     info["task_directions"] = g
     return g.mean(axis=0), info
 
 
-def reptile_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False):
+def reptile_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, query_before=True):
     """Reptile (Nichol, Achiam & Schulman 2018, Algorithm 2, batched): direction θ − mean_i φ_i, so the outer step
     θ ← θ − ε(θ − φ̄) = θ + ε(φ̄ − θ) moves toward the mean of the adapted parameters. Uses the support set only
     (no split needed; the query loss is reported). With k = 1: θ − φ = α ∇L^tr(θ), joint training.
     """
-    inner, _, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path)
+    inner, _, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
+                                       query_before=query_before)
     d = theta - info["phi"]
     info["task_directions"] = d
     return d.mean(axis=0), info
 
 
-def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps, keep_path=False):
+def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps, keep_path=False,
+                    query_before=True):
     """Implicit MAML (Rajeswaran, Finn, Kakade & Levine 2019, Eq. 4–7 and Algorithm 2):
 
         φ ≈ argmin_φ L^tr(φ) + (λ/2)‖φ − θ‖²      (k gradient steps from θ)
@@ -126,7 +134,8 @@ def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps
     """
     if reg is None or not reg > 0:
         raise ValueError(f"imaml needs reg = λ > 0, got {reg}")
-    inner, grad_q, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=reg)
+    inner, grad_q, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=reg,
+                                               query_before=query_before)
     hvp = model.linearize(inner.phi, batch.xs, batch.ys)[2]           # ∇²L^tr at φ
     g, cg_info = cg(lambda v: v + hvp(v) / reg, grad_q, cg_steps)
     info["cg_residuals"] = cg_info["residuals"]
@@ -140,14 +149,15 @@ _DIRECTIONS = {"maml": maml_direction, "fomaml": fomaml_direction, "reptile": re
 
 
 def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=None, cg_steps=None,
-                  keep_path=False, per_task=False):
+                  keep_path=False, per_task=False, query_before=True):
     """The meta-update direction of `method` ("maml", "fomaml", "reptile", "imaml") for θ (P,) on a task batch.
 
     Returns (direction (P,), info); the outer step is θ ← θ − β·direction. inner_lr = α, inner_steps = k;
     iMAML also takes reg = λ and cg_steps (default 5). keep_path: record the inner path in info["path"].
     per_task: MAML also returns each task's direction in info["task_directions"] (the other methods always do;
     MAML otherwise sums its last Hessian-vector product over tasks in one pass, which is faster).
-    See the module docstring for `info`.
+    query_before=False skips the query loss at θ (one forward pass; the trainer does not need it), and
+    info["loss_before"] is then absent. See the module docstring for `info`.
     """
     if method not in _DIRECTIONS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
@@ -156,7 +166,7 @@ def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=Non
         raise ValueError(f"theta has shape {theta.shape}, expected ({model.size},)")
     if inner_steps < 0:
         raise ValueError(f"inner_steps must be ≥ 0, got {inner_steps}")
-    kwargs = {"inner_lr": inner_lr, "inner_steps": inner_steps, "keep_path": keep_path}
+    kwargs = {"inner_lr": inner_lr, "inner_steps": inner_steps, "keep_path": keep_path, "query_before": query_before}
     if method == "maml":
         kwargs["per_task"] = per_task
     if method == "imaml":
@@ -164,5 +174,5 @@ def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=Non
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         direction, info = _DIRECTIONS[method](model, theta, batch, **kwargs)
         info["nonfinite"] = not (np.isfinite(direction).all() and np.isfinite(info["loss_after"]).all()
-                                 and np.isfinite(info["loss_before"]).all())
+                                 and np.isfinite(info.get("loss_before", 0.0)).all())
     return direction, info

@@ -104,7 +104,7 @@ class MLP(Model):
         acts, masks = [h], []
         last = len(ws) - 1
         for i, (w, b) in enumerate(zip(ws, bs)):
-            z = h @ w + b                      # z_l = a_{l-1}·W_l + b_l
+            z = _mm(h, w) + b                  # z_l = a_{l-1}·W_l + b_l
             if i < last:
                 m = z > 0                      # relu'(z_l)
                 h = z * m                      # a_l = relu(z_l)
@@ -151,8 +151,7 @@ class MLP(Model):
             grads[2 * i + 1] = delta.sum(axis=-2)                # ∂L/∂b_l = Σ_points δ_l
             if i:
                 wt = np.swapaxes(ws[i], -1, -2)
-                back = (delta.reshape(-1, delta.shape[-1]) @ wt).reshape(masks[i - 1].shape) if flat else delta @ wt
-                delta = back * masks[i - 1]                      # δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1})
+                delta = _matmul_shared(delta, wt, flat) * masks[i - 1]  # δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1})
         lead = out.shape[:-2]
         grad = np.concatenate([g.reshape(lead + (-1,)) for g in grads], axis=-1)
 
@@ -164,11 +163,11 @@ class MLP(Model):
             vws, vbs = self._unpack(v)
             # Tangent forward pass: ż_l = ȧ_{l-1}·W_l + a_{l-1}·V_l + v_b,l, ȧ_l = ż_l ⊙ relu'(z_l).
             dacts = [None]
-            h = acts[0] @ vws[0] + vbs[0]
+            h = _mm(acts[0], vws[0]) + vbs[0]
             for i in range(1, len(ws)):
                 da = h * masks[i - 1]
                 dacts.append(da)
-                h = _matmul_shared(da, ws[i], flat) + acts[i] @ vws[i] + vbs[i]
+                h = _matmul_shared(da, ws[i], flat) + _mm(acts[i], vws[i]) + vbs[i]
             ddelta = h * (2.0 / n)                               # δ̇_L = 2 Ṁ / N
             total = reduce and ddelta.ndim == 3                  # Σ over tasks: one product over all T·N points
             mul_t = _mul_t_flat if total else _mul_t
@@ -183,7 +182,7 @@ class MLP(Model):
                 if i:
                     # δ̇_{l-1} = (δ̇_l W_lᵀ + δ_l V_lᵀ) ⊙ relu'(z_{l-1})
                     ddelta = (_matmul_shared(ddelta, np.swapaxes(ws[i], -1, -2), flat)
-                              + d @ np.swapaxes(vws[i], -1, -2)) * masks[i - 1]
+                              + _mm(d, np.swapaxes(vws[i], -1, -2))) * masks[i - 1]
             vlead = () if total else np.broadcast_shapes(lead, v.shape[:-1])
             return np.concatenate([p.reshape(vlead + (-1,)) for p in out_parts], axis=-1)
 
@@ -200,8 +199,15 @@ def _mul_t_flat(a, b):
     return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
 
 
+def _mm(a, w):
+    """a · w; an outer product (inner size 1, as for the sine MLP's input and output) as a plain multiply."""
+    return a * w if a.shape[-1] == 1 else a @ w
+
+
 def _matmul_shared(a, w, flat):
     """a (T, N, k) · w (k, m): one (T·N)×k product when w is shared by all tasks."""
+    if a.shape[-1] == 1:
+        return a * w
     if flat and w.ndim == 2:
         return (a.reshape(-1, a.shape[-1]) @ w).reshape(a.shape[:-1] + (w.shape[-1],))
     return a @ w
