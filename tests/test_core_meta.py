@@ -169,6 +169,11 @@ def test_cg_reports_non_positive_definite_without_crashing():
     a = np.diag([1.0, -2.0, 3.0])
     x, info = cg(lambda v: v @ a, np.ones(3), 5)
     assert info["nonpd"] and np.isfinite(x).all()
+    neg = -np.eye(3)                                  # negative curvature on the first direction: x = b
+    xb, infob = cg(lambda v: v @ neg, np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), 4)
+    assert list(infob["nonpd"]) == [True, False]
+    np.testing.assert_allclose(xb, [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(infob["residuals"][-1], [2 * np.sqrt(14), 0.0])
     pd, info2 = cg(lambda v: v @ np.eye(3), np.ones((2, 3)), 3)
     assert not info2["nonpd"].any()
     np.testing.assert_allclose(pd, np.ones((2, 3)))

@@ -11,8 +11,9 @@ def cg(matvec, b, steps, x0=None):
     b: (P,) or (T, P), one independent system per row; matvec maps arrays of that shape to the same shape.
     Returns (x, info): info["residuals"] holds ‖b − A·x_i‖ for i = 0…steps, shape (steps + 1,) + b.shape[:-1];
     info["nonpd"] is True (per system) where a direction with pᵀAp ≤ 0 was met: A is not positive definite
-    there, so that system stops at its last iterate instead of dividing by a non-positive curvature.
-    Systems already solved (residual 0) stay put.
+    there, so that system stops at its last iterate instead of dividing by a non-positive curvature; if that
+    happens on the very first direction, the system returns b itself (the steepest-descent direction, as truncated
+    CG does) rather than 0. Systems already solved (residual 0) stay put.
     """
     b = np.asarray(b, dtype=float)
     x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=float)
@@ -22,12 +23,16 @@ def cg(matvec, b, steps, x0=None):
     residuals = [np.sqrt(rr)]
     active = np.ones(rr.shape, dtype=bool)
     nonpd = np.zeros(rr.shape, dtype=bool)
-    for _ in range(int(steps)):
+    for i in range(int(steps)):
         ap = matvec(p)
         pap = (p * ap).sum(axis=-1)
         bad = active & (rr > 0) & ~(pap > 0)           # curvature pᵀAp ≤ 0 (or NaN): not positive definite
         nonpd |= bad
         active &= ~bad
+        if i == 0 and x0 is None and bad.any():
+            x = np.where(bad[..., None], b, x)         # truncated CG: fall back to the steepest-descent direction
+            r = np.where(bad[..., None], b - matvec(x), r)
+            rr = np.where(bad, (r * r).sum(axis=-1), rr)
         ok = active & (rr > 0)
         alpha = np.where(ok, rr / np.where(ok, pap, 1.0), 0.0)[..., None]   # α = rᵀr / pᵀAp
         x = x + alpha * p
