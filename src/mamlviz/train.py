@@ -5,6 +5,10 @@
     report["eval"]["median"][1]       # held-out median MSE after one adaptation step
     trainer.reset()                   # back to the initial θ (same seed)
 
+In the browser, run chunks of 25–50 updates and draw between them; a held-out evaluation of the default 100 tasks
+costs about as much as 20–30 updates, so pass `evaluate=False` to most chunks or use a lighter
+`TrainConfig(eval_tasks=25, eval_query=25)`.
+
 Nothing runs between calls, so "pause" is simply not calling `run` again; the state (θ, optimiser, random
 stream, curves) stays inside the trainer. Tasks are resampled every update from the trainer's own Generator;
 held-out tasks are fixed by `config.eval_seed`, the same for every method and every reset.
