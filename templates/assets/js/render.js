@@ -40,8 +40,10 @@ function ticks(lo, hi, n = 5) {
 function fmtTick(t) { return Number(t.toPrecision(6)).toString().replace("-", "−"); }
 
 function drawAxes(g, panel, s) {
-  g.replaceChildren();
-  el("rect", {x: s.left, y: s.top, width: s.pw, height: s.ph, class: "frame"}, g);
+  // the frame rect is kept across redraws (tests and pointer code may hold on to it); the rest is redrawn
+  const frame = g.querySelector(":scope > rect.frame") || el("rect", {class: "frame"});
+  g.replaceChildren(frame);
+  for (const [k, v] of Object.entries({x: s.left, y: s.top, width: s.pw, height: s.ph})) frame.setAttribute(k, v);
   for (const t of ticks(...s.xlim)) {
     el("line", {x1: s.sx(t), x2: s.sx(t), y1: s.top + s.ph, y2: s.top + s.ph + 5, class: "tick"}, g);
     el("text", {x: s.sx(t), y: s.top + s.ph + 17, class: "tick-label", "text-anchor": "middle"}, g).textContent = fmtTick(t);
