@@ -97,7 +97,7 @@ def _rate(method, n_tasks, k, inner_steps, updates, seed):
         if method == "reference":
             d = reference_maml(theta, batch, 0.01)
         else:
-            d, _ = meta_gradient(method, model, theta, batch, inner_lr=0.01, inner_steps=inner_steps, reg=1.0,
+            d, _ = meta_gradient(method, model, theta, batch, inner_lr=0.01, inner_steps=inner_steps, reg=1000.0,
                                  cg_steps=5, query_before=False)     # exactly what MetaTrainer.step does
         theta = opt.step(theta, d)
     return updates / (time.perf_counter() - start)

@@ -16,7 +16,7 @@ def add_train(commands):
     p.add_argument("--tasks", type=int, default=25, help="meta-batch size")
     p.add_argument("--support", type=int, default=10, help="K support points per task")
     p.add_argument("--query", type=int, default=10, help="query points per task")
-    p.add_argument("--reg", type=float, default=1.0, help="λ (iMAML)")
+    p.add_argument("--reg", type=float, default=1000.0, help="λ (iMAML; see TrainConfig.reg)")
     p.add_argument("--cg-steps", type=int, default=5, help="CG iterations (iMAML)")
     p.add_argument("--eval-every", type=int, default=500, help="updates between held-out evaluations")
     p.add_argument("--out", default=None, help="save θ and the learning curve to this .npz")
