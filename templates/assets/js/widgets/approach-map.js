@@ -5,32 +5,10 @@
 // method's name (written "**Siamese networks** ..." in content/02-where-maml-sits.md). Focusing or hovering a
 // method highlights that paragraph; hovering a paragraph highlights its method on the map.
 
-const SVGNS = "http://www.w3.org/2000/svg";
-
-function ensureCss() {
-  if (document.querySelector("link[data-mamlviz-widgets-css]") ||
-      [...document.styleSheets].some((s) => s.href && s.href.endsWith("/css/widgets.css"))) return;
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = new URL("../../css/widgets.css", import.meta.url).href;
-  link.dataset.mamlvizWidgetsCss = "";
-  document.head.appendChild(link);
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4)) : document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") node.setAttribute("class", v);
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
 
 // The prose paragraph describing a method: first <strong> of a <p> (or <li>) whose text starts with its name.
+import {el} from "./dom.js";
+
 function findParagraph(scope, name) {
   const want = name.toLowerCase();
   for (const p of scope.querySelectorAll("p, li")) {
@@ -43,7 +21,6 @@ function findParagraph(scope, name) {
 }
 
 export function mount(root, data) {
-  ensureCss();
   const scope = root.closest("main, article") || document.body;
   const families = data.families || [];
   const methods = families.flatMap((f) => f.methods.map((m) => ({ ...m, family: f })));

@@ -7,38 +7,16 @@
 // exemplar's key (1–9, 0, then a–j). Scores per mode live in localStorage under "mamlviz.fewshot.scores" as
 // {"5": {"right": n, "total": n}, "20": {...}}; the Part 2 timeline reads them from there.
 
+import {el} from "./dom.js";
+
 const SCORE_KEY = "mamlviz.fewshot.scores";
 const MACHINE_KEY = "mamlviz.fewshot.machine";
 const ROUND_KEY = "mamlviz.fewshot.rounds";
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
-const SVGNS = "http://www.w3.org/2000/svg";
 const RASTER = 28;
 
 // ------------------------------------------------------------------------------------------------ small helpers
-export function ensureCss() {
-  if (document.querySelector('link[data-mamlviz-widgets-css]') ||
-      [...document.styleSheets].some((s) => s.href && s.href.endsWith("/css/widgets.css"))) return;
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = new URL("../../css/widgets.css", import.meta.url).href;
-  link.dataset.mamlvizWidgetsCss = "";
-  document.head.appendChild(link);
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4)) : document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") node.setAttribute("class", v);
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
 // A storage that degrades to memory when localStorage is unavailable (private mode, blocked cookies).
 function makeStore(onFail) {
   const memory = {};
@@ -181,7 +159,6 @@ export function makeTrial(data, mode, round) {
 }
 
 export function mount(element, data) {
-  ensureCss();
   if (typeof data === "string" || (data && data.url && !data.glyphs)) {
     element.textContent = "Loading the characters…";
     return fetch(typeof data === "string" ? data : data.url).then((r) => r.json())

@@ -5,31 +5,9 @@
 // vertical axis, accuracy on the horizontal), then rows for the reader's own scores. The chart is re-laid out
 // at its real width so its text stays legible on phones; a table with the same numbers follows it.
 
-const SVGNS = "http://www.w3.org/2000/svg";
+import {el} from "./dom.js";
+
 const SCORE_KEY = "mamlviz.fewshot.scores";
-
-function ensureCss() {
-  if (document.querySelector("link[data-mamlviz-widgets-css]") ||
-      [...document.styleSheets].some((s) => s.href && s.href.endsWith("/css/widgets.css"))) return;
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = new URL("../../css/widgets.css", import.meta.url).href;
-  link.dataset.mamlvizWidgetsCss = "";
-  document.head.appendChild(link);
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4)) : document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") node.setAttribute("class", v);
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
 
 export function readScores(key = SCORE_KEY) {
   let raw = null;
@@ -66,7 +44,6 @@ const fmt = (v) => (Math.round(v * 10) / 10).toFixed(1);
 const trials = (n) => `${n} trial${n === 1 ? "" : "s"}`;
 
 export function mount(root, data) {
-  ensureCss();
   const key = data.storage_key || SCORE_KEY;
   const results = [...data.results].sort((a, b) => a.x - b.x || b.acc - a.acc);
   const familyNames = data.families || {};
