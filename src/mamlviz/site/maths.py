@@ -13,9 +13,10 @@ from latex2mathml.converter import convert
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
-# Inline code spans are matched first and kept as they are; `\$` is a literal dollar.
-MATH = re.compile(r"(?P<code>`+)(?:.+?)(?P=code)|\\\$|\$\$(?P<display>.+?)\$\$|\$(?P<inline>[^\s$](?:[^$\n]*?[^\s$\\])?)\$",
-                  re.S)
+# Inline code spans are matched first and kept as they are; `\$` is a literal dollar. Inline maths may wrap onto
+# the next line of its paragraph (a single newline), never across a blank line.
+MATH = re.compile(r"(?P<code>`+)(?:.+?)(?P=code)|\\\$|\$\$(?P<display>.+?)\$\$"
+                  r"|\$(?P<inline>[^\s$](?:(?:[^$\n]|\n(?![ \t]*\n))*?[^\s$\\])?)\$", re.S)
 
 
 class MathError(ValueError):
