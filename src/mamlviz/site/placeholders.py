@@ -44,7 +44,9 @@ def figure_html(figure_id: str, number: int) -> str:
             f'</figure>')
 
 
-class FigurePreprocessor(Preprocessor):
+class _LinePreprocessor(Preprocessor):
+    """Replaces each line that is a placeholder of `ext` by the HTML it renders to (stashed: Markdown keeps it)."""
+
     def __init__(self, md, ext):
         super().__init__(md)
         self.ext = ext
@@ -52,55 +54,54 @@ class FigurePreprocessor(Preprocessor):
     def run(self, lines):
         out = []
         for line in lines:
-            m = FIGURE_LINE.match(line)
+            m = self.ext.LINE.match(line)
             if m:
                 self.ext.used.append(m.group(1))
-                out += ["", self.md.htmlStash.store(figure_html(m.group(1), len(self.ext.used))), ""]
+                out += ["", self.md.htmlStash.store(self.ext.render(m.group(1))), ""]
             else:
                 out.append(line)
         return out
 
 
-class FigureExtension(Extension):
+class _LinePlaceholderExtension(Extension):
+    """A `[[kind ID]]` line placeholder; `used` lists the ids in order of appearance on the page."""
+
+    LINE: re.Pattern
+    NAME: str
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.used: list[str] = []
 
+    def render(self, item_id: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def extendMarkdown(self, md):
         md.registerExtension(self)
-        md.preprocessors.register(FigurePreprocessor(md, self), "figures", 23)
+        md.preprocessors.register(_LinePreprocessor(md, self), self.NAME, 23)
 
     def reset(self):
         self.used = []
 
 
-class WidgetPreprocessor(Preprocessor):
-    def __init__(self, md, ext):
-        super().__init__(md)
-        self.ext = ext
+class FigureExtension(_LinePlaceholderExtension):
+    LINE, NAME = FIGURE_LINE, "figures"
 
-    def run(self, lines):
-        out = []
-        for line in lines:
-            m = WIDGET_LINE.match(line)
-            if m:
-                out += ["", self.md.htmlStash.store(self.ext.widget_html(m.group(1))), ""]
-            else:
-                out.append(line)
-        return out
+    def render(self, figure_id: str) -> str:
+        return figure_html(figure_id, len(self.used))
 
 
-class WidgetExtension(Extension):
+class WidgetExtension(_LinePlaceholderExtension):
+    LINE, NAME = WIDGET_LINE, "widgets"
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.used: list[str] = []
         self.data_files: dict[str, str] = {}  # site-relative path → JSON text, written by the build
 
-    def widget_html(self, widget_id: str) -> str:
+    def render(self, widget_id: str) -> str:
         w = figures.WIDGETS.get(widget_id)
         if w is None:
             raise PlaceholderError(f"unknown widget {widget_id!r}")
-        self.used.append(widget_id)
         text = script_json(w.fn())
         e = html.escape
         attrs = f'class="widget" data-widget="{e(widget_id)}" data-module="assets/js/widgets/{e(w.module)}"'
@@ -108,10 +109,3 @@ class WidgetExtension(Extension):
             self.data_files[f"data/{widget_id}.json"] = text
             return f'<div {attrs} data-src="data/{e(widget_id)}.json"></div>'
         return f'<div {attrs}><script type="application/json" class="widget-data">{text}</script></div>'
-
-    def extendMarkdown(self, md):
-        md.registerExtension(self)
-        md.preprocessors.register(WidgetPreprocessor(md, self), "widgets", 23)
-
-    def reset(self):
-        self.used = []
