@@ -214,3 +214,18 @@ def test_every_control_answers_as_the_native_figure(part3, figure_id):
             continue
         check(c.name)
     assert pg.console_errors == []
+
+
+@pytest.mark.parametrize("hash_", ["#%%%;;;==", "#sine-fit:points=garbage;alpha=NaN;k=-5", "#two-tasks:theta=2,-7;_trail=zz"])
+def test_garbage_in_the_url_leaves_the_page_working(page, served_site, wait_live, hash_):
+    pg = page()
+    pg.goto(served_site + PAGE + hash_)
+    for figure_id in ("sine-fit", "two-tasks"):
+        wait_live(pg, figure_id)
+    # the figures answer as usual, from valid (clamped or default) states
+    pg.locator(f'{fig("sine-fit")} [data-control="steps"] input').fill("2")
+    state = json.loads(pg.evaluate("JSON.stringify(window.mamlvizFigures.find(f => f.id === 'sine-fit').state)"))
+    wait_readout(pg, "sine-fit", "MAML: MSE after", native("sine-fit", state, "MAML: MSE after"))
+    if "two-tasks:" in hash_:
+        assert pg.locator(f'{fig("two-tasks")} .handle').get_attribute("aria-valuetext").endswith("(1.00, 0.00)")
+    assert pg.console_errors == []

@@ -2,9 +2,14 @@
 // Values are validated against the control declarations: numbers clamped, invalid values ignored with a notice.
 // (Python validates again in mamlviz.figures, so the worker never sees garbage either.)
 
+// A malformed escape ("%%") must not stop the page: such a hash is read as it stands.
+function decode(text) {
+  try { return decodeURIComponent(text); } catch (e) { return text; }
+}
+
 export function parseHash(hash) {
   const out = {};
-  for (const part of decodeURIComponent(hash.replace(/^#/, "")).split("&")) {
+  for (const part of decode(hash.replace(/^#/, "")).split("&")) {
     const i = part.indexOf(":");
     if (i < 1) continue;
     const entries = {};
