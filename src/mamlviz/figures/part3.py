@@ -6,6 +6,7 @@ the same code the text quotes, so the equations and the figures cannot drift apa
 
 from __future__ import annotations
 
+import math
 import time
 from functools import lru_cache
 
@@ -40,6 +41,17 @@ def accumulated_loss(tasks, m, alpha, n=N_GRID):
     with np.errstate(over="ignore", invalid="ignore"):
         phi = meta.inner_sgd(SOFTPLUS, theta, tasks.xs, tasks.ys, lr=alpha, steps=m).phi
         return SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1), SOFTPLUS.loss(theta, tasks.xq, tasks.yq)
+
+
+def _counter(value):
+    """A figure-owned counter from the state (`_seed`, `_dice`): a non-negative int; anything else counts as 0.
+
+    Keys starting with "_" pass the registry's validation as they are, so garbage must not reach the RNG here.
+    """
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
 def _log10(z):
@@ -77,7 +89,7 @@ def _unit_panel(title, layers):
     Button("resample", "New samples"),
 ])
 def accumulated_loss_figure(state, action=None):
-    seed = int(state.get("_seed", 0)) + (action == "resample")
+    seed = _counter(state.get("_seed", 0)) + (action == "resample")
     tasks = softplus_pair(seed)
     m, alpha = int(state["m"]), float(state["alpha"])
     J, task_losses = accumulated_loss(tasks, m, alpha)
@@ -132,11 +144,11 @@ def maml_objective(tasks, theta, alpha):
     Handle("theta", "θ", panel=0, default=(0.15, 0.85), bounds=((0, 1), (0, 1)), step=0.01),
 ])
 def two_tasks_figure(state, action=None):
-    seed = int(state.get("_seed", 0)) + (action == "resample")
+    seed = _counter(state.get("_seed", 0)) + (action == "resample")
     tasks = softplus_pair(seed)
     alpha, beta = float(state["alpha"]), float(state["beta"])
     theta = np.array(state["theta"], dtype=float)
-    trail = [p for p in state.get("_trail", []) if isinstance(p, list) and len(p) == 2]
+    trail = _trail_points(state.get("_trail"))
     if not trail or not np.allclose(trail[-1], theta):  # the reader moved θ: a new walk starts here
         trail = [theta.tolist()]
     if action == "walk":
@@ -144,6 +156,15 @@ def two_tasks_figure(state, action=None):
     if action == "step":
         return _walk_once(state, tasks, theta, trail, seed)
     return _two_tasks_scene(state, tasks, theta, trail, seed)
+
+
+def _trail_points(value):
+    """θ's walk from the state: the [a, b] pairs of finite numbers in `value` (anything else is dropped)."""
+    if not isinstance(value, list):
+        return []
+    ok = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+    return [[float(a), float(b)] for a, b in (p for p in value if isinstance(p, list) and len(p) == 2)
+            if ok(a) and ok(b)][-MAX_TRAIL:]
 
 
 def _meta_step(tasks, theta, alpha, beta):
@@ -299,7 +320,7 @@ def true_mse(thetas, amplitude, phase):
 def sine_fit_figure(state, action=None):
     amplitude, phase, k = float(state["amplitude"]), float(state["phase"]), int(state["k"])
     alpha, steps = float(state["alpha"]), int(state["steps"])
-    dice = int(state.get("_dice", 0))
+    dice = _counter(state.get("_dice", 0))
     xs = [p[0] for p in state["points"]]
     if action == "dice":
         dice += 1
