@@ -190,3 +190,17 @@ def test_cold_load_measurements(page, demo_site, wait_live, shots):
     (shots / "cold-load.json").write_text(json.dumps(result))
     print("\ncold load:", result)
     assert sum(sizes) > 10_000_000  # the runtime really came over the wire
+
+
+def test_url_with_malformed_percent_escapes_keeps_the_figure_working(page, demo_site, wait_live):
+    # "%E0%A4%A" is not a valid escape: decodeURIComponent throws on it. The figure must still draw, go live, apply
+    # the valid entries and say what it ignored; "Copy link" must still work with such a hash.
+    pg = page()
+    pg.goto(demo_site + "01-first.html#demo-descent:a=0.1;bogus=%E0%A4%A&other:x=%")
+    pg.wait_for_selector(f"{FIG} .plot image.heatmap")
+    assert pg.locator(f'{FIG} [data-control="a"] output').inner_text() == "0.10"
+    assert "bogus" in pg.locator(f"{FIG} .figure-notice").inner_text()
+    wait_live(pg, "demo-descent")
+    pg.locator(f"{FIG} .copy-link").click()
+    assert pg.evaluate("location.hash").endswith("&demo-descent:a=0.1")
+    assert pg.console_errors == []

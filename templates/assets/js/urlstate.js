@@ -81,6 +81,6 @@ export function encodeFigure(id, controls, state, defaults) {
 
 // The current hash with this figure's entry replaced.
 export function hashWith(id, entry) {
-  const kept = location.hash.replace(/^#/, "").split("&").filter((p) => p && !decodeURIComponent(p).startsWith(id + ":"));
+  const kept = location.hash.replace(/^#/, "").split("&").filter((p) => p && !decode(p).startsWith(id + ":"));
   return "#" + [...kept, entry].join("&");
 }
