@@ -201,3 +201,18 @@ def test_screenshots(game, shots, width):
     box = pg.locator(GAME).bounding_box()
     assert box["width"] <= width
     assert pg.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_garbage_in_storage_is_replaced_not_taken_for_blocked_storage(game):
+    # a corrupt entry (another version, a hand edit) is not a reason to stop saving: start from zero and save
+    corrupt = f"""if (!sessionStorage.getItem('seeded')) {{ sessionStorage.setItem('seeded', '1');
+        localStorage.setItem('{KEY}', '{{not json'); }}"""
+    pg = game(init_script=corrupt)
+    assert pg.locator(f"{GAME} .fs-storage-note").is_hidden()
+    assert "5-way: 0 right of 0" in score(pg)
+    exemplar(pg, answer_key(pg)).click()
+    assert stored(pg) == {"5": {"right": 1, "total": 1}, "20": {"right": 0, "total": 0}}
+    pg.reload()
+    pg.wait_for_selector(f"{GAME} .fs-exemplar")
+    assert "5-way: 1 right of 1" in score(pg)
+    assert pg.console_errors == []

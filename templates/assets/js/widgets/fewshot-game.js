@@ -25,7 +25,10 @@ function makeStore(onFail) {
     get ok() { return ok; },
     read(key) {
       if (ok) {
-        try { return JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { ok = false; onFail(); }
+        let text = null;
+        try { text = window.localStorage.getItem(key); } catch (e) { ok = false; onFail(); }
+        // a corrupt entry is not blocked storage: read it as empty (the next write replaces it)
+        if (ok) { try { return JSON.parse(text || "null"); } catch (e) { return null; } }
       }
       return memory[key] ?? null;
     },
