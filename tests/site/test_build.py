@@ -157,6 +157,11 @@ def test_package_zip_ships_the_library_not_the_build(built_toy):
     ("[[widget no-such-widget]]", "unknown widget 'no-such-widget'"),
     ("[@nosuchkey]", "unknown citation key 'nosuchkey'"),
     ("[[code mamlviz.figures.demo.nothing_here]]", "mamlviz.figures.demo.nothing_here"),
+    # ids with characters outside the usual ones are unknown ids too, not text to print as it stands
+    ("[[figure demo-descent.v2]]", "unknown figure 'demo-descent.v2'"),
+    ("[[figure demo descent]]", "unknown figure 'demo descent'"),
+    ("[[widget test/widget]]", "unknown widget 'test/widget'"),
+    ("[[code mamlviz.figures.demo.gradient()]]", "mamlviz.figures.demo.gradient()"),
 ])
 def test_unknown_names_stop_the_build_naming_the_file(toy_project, line, message):
     page = toy_project.content / "02-second.md"

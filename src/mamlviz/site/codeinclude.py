@@ -19,7 +19,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-LINE = re.compile(r"^\[\[code\s+([\w.]+)\]\]\s*$")
+LINE = re.compile(r"^\[\[code(?:\s+(.*?))?\s*\]\]\s*$")  # any name: a mistyped one stops the build
 
 
 class CodeIncludeError(LookupError):
@@ -29,6 +29,8 @@ class CodeIncludeError(LookupError):
 def resolve(dotted: str):
     """Import the longest importable module prefix of `dotted`, then walk attributes."""
     parts = dotted.split(".")
+    if not all(p.isidentifier() for p in parts):
+        raise CodeIncludeError(f"cannot include code {dotted!r}: not a dotted name")
     for cut in range(len(parts) - 1, 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:cut]))
@@ -65,7 +67,7 @@ class CodePreprocessor(Preprocessor):
         for line in lines:
             m = LINE.match(line)
             if m:
-                out += ["", self.md.htmlStash.store(render_code(m.group(1))), ""]
+                out += ["", self.md.htmlStash.store(render_code(m.group(1) or "")), ""]
             else:
                 out.append(line)
         return out

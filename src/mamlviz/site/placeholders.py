@@ -16,8 +16,9 @@ from markdown.preprocessors import Preprocessor
 
 from mamlviz import figures
 
-FIGURE_LINE = re.compile(r"^\[\[figure\s+([\w\-]+)\]\]\s*$")
-WIDGET_LINE = re.compile(r"^\[\[widget\s+([\w\-]+)\]\]\s*$")
+# Any id is captured (not only [\w-]+), so that a mistyped one stops the build as unknown instead of printing.
+FIGURE_LINE = re.compile(r"^\[\[figure(?:\s+(.*?))?\s*\]\]\s*$")
+WIDGET_LINE = re.compile(r"^\[\[widget(?:\s+(.*?))?\s*\]\]\s*$")
 LARGE = 64_000  # bytes of JSON above which widget data goes to its own file
 
 
@@ -56,8 +57,9 @@ class _LinePreprocessor(Preprocessor):
         for line in lines:
             m = self.ext.LINE.match(line)
             if m:
-                self.ext.used.append(m.group(1))
-                out += ["", self.md.htmlStash.store(self.ext.render(m.group(1))), ""]
+                item_id = m.group(1) or ""
+                self.ext.used.append(item_id)
+                out += ["", self.md.htmlStash.store(self.ext.render(item_id)), ""]
             else:
                 out.append(line)
         return out
