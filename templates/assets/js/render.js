@@ -29,11 +29,12 @@ export function makeScale(panel) {
 
 function ticks(lo, hi, n = 5) {
   const span = hi - lo;
-  if (!(span > 0)) return [lo];
+  if (!(span > 0) || !isFinite(span)) return isFinite(lo) ? [lo] : [];
   const raw = span / n, mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => span / s <= n) || 10 * mag;
   const out = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+  // at most a few dozen ticks, even where the step is below the limits' precision (t + step === t)
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9 && out.length < 50; t += step) out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
   return out;
 }
 
