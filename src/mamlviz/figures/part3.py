@@ -6,7 +6,6 @@ the same code the text quotes, so the equations and the figures cannot drift apa
 
 from __future__ import annotations
 
-import math
 import time
 from functools import lru_cache
 
@@ -18,6 +17,7 @@ from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer, TrainConfig
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, sessions
+from ._common import MAX_TRAIL, argmin, counter, log_heatmap, trail_points, unit_panel
 
 # ------------------------------------------------------------------------------------------- the toy problems
 SOFTPLUS = toy.SoftplusLine()
@@ -43,68 +43,28 @@ def accumulated_loss(tasks, m, alpha, n=N_GRID):
         return SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1), SOFTPLUS.loss(theta, tasks.xq, tasks.yq)
 
 
-def _counter(value):
-    """A figure-owned counter from the state (`_seed`, `_dice`): a non-negative int; anything else counts as 0.
-
-    Keys starting with "_" pass the registry's validation as they are, so garbage must not reach the RNG here.
-    """
-    try:
-        return max(int(value), 0)
-    except (TypeError, ValueError, OverflowError):
-        return 0
-
-
-def _log10(z):
-    """log₁₀ of a loss, floored at 10⁻⁶ and rounded to 3 decimals (what the eye can tell; keeps scenes small)."""
-    return np.round(np.log10(np.maximum(z, 1e-6)), 3)
-
-
-def _log_heatmap(z, css=None, heatmap=True, n_levels=8):
-    """Heat map and contour layers of log₁₀ of a loss over the unit square (losses span orders of magnitude)."""
-    lz = _log10(z)
-    finite = lz[np.isfinite(lz)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    contour = {"kind": "contour", "z": lz, "extent": [0, 1, 0, 1], "levels": np.linspace(lo, hi, n_levels + 2)[1:-1]}
-    if css:
-        contour["class"] = css
-    if not heatmap:
-        return [contour]
-    return [{"kind": "heatmap", "z": lz, "extent": [0, 1, 0, 1], "zmin": lo, "zmax": hi, "cmap": "viridis"}, contour]
-
-
-def _argmin(z):
-    i, j = np.unravel_index(np.nanargmin(z), z.shape)
-    g = np.linspace(0.0, 1.0, z.shape[0])
-    return float(g[j]), float(g[i]), float(z[i, j])
-
-
-def _unit_panel(title, layers):
-    return {"title": title, "xlim": [0, 1], "ylim": [0, 1], "aspect": "equal", "xlabel": "a", "ylabel": "b",
-            "layers": layers}
-
-
 @figure("accumulated-loss", title="The loss after m fine-tuning steps", controls=[
     Slider("m", "Fine-tuning steps m", 0, 20, step=1, default=0),
     Slider("alpha", "Inner learning rate α", 0.001, 0.05, step=0.001, default=0.01),
     Button("resample", "New samples"),
 ])
 def accumulated_loss_figure(state, action=None):
-    seed = _counter(state.get("_seed", 0)) + (action == "resample")
+    seed = counter(state.get("_seed", 0)) + (action == "resample")
     tasks = softplus_pair(seed)
     m, alpha = int(state["m"]), float(state["alpha"])
     J, task_losses = accumulated_loss(tasks, m, alpha)
     panels = []
     for i, (a_star, b_star) in enumerate(TWO_TASKS):
-        layers = _log_heatmap(task_losses[:, :, i])
+        layers = log_heatmap(task_losses[:, :, i])
         layers.append({"kind": "points", "x": [a_star], "y": [b_star], "class": f"task{i + 1}",
                        "label": f"task {i + 1} optimum"})
-        panels.append(_unit_panel(f"Task {i + 1}: L{'₁₂'[i]}(θ; query), log₁₀", layers))
-    a_min, b_min, j_min = _argmin(J)
-    layers = _log_heatmap(J)
+        panels.append(unit_panel(f"Task {i + 1}: L{'₁₂'[i]}(θ; query), log₁₀", layers))
+    a_min, b_min, j_min = argmin(J)
+    layers = log_heatmap(J)
     layers += [{"kind": "points", "x": [p[0] for p in TWO_TASKS], "y": [p[1] for p in TWO_TASKS],
                 "class": "muted", "label": "task optima"},
                {"kind": "points", "x": [a_min], "y": [b_min], "class": "theta", "label": "minimum of J_m"}]
-    panels.append(_unit_panel(f"Accumulated loss J_{m}(θ), log₁₀", layers))
+    panels.append(unit_panel(f"Accumulated loss J_{m}(θ), log₁₀", layers))
     diverged = not np.isfinite(J).all()
     return {
         "panels": panels,
@@ -125,9 +85,6 @@ def accumulated_loss_figure(state, action=None):
 
 
 # --------------------------------------------------------------------------- two tasks, one θ, the meta-gradient
-MAX_TRAIL = 200
-
-
 def maml_objective(tasks, theta, alpha):
     """MAML's objective L₁(φ₁; query) + L₂(φ₂; query), φ_i = θ − α∇L_i(θ; support); θ of shape (..., 2)."""
     theta = np.asarray(theta, dtype=float)[..., None, :]
@@ -144,11 +101,11 @@ def maml_objective(tasks, theta, alpha):
     Handle("theta", "θ", panel=0, default=(0.15, 0.85), bounds=((0, 1), (0, 1)), step=0.01),
 ])
 def two_tasks_figure(state, action=None):
-    seed = _counter(state.get("_seed", 0)) + (action == "resample")
+    seed = counter(state.get("_seed", 0)) + (action == "resample")
     tasks = softplus_pair(seed)
     alpha, beta = float(state["alpha"]), float(state["beta"])
     theta = np.array(state["theta"], dtype=float)
-    trail = _trail_points(state.get("_trail"))
+    trail = trail_points(state.get("_trail"))
     if not trail or not np.allclose(trail[-1], theta):  # the reader moved θ: a new walk starts here
         trail = [theta.tolist()]
     if action == "walk":
@@ -156,15 +113,6 @@ def two_tasks_figure(state, action=None):
     if action == "step":
         return _walk_once(state, tasks, theta, trail, seed)
     return _two_tasks_scene(state, tasks, theta, trail, seed)
-
-
-def _trail_points(value):
-    """θ's walk from the state: the [a, b] pairs of finite numbers in `value` (anything else is dropped)."""
-    if not isinstance(value, list):
-        return []
-    ok = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
-    return [[float(a), float(b)] for a, b in (p for p in value if isinstance(p, list) and len(p) == 2)
-            if ok(a) and ok(b)][-MAX_TRAIL:]
 
 
 def _meta_step(tasks, theta, alpha, beta):
@@ -194,10 +142,10 @@ def _two_tasks_landscapes(seed, alpha):
     """The layers that depend only on the tasks and α (not on θ): computed once while θ is dragged or walks."""
     tasks = softplus_pair(seed)
     g = toy.grid(N_GRID)
-    layers = _log_heatmap(maml_objective(tasks, g, alpha))[:1]
+    layers = log_heatmap(maml_objective(tasks, g, alpha))[:1]
     task_losses = SOFTPLUS.loss(g[:, :, None, :], tasks.xq, tasks.yq)        # (n, n, 2) query losses
     for i in range(2):
-        layers += _log_heatmap(task_losses[:, :, i], css=f"task{i + 1}", heatmap=False, n_levels=6)
+        layers += log_heatmap(task_losses[:, :, i], css=f"task{i + 1}", heatmap=False, n_levels=6)
     return layers
 
 
@@ -221,7 +169,7 @@ def _two_tasks_scene(state, tasks, theta, trail, seed, message=None):
     values = info["loss_after"]
     objective_path = maml_objective(tasks, trail_arr, alpha)
     panels = [
-        _unit_panel("MAML objective (colour), task losses (lines)", layers),
+        unit_panel("MAML objective (colour), task losses (lines)", layers),
         {"title": "Objective along θ's walk", "xlim": [0, max(len(trail) - 1, 1)],
          "ylim": [0, float(objective_path.max()) * 1.1 or 1.0], "xlabel": "meta-step", "ylabel": "L₁(φ₁) + L₂(φ₂)",
          "layers": [{"kind": "line", "x": np.arange(len(trail)), "y": objective_path, "class": "theta"},
@@ -320,7 +268,7 @@ def true_mse(thetas, amplitude, phase):
 def sine_fit_figure(state, action=None):
     amplitude, phase, k = float(state["amplitude"]), float(state["phase"]), int(state["k"])
     alpha, steps = float(state["alpha"]), int(state["steps"])
-    dice = _counter(state.get("_dice", 0))
+    dice = counter(state.get("_dice", 0))
     xs = [p[0] for p in state["points"]]
     if action == "dice":
         dice += 1
@@ -443,11 +391,11 @@ def _train(state, lab, message):
     yield _lab_scene(state, lab, message, status="training")
     while trainers["maml"].iteration < state["budget"] and not any(t.diverged for t in trainers.values()):
         n = min(LAB_CHUNK, state["budget"] - trainers["maml"].iteration)
-        start = time.perf_counter()
+        start = time.perfcounter()
         done = trainers["maml"].iteration + n
         for t in trainers.values():
             t.run(n, evaluate=done % LAB_EVAL_EVERY == 0 or done >= state["budget"])
-        lab["seconds"] += time.perf_counter() - start
+        lab["seconds"] += time.perfcounter() - start
         yield _lab_scene(state, lab, message, status="training")
     yield _lab_scene(state, lab, message, status="finished")
 
