@@ -391,11 +391,11 @@ def _train(state, lab, message):
     yield _lab_scene(state, lab, message, status="training")
     while trainers["maml"].iteration < state["budget"] and not any(t.diverged for t in trainers.values()):
         n = min(LAB_CHUNK, state["budget"] - trainers["maml"].iteration)
-        start = time.perfcounter()
+        start = time.perf_counter()
         done = trainers["maml"].iteration + n
         for t in trainers.values():
             t.run(n, evaluate=done % LAB_EVAL_EVERY == 0 or done >= state["budget"])
-        lab["seconds"] += time.perfcounter() - start
+        lab["seconds"] += time.perf_counter() - start
         yield _lab_scene(state, lab, message, status="training")
     yield _lab_scene(state, lab, message, status="finished")
 
