@@ -92,15 +92,23 @@ def add_build(commands):
     p.add_argument("--root", default=None, help="folder with content/ and templates/ (default: found from here)")
     p.add_argument("--out", default=None, help="output folder (default: ROOT/site)")
     p.add_argument("--no-pyodide", action="store_true", help="skip vendoring Pyodide (pages only; figures stay static)")
+    p.add_argument("--release", action="store_true",
+                   help="build afresh into a temporary folder and write DIST/mamlviz-site-VERSION.tar.gz + SHA256SUMS")
+    p.add_argument("--dist", default=None, help="folder for the release archive (default: ROOT/dist)")
 
     def run(args):
         from pathlib import Path
 
         from mamlviz import site
+        from mamlviz.site import release
 
         try:
             root = Path(args.root) if args.root else site.find_root()
-            site.build(site.Project.at(root, Path(args.out) if args.out else None), pyodide=not args.no_pyodide)
+            project = site.Project.at(root, Path(args.out) if args.out else None)
+            if args.release:
+                release.release(project, Path(args.dist) if args.dist else root / "dist")
+            else:
+                site.build(project, pyodide=not args.no_pyodide)
         except (site.BuildError, site.vendor.VendorError) as e:
             raise SystemExit(f"mamlviz build: {e}") from None
 

@@ -20,7 +20,7 @@ from pygments.formatters import HtmlFormatter
 
 from mamlviz import figures
 
-from . import bundle, pages as pages_mod, vendor
+from . import about, bundle, pages as pages_mod, vendor
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
@@ -100,12 +100,13 @@ def link_navigation(parts: list[Page]) -> None:
         before.next, after.prev = after, before
 
 
-def render_templates(project: Project, parts: list[Page]) -> dict[str, str]:
+def render_templates(project: Project, parts: list[Page], info: about.SiteInfo) -> dict[str, str]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(project.templates), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    common = {"site_title": SITE_TITLE, "parts": parts}
+    common = {"site_title": SITE_TITLE, "parts": parts, **info.template_vars()}
     out = {p.url: env.get_template("part.html").render(page=p, **common) for p in parts}
     out["index.html"] = env.get_template("index.html").render(page=None, **common)
+    out["about.html"] = env.get_template("about.html").render(page=None, about_page=True, **common)
     return out
 
 
@@ -121,10 +122,11 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
     data_files = render_pages(parts, bib)
     # 3. navigation
     link_navigation(parts)
-    # 4. templates
-    html_files = render_templates(project, parts)
-    # 5. vendored assets (obtained before anything is written, so a failure leaves site/ as it was)
+    # 4. vendored assets (obtained before anything is written, so a failure leaves site/ as it was)
     cache = vendor.ensure_pyodide(log=log) if pyodide else None
+    # 5. templates (the footer and the About page name the version, licences and what step 4 vendored)
+    info = about.SiteInfo.of(project.content.parent, cache)
+    html_files = render_templates(project, parts, info)
     # 6. write
     out = project.out
     out.mkdir(parents=True, exist_ok=True)
@@ -139,6 +141,7 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
     bundle.write_zip(out / "mamlviz.zip")
     if cache:
         vendor.copy_into(out, cache)
+    info.write_notices(out)
     (out / ".nojekyll").write_text("")
     log(f"built {len(parts)} parts into {out}")
     return out
