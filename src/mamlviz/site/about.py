@@ -92,11 +92,11 @@ def build_date() -> dt.date:
 def bibtex(ver: str, year: int) -> str:
     return "\n".join([
         "@misc{mamlviz,",
-        f"  author       = {{{{{AUTHORS}}}}},",
-        f"  title        = {{{{{CITE_TITLE}}}}},",
-        f"  year         = {{{year}}},",
-        f"  version      = {{{ver}}},",
-        f"  note         = {{Interactive web explainer, version {ver}; code MIT, text and figures CC BY 4.0}},",
+        f"  author  = {{{{{AUTHORS}}}}},",
+        f"  title   = {{{{{CITE_TITLE}}}}},",
+        f"  year    = {{{year}}},",
+        f"  version = {{{ver}}},",
+        f"  note    = {{Interactive web explainer, version {ver}}},",
         "}",
     ])
 
