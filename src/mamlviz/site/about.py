@@ -76,8 +76,8 @@ def components(cache: Path | None) -> list[Component]:
 
 def version(root: Path | None = None) -> str:
     """The version in ROOT/pyproject.toml, else that of the installed package."""
-    pyproject = Path(root or ".") / "pyproject.toml"
-    if root is not None and pyproject.is_file():
+    pyproject = Path(root) / "pyproject.toml" if root is not None else None
+    if pyproject is not None and pyproject.is_file():
         return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
     return importlib.metadata.version("mamlviz")
 
