@@ -13,7 +13,7 @@ task starts from the same θ, so the first support pass is one large product ove
     support_loss_before         support loss at θ, shape (T,)
     phi                         adapted parameters φ, (T, P)
     task_directions             each task's direction before averaging, (T, P) (MAML: with per_task=True)
-    path                        φ_0 = θ, φ_1, …, φ_k, shape (k + 1, T, P), only with keep_path=True
+    path                        φ^(0) = θ, φ^(1), …, φ^(k), shape (k + 1, T, P), only with keep_path=True
     cg_residuals, nonpd         iMAML only: ‖residual‖ per CG iteration (cg_steps + 1, T); non-PD flag (T,)
     nonfinite                   True when any loss or the direction is not finite (the caller must not step)
 """
@@ -31,7 +31,7 @@ METHODS = ("maml", "fomaml", "reptile", "imaml")
 
 @dataclass
 class InnerPath:
-    """Result of `inner_sgd`: φ_k, the support losses L(φ_j), the HVP functions at φ_j (j < k), the path."""
+    """Result of `inner_sgd`: φ^(k), the support losses L(φ^(j)), the HVP functions at φ^(j) (j < k), the path."""
 
     phi: np.ndarray
     losses: list = field(default_factory=list)
@@ -42,10 +42,10 @@ class InnerPath:
 def inner_sgd(model, theta, x, y, *, lr, steps, reg=None, keep_path=False):
     """k steps of gradient descent on the support loss, from θ, for all tasks at once: U^(k)(θ).
 
-    φ_0 = θ,  φ_{j+1} = φ_j − α ∇L^tr(φ_j)                  (MAML, FOMAML, Reptile)
-    φ_{j+1} = φ_j − α (∇L^tr(φ_j) + λ(φ_j − θ))            (iMAML's proximal objective, with reg = λ)
+    φ^(0) = θ,  φ^(j+1) = φ^(j) − α ∇L^tr(φ^(j))                (MAML, FOMAML, Reptile)
+    φ^(j+1) = φ^(j) − α (∇L^tr(φ^(j)) + λ(φ^(j) − θ))           (iMAML's proximal objective, with reg = λ)
 
-    θ has shape (P,) (shared by the T tasks of x, y) or (T, P). The HVP function at each φ_j is kept (it reuses
+    θ has shape (P,) (shared by the T tasks of x, y) or (T, P). The HVP function at each φ^(j) is kept (it reuses
     that step's forward pass), so MAML can backpropagate through the steps without recomputing them.
     """
     phi = theta
@@ -83,9 +83,11 @@ def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fals
                    query_before=True):
     """Second-order MAML (Finn, Abbeel & Levine 2017, Eq. 1 and Algorithm 1 line 8), exact for any k:
 
-        ∇_θ L^te(U^(k)(θ)) = Π_{j=k-1..0} (I − α ∇²L^tr(φ_j)) · ∇L^te(φ_k),
+        ∇_θ L^te(U^(k)(θ)) = A_0 A_1 ⋯ A_{k−1} ∇L^te(φ^(k)),   A_j = I − α ∇²L^tr(φ^(j)),   φ^(0) = θ,
 
-    a vector backpropagated through the inner steps with Hessian-vector products only (never a d×d matrix).
+    that is (I − α∇²L^tr(φ^(0)))(I − α∇²L^tr(φ^(1)))⋯(I − α∇²L^tr(φ^(k−1)))·∇L^te(φ^(k)): the query gradient at
+    φ^(k) meets A_{k−1} first and A_0 last. It is backpropagated through the inner steps as a vector, with
+    Hessian-vector products only (never a d×d matrix).
     With k = 0 this is the pretrained (joint-training) gradient ∇L^te(θ). The last product, at the shared θ, is
     summed over tasks in one pass unless per_task=True asks for each task's direction.
     """
@@ -93,7 +95,7 @@ def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fals
                                        query_before=query_before)
     hvps = inner.hvps if per_task else inner.hvps[1:]
     for hvp in reversed(hvps):
-        g = g - inner_lr * hvp(g)            # g ← (I − α ∇²L^tr(φ_j)) g
+        g = g - inner_lr * hvp(g)            # g ← (I − α ∇²L^tr(φ^(j))) g
     if per_task or not inner.hvps:
         info["task_directions"] = g
         return g.mean(axis=0), info

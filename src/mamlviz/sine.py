@@ -1,4 +1,7 @@
-"""The sine task family of the MAML paper: y = A·sin(x − phase), A ~ U[0.1, 5], phase ~ U[0, π], x ~ U[−5, 5]."""
+"""The sine task family of the MAML paper: y = A·sin(x − ψ), A ~ U[0.1, 5], ψ ~ U[0, π], x ~ U[−5, 5].
+
+ψ is the phase (called `phase` in the code); the adapted parameters of the series are φ, a different letter.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ X_RANGE = (-5.0, 5.0)
 @dataclass
 class SineTasks:
     """A batch of T sine tasks: support (xs, ys) and query (xq, yq) of shape (T, N, 1), and each task's
-    amplitude and phase, shape (T,)."""
+    amplitude A and phase ψ, shape (T,)."""
 
     xs: np.ndarray
     ys: np.ndarray
@@ -29,7 +32,7 @@ class SineTasks:
 
 
 def curve(x, amplitude, phase):
-    """y = A·sin(x − phase) (broadcasting)."""
+    """y = A·sin(x − ψ) with ψ = phase (broadcasting)."""
     return amplitude * np.sin(x - phase)
 
 

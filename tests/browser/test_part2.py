@@ -82,10 +82,35 @@ def test_timeline_without_a_score(part2):
     assert pg.locator(f"{TIMELINE} .ot-row.is-you").count() == 0
     rows = pg.locator(f"{TIMELINE} table tbody tr").evaluate_all(
         "rs => rs.map(r => [...r.cells].map(c => c.textContent))")
-    assert ["2017", "MAML", "Optimisation-based", "95.8%"] in rows
-    assert ["2011", "Generative stroke model", "Probabilistic (stroke) models", "54.9%"] in rows
+    assert ["2017", "MAML", "Optimisation-based", "95.8%"] == rows[-2][:4]
+    assert rows[-2][5] == "Finn et al. 2017, Table 1 (± 0.3)" and "split" in rows[-2][4]
+    assert ["2013", "Hierarchical Bayesian Program Learning †", "Probabilistic (stroke) models", "95.2%"] == rows[0][:4]
+    # in order of first publication: Meta Networks, MAML and Prototypical networks all appeared in March 2017
+    names = [r[1].rstrip(" †") for r in rows]
+    assert names == ["Hierarchical Bayesian Program Learning", "Siamese nets", "Bayesian Program Learning",
+                     "Matching nets", "Siamese nets, re-run by Vinyals et al.", "Meta Networks", "MAML",
+                     "Prototypical nets"]
+    text = pg.locator(TIMELINE).text_content()
+    assert "82.8" not in text and "54.9" not in text and "Memory-augmented" not in text   # 5-way / untraced
     assert "You have no score yet." in pg.locator(f"{TIMELINE} .ot-description").text_content()
     assert "not strictly comparable" in pg.locator(f"{TIMELINE} .ot-caveat").inner_text()
+    assert "† Lake et al.'s protocol" in pg.locator(f"{TIMELINE} .ot-caveat").inner_text()
+
+
+def test_timeline_markers_sit_at_their_accuracy(part2):
+    """Each published row's marker is drawn at its accuracy on a linear axis: x is an affine function of the number
+    in the row (checked against the two extreme rows), in the order the table gives."""
+    pg = part2()
+    got = pg.locator(f"{TIMELINE} .ot-row:not(.is-you)").evaluate_all("""gs => gs.map(g => {
+        const m = g.querySelector('.ot-point').getBBox();
+        const value = parseFloat([...g.querySelectorAll('text')].pop().textContent);
+        return [m.x + m.width / 2, value];
+    })""")
+    accs = [a for _, a in got]
+    assert accs == [95.2, 92.0, 96.7, 93.8, 88.1, 97.0, 95.8, 96.0]
+    (x0, a0), (x1, a1) = min(got, key=lambda p: p[1]), max(got, key=lambda p: p[1])
+    for x, a in got:
+        assert x == pytest.approx(x0 + (a - a0) * (x1 - x0) / (a1 - a0), abs=0.6)
 
 
 def test_score_from_the_game_appears_on_the_timeline(page, served_site):

@@ -45,7 +45,7 @@ def part3(page, served_site, wait_live):
     pg = page()
     pg.goto(served_site + PAGE)
     for figure_id in ("sine-fit", "accumulated-loss", "two-tasks", "meta-lab"):
-        wait_live(pg, figure_id)
+        wait_live(pg, figure_id, timeout=120_000)  # Pyodide boots slowly on a busy machine
     return pg
 
 
@@ -115,6 +115,33 @@ def test_sine_fit_divergence_is_reported_without_nan(part3):
     assert pg.console_errors == []
 
 
+def message_is(pg, F, words):
+    pg.wait_for_function(f"document.querySelector('{F} .figure-message').textContent.includes({json.dumps(words)})")
+
+
+def test_sine_fit_tells_worse_than_zero_from_diverged(part3):
+    """The reader sees the two cases apart (the numbers behind them are checked against an independent MLP in
+    tests/test_part3_known_answers.py): one step at α = 0.2 on the default task makes the MAML model's support
+    loss jump (diverged, no curve); A = 2, ψ = 0, α = 0.05 leaves it worse than the flat line y = 0 (drawn)."""
+    pg, F = part3, fig("sine-fit")
+    pg.locator(f'{F} [data-control="alpha"] input').fill("0.2")
+    message_is(pg, F, "Fine-tuning diverged for the MAML model at α = 0.2")
+    assert readout(pg, "sine-fit", "MAML: MSE after") == "—"
+    assert pg.locator(f"{F} path.line.maml.after").count() == 0
+    assert pg.locator(f"{F} path.line.pretrained.after").count() == 1
+    pg.locator(f'{F} [data-control="amplitude"] input').fill("2")
+    pg.locator(f'{F} [data-control="phase"] input').fill("0")
+    pg.locator(f'{F} [data-control="alpha"] input').fill("0.05")
+    message_is(pg, F, "the MAML model does worse than predicting y = 0 everywhere")
+    assert "diverged" not in pg.locator(f"{F} .figure-message").inner_text()
+    assert readout(pg, "sine-fit", "flat line y = 0: MSE") == native("sine-fit", {"amplitude": 2, "phase": 0},
+                                                                      "flat line y = 0: MSE")
+    assert as_float(readout(pg, "sine-fit", "MAML: MSE after")) > as_float(readout(pg, "sine-fit", "flat line y = 0: MSE"))
+    assert pg.locator(f"{F} path.line.maml.after").count() == 1
+    assert "Phase ψ" in pg.locator(f'{F} [data-control="phase"]').inner_text()
+    assert pg.console_errors == []
+
+
 def test_accumulated_loss_follows_m(part3):
     pg, F = part3, fig("accumulated-loss")
     slider = pg.locator(f'{F} [data-control="m"] input')
@@ -154,6 +181,8 @@ def test_lab_trains_maml_below_one_and_feeds_the_sine_figure(part3):
     maml = as_float(readout(pg, "meta-lab", "MAML: held-out MSE after 1 step"))
     pretrained = as_float(readout(pg, "meta-lab", "pretrained: held-out MSE after 1 step"))
     assert maml < 1.0 and maml < pretrained
+    assert "one adaptation step at α = 0.01 (the inner learning rate MAML trains with" in \
+        pg.locator(f"{F} .describe p").text_content()
     assert pg.locator(f"{F} path.line.maml").count() == 2  # learning curve and MSE after m steps
     # the freshly trained models are used by the sine-fitting figure
     pg.locator(f'{fig("sine-fit")} [data-control="models"] select').select_option("lab")
@@ -221,7 +250,7 @@ def test_garbage_in_the_url_leaves_the_page_working(page, served_site, wait_live
     pg = page()
     pg.goto(served_site + PAGE + hash_)
     for figure_id in ("sine-fit", "two-tasks"):
-        wait_live(pg, figure_id)
+        wait_live(pg, figure_id, timeout=120_000)  # Pyodide boots slowly on a busy machine
     # the figures answer as usual, from valid (clamped or default) states
     pg.locator(f'{fig("sine-fit")} [data-control="steps"] input').fill("2")
     state = json.loads(pg.evaluate("JSON.stringify(window.mamlvizFigures.find(f => f.id === 'sine-fit').state)"))
@@ -229,3 +258,17 @@ def test_garbage_in_the_url_leaves_the_page_working(page, served_site, wait_live
     if "two-tasks:" in hash_:
         assert pg.locator(f'{fig("two-tasks")} .handle').get_attribute("aria-valuetext").endswith("(1.00, 0.00)")
     assert pg.console_errors == []
+
+
+def test_screenshots(page, served_site, wait_live, shots):
+    """One live page (one Pyodide boot), photographed at 1280 px and again at 390 px wide."""
+    pg = page(viewport={"width": 1280, "height": 900})
+    pg.goto(served_site + PAGE + "#sine-fit:amplitude=2;phase=0;alpha=0.05")
+    wait_live(pg, "sine-fit", timeout=120_000)
+    message_is(pg, fig("sine-fit"), "worse than predicting y = 0")
+    for width in (1280, 390):
+        pg.set_viewport_size({"width": width, "height": 900})
+        pg.wait_for_timeout(300)  # let the plots re-lay out at the new width
+        pg.locator(fig("sine-fit")).screenshot(path=str(shots / f"part3-sine-fit-{width}.png"))
+        pg.screenshot(path=str(shots / f"part3-{width}.png"), full_page=True)
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width

@@ -1,7 +1,7 @@
 """Part 2 — where MAML sits: build-time data for the `approach-map` and `omniglot-timeline` widgets.
 
-The numbers are the published Omniglot 20-way 1-shot accuracies listed in the series plan; `cite` keys are in
-content/references.bib and are cited in the prose next to each number.
+The numbers are published Omniglot 20-way 1-shot accuracies, each with the paper and table it comes from; `cite`
+keys are in content/references.bib and are cited in the prose next to each number.
 """
 
 from __future__ import annotations
@@ -31,26 +31,36 @@ FAMILIES = [
      ]},
 ]
 
-# Published Omniglot 20-way 1-shot accuracies (per cent), as listed in the series plan.
-# `x` is where the point sits on the year axis; `short` is the label used on narrow screens.
+# Published Omniglot 20-way 1-shot accuracies (per cent), each traced to the paper and table that report it
+# (tests/test_published_numbers.py holds the same table with its sources). In order of first publication: `date` is
+# when the paper first appeared (arXiv, else the venue), `year` what the chart prints. `protocol`: "lake" = Lake et
+# al.'s evaluation (whole alphabets held out, the 20 characters of a trial from one alphabet); "vinyals" = Vinyals
+# et al.'s (characters split into training and test, not alphabets; a trial's characters from the whole test set).
+# Left off: memory-augmented networks (82.8 % is a 5-way result, Santoro et al. 2016, Table 1; no 20-way number was
+# published) and the 2011 stroke model of Lake et al. (no accuracy on this 20-way task could be traced to it).
 RESULTS = [
-    {"name": "Generative stroke model", "short": "Strokes", "year": "2011", "x": 2011.0, "acc": 54.9,
-     "cite": "lake2011", "family": "other"},
-    {"name": "Hierarchical Bayesian Program Learning", "short": "HBPL", "year": "2013", "x": 2013.0, "acc": 96.2,
-     "cite": "lake2013", "family": "other"},
-    {"name": "Siamese nets", "short": "Siamese", "year": "2015", "x": 2015.0, "acc": 88.1, "cite": "koch2015",
-     "family": "metric"},
-    {"name": "Matching nets", "short": "Matching", "year": "2016", "x": 2016.0, "acc": 93.8, "cite": "vinyals2016",
-     "family": "metric"},
-    {"name": "Memory-augmented NN", "short": "MANN", "year": "2016", "x": 2016.0, "acc": 82.8,
-     "cite": "santoro2016", "family": "model"},
-    {"name": "Meta Networks", "short": "MetaNet", "year": "2016/17", "x": 2016.5, "acc": 97.0,
-     "cite": "munkhdalai2017", "family": "model"},
-    {"name": "Prototypical nets", "short": "Proto", "year": "2017", "x": 2017.0, "acc": 96.0, "cite": "snell2017",
-     "family": "metric"},
-    {"name": "MAML", "short": "MAML", "year": "2017", "x": 2017.0, "acc": 95.8, "cite": "finn2017",
-     "family": "optimisation"},
+    {"name": "Hierarchical Bayesian Program Learning", "short": "HBPL", "year": "2013", "date": "2013-12",
+     "acc": 95.2, "cite": "lake2013", "family": "other", "protocol": "lake",
+     "source": "Lake et al. 2013 (4.8 % error); Koch et al. 2015, Table 2"},
+    {"name": "Siamese nets", "short": "Siamese", "year": "2015", "date": "2015-07", "acc": 92.0,
+     "cite": "koch2015", "family": "metric", "protocol": "lake", "source": "Koch et al. 2015, Table 2"},
+    {"name": "Bayesian Program Learning", "short": "BPL", "year": "2015", "date": "2015-12", "acc": 96.7,
+     "cite": "lake2015", "family": "other", "protocol": "lake", "source": "Lake et al. 2015 (3.3 % error)"},
+    {"name": "Matching nets", "short": "Matching", "year": "2016", "date": "2016-06", "acc": 93.8,
+     "cite": "vinyals2016", "family": "metric", "protocol": "vinyals", "source": "Vinyals et al. 2016, Table 1"},
+    {"name": "Siamese nets, re-run by Vinyals et al.", "short": "Siamese re-run", "year": "2016", "date": "2016-06",
+     "acc": 88.1, "cite": "vinyals2016", "family": "metric", "protocol": "vinyals",
+     "source": "Vinyals et al. 2016, Table 1 (fine-tuned)"},
+    {"name": "Meta Networks", "short": "MetaNet", "year": "2017", "date": "2017-03-02", "acc": 97.0,
+     "cite": "munkhdalai2017", "family": "model", "protocol": "vinyals", "source": "Munkhdalai & Yu 2017, Table 1"},
+    {"name": "MAML", "short": "MAML", "year": "2017", "date": "2017-03-09", "acc": 95.8, "cite": "finn2017",
+     "family": "optimisation", "protocol": "vinyals", "source": "Finn et al. 2017, Table 1 (± 0.3)"},
+    {"name": "Prototypical nets", "short": "Proto", "year": "2017", "date": "2017-03-15", "acc": 96.0,
+     "cite": "snell2017", "family": "metric", "protocol": "vinyals", "source": "Snell et al. 2017, Table 1"},
 ]
+PROTOCOLS = {"lake": "alphabets held out; a trial's 20 characters from one alphabet (Lake et al.)",
+             "vinyals": "characters split, not alphabets; a trial's 20 characters from any test alphabet "
+                        "(Vinyals et al.)"}
 
 
 @widget("approach-map", module="approach-map.js")
@@ -62,5 +72,5 @@ def approach_map():
 @widget("omniglot-timeline", module="omniglot-timeline.js")
 def omniglot_timeline():
     """Published results plus where the reader's Part 1 scores are kept."""
-    return {"results": RESULTS, "storage_key": "mamlviz.fewshot.scores",
+    return {"results": RESULTS, "protocols": PROTOCOLS, "storage_key": "mamlviz.fewshot.scores",
             "families": {f["id"]: f["name"] for f in FAMILIES} | {"other": "Probabilistic (stroke) models"}}

@@ -204,11 +204,10 @@ MAX_POINTS = 20
 DEFAULT_TASK = (3.0, 1.0)                            # amplitude, phase of the first frame
 DEFAULT_XS = (-4.1, -2.2, -0.4, 1.3, 3.6)
 MODEL_NAMES = {"pretrained": "pretrained", "maml": "MAML"}
-DIVERGED_MSE = 100.0      # far above any sine's (25 at most for a flat line): fine-tuning blew up
 
 
 def _labels(xs, amplitude, phase, noise, noise_seed):
-    """The task's labels at the reader's x positions: y = A·sin(x − φ₀), plus seeded noise when asked."""
+    """The task's labels at the reader's x positions: y = A·sin(x − ψ), plus seeded noise when asked."""
     y = sine.curve(np.asarray(xs, dtype=float), amplitude, phase)
     if noise:
         y = y + NOISE_SD * np.random.default_rng(noise_seed).standard_normal(MAX_POINTS)[: len(y)]
@@ -235,12 +234,38 @@ def shipped_models():
 
 
 def fine_tune(thetas, xs, ys, alpha, steps):
-    """Adapt each model in `thetas` (M, P) on the same K points with `steps` SGD steps at α: U^(steps)(θ)."""
+    """Adapt each model in `thetas` (M, P) on the same K points with `steps` SGD steps at α: U^(steps)(θ).
+
+    Returns (φ (M, P), support loss of each model before and after the steps, (M,) each; inf where not finite).
+    """
     m = thetas.shape[0]
     x = np.broadcast_to(np.asarray(xs, float).reshape(1, -1, 1), (m, len(xs), 1))
     y = np.broadcast_to(np.asarray(ys, float).reshape(1, -1, 1), (m, len(ys), 1))
     with np.errstate(over="ignore", invalid="ignore"):
-        return meta.inner_sgd(MLP_MODEL, thetas, x, y, lr=alpha, steps=steps).phi
+        inner = meta.inner_sgd(MLP_MODEL, thetas, x, y, lr=alpha, steps=steps)
+        after = MLP_MODEL.loss(inner.phi, x, y)
+    finite = (lambda v: np.where(np.isfinite(v), v, np.inf))
+    return inner.phi, finite(inner.losses[0]), finite(after)
+
+
+def zero_mse(amplitude, phase):
+    """MSE of the flat line y = 0 against the true sine on the same grid: the mean of A²·sin²(x − ψ).
+
+    Over [−5, 5] it is A²(½ − sin 10·cos 2ψ / 20), at most about 13.2 for A = 5: a fine-tuned model above it does
+    worse than predicting nothing at all.
+    """
+    return float((sine.curve(X_DENSE[:, 0], amplitude, phase) ** 2).mean())
+
+
+def verdicts(mse_after, support_before, support_after, flat):
+    """What became of each model's fine-tuning: "diverged", "worse than 0" or "ok" (one word per model).
+
+    Diverged: the MSE is not finite, or the steps made the support loss (the very thing they minimise) larger
+    instead of smaller, which is what gradient descent does when α overshoots and what, continued, explodes.
+    Worse than 0: the steps did lower the support loss, but the curve is further from the sine than y = 0 is.
+    """
+    return ["diverged" if not (np.isfinite(m) and after <= before) else "worse than 0" if m > flat else "ok"
+            for m, before, after in zip(mse_after, support_before, support_after)]
 
 
 def true_mse(thetas, amplitude, phase):
@@ -253,7 +278,7 @@ def true_mse(thetas, amplitude, phase):
 
 @figure("sine-fit", title="Fitting a new sine: pretrained versus MAML", controls=[
     Slider("amplitude", "Amplitude A", 0.1, 5.0, step=0.1, default=DEFAULT_TASK[0]),
-    Slider("phase", "Phase φ₀", 0.0, float(np.pi), step=0.01, default=DEFAULT_TASK[1]),
+    Slider("phase", "Phase ψ", 0.0, float(np.pi), step=0.01, default=DEFAULT_TASK[1]),
     Slider("k", "Points K (at most)", 1, MAX_POINTS, step=1, default=len(DEFAULT_XS)),
     Slider("steps", "Fine-tuning steps", 1, 10, step=1, default=1),
     Slider("alpha", "Inner learning rate α", 0.001, 0.5, step=0.001, default=0.01),
@@ -284,54 +309,76 @@ def sine_fit_figure(state, action=None):
     if model_message:
         messages.append(model_message)
     mse_before, pred_before = true_mse(thetas, amplitude, phase)
+    flat = zero_mse(amplitude, phase)
     if xs:
-        phis = fine_tune(thetas, xs, ys, alpha, steps)
+        phis, support_before, support_after = fine_tune(thetas, xs, ys, alpha, steps)
         mse_after, pred_after = true_mse(phis, amplitude, phase)
+        verdict = verdicts(mse_after, support_before, support_after, flat)
+        messages += _verdict_messages(verdict, alpha, mse_after, support_before, support_after, flat)
     else:
         messages.append("No support points yet: click the plot (or focus it and press Enter) to place some, "
                         "or roll the dice. The curves show the models before adaptation.")
-        mse_after, pred_after = np.full(2, np.nan), None
-    diverged = [name for i, name in enumerate(MODEL_NAMES.values()) if xs and not mse_after[i] < DIVERGED_MSE]
-    if diverged:
-        messages.append(f"Fine-tuning diverged for the {' and the '.join(diverged)} model at α = {alpha:g}: "
-                        f"the steps overshoot. Lower α (or the number of steps).")
+        mse_after, pred_after, verdict = np.full(2, np.nan), None, [None, None]
     x = X_DENSE[:, 0]
     layers = [{"kind": "line", "x": x, "y": sine.curve(x, amplitude, phase), "class": "true", "label": "true sine"}]
     for i, (key, name) in enumerate(MODEL_NAMES.items()):
         layers.append({"kind": "line", "x": x, "y": np.round(pred_before[i], 4), "class": f"{key} before",
                        "label": f"{name} before"})
-        if pred_after is not None and mse_after[i] < DIVERGED_MSE:
+        if verdict[i] in ("ok", "worse than 0"):
             layers.append({"kind": "line", "x": x, "y": np.round(pred_after[i], 4), "class": f"{key} after",
                            "label": f"{name} after {steps} step{'s' * (steps > 1)}"})
     points = [[float(a), float(b)] for a, b in zip(xs, ys)]
     readouts = []
     for i, (key, name) in enumerate(MODEL_NAMES.items()):
+        shown = verdict[i] in ("ok", "worse than 0")
         readouts.append({"label": f"{name}: MSE before", "value": float(mse_before[i]), "format": ".3f"})
-        readouts.append({"label": f"{name}: MSE after", "value": float(mse_after[i]) if mse_after[i] < DIVERGED_MSE else None,
+        readouts.append({"label": f"{name}: MSE after", "value": float(mse_after[i]) if shown else None,
                          "format": ".3f"})
+    readouts.append({"label": "flat line y = 0: MSE", "value": flat, "format": ".3f"})
     return {
-        "panels": [{"title": f"y = {amplitude:.1f}·sin(x − {phase:.2f})", "xlim": [-5, 5], "ylim": [-6, 6],
-                    "xlabel": "x", "ylabel": "y", "layers": layers}],
+        "panels": [{"title": f"y = A·sin(x − ψ), A = {amplitude:.1f}, ψ = {phase:.2f}", "xlim": [-5, 5],
+                    "ylim": [-6, 6], "xlabel": "x", "ylabel": "y", "layers": layers}],
         "legend": [{"class": "true", "label": "true sine"}, {"class": "support", "label": "support points"},
                    {"class": "pretrained before", "label": "pretrained, before"},
                    {"class": "pretrained after", "label": "pretrained, after"},
                    {"class": "maml before", "label": "MAML, before"}, {"class": "maml after", "label": "MAML, after"}],
         "readouts": readouts,
         "message": " ".join(messages) or None,
-        "description": _sine_description(amplitude, phase, points, steps, alpha, mse_before, mse_after),
+        "description": _sine_description(amplitude, phase, points, steps, alpha, mse_before, mse_after, verdict,
+                                         flat),
         "state": {"points": points, "_dice": dice},
     }
 
 
-def _sine_description(amplitude, phase, points, steps, alpha, before, after):
-    text = f"The true task is y = {amplitude:.1f}·sin(x − {phase:.2f}), with {len(points)} support points. "
+def _verdict_messages(verdict, alpha, mse_after, support_before, support_after, flat):
+    """One sentence per model whose fine-tuning diverged or ended worse than the flat line y = 0."""
+    out = []
+    for i, name in enumerate(MODEL_NAMES.values()):
+        if verdict[i] == "diverged":
+            how = ("its numbers overflowed (not finite)" if not np.isfinite(support_after[i]) else
+                   f"its loss on the support points rose from {support_before[i]:.3g} to {support_after[i]:.3g} "
+                   "instead of falling")
+            out.append(f"Fine-tuning diverged for the {name} model at α = {alpha:g}: {how}; the steps overshoot. "
+                       "Lower α (or the number of steps).")
+        elif verdict[i] == "worse than 0":
+            out.append(f"After fine-tuning, the {name} model does worse than predicting y = 0 everywhere (MSE "
+                       f"{mse_after[i]:.3g} against {flat:.3g} for the flat line), although its support loss fell.")
+    return out
+
+
+def _sine_description(amplitude, phase, points, steps, alpha, before, after, verdict, flat):
+    text = (f"The true task is y = {amplitude:.1f}·sin(x − {phase:.2f}) (amplitude A = {amplitude:.1f}, phase "
+            f"ψ = {phase:.2f}), with {len(points)} support points; the flat line y = 0 would score an MSE of "
+            f"{flat:.3f}. ")
     for i, name in enumerate(MODEL_NAMES.values()):
         text += f"The {name} model's MSE against the true sine is {before[i]:.3f} before adaptation"
-        if points:
-            text += (f" and {after[i]:.3f} after {steps} step(s) at α = {alpha:g}. " if after[i] < DIVERGED_MSE
-                     else " and fine-tuning diverged. ")
-        else:
+        if not points:
             text += ". "
+        elif verdict[i] == "diverged":
+            text += f" and fine-tuning diverged at α = {alpha:g}. "
+        else:
+            text += f" and {after[i]:.3f} after {steps} step(s) at α = {alpha:g}"
+            text += ", worse than the flat line. " if verdict[i] == "worse than 0" else ". "
     return text
 
 
@@ -341,9 +388,11 @@ LAB_EVAL_EVERY = 100      # held-out evaluation every so many updates (it costs 
 
 
 def _lab_config(state):
+    """Training and held-out evaluation share α: each model is judged after adapting at the α MAML trains with."""
+    alpha = float(state["alpha"])
     return TrainConfig(n_tasks=int(state["batch"]), n_support=int(state["k"]), n_query=10,
-                       inner_lr=float(state["alpha"]), outer_lr=float(state["beta"]), eval_support=int(state["k"]),
-                       eval_tasks=50, eval_query=25)
+                       inner_lr=alpha, outer_lr=float(state["beta"]), eval_support=int(state["k"]),
+                       eval_lr=alpha, eval_tasks=50, eval_query=25)
 
 
 @figure("meta-lab", title="A meta-training lab: pretrained versus MAML", controls=[
@@ -414,8 +463,8 @@ def _lab_scene(state, lab, message=None, status="ready"):
     after_one = {name: t.eval_curve[-1][1][1] for name, t in trainers.items()}
     readouts = [{"label": "meta-updates", "value": iteration, "format": "d"},
                 {"label": "updates per second (both models)", "value": rate, "format": ".0f"}]
-    readouts += [{"label": f"{MODEL_NAMES[n]}: held-out MSE after 1 step", "value": v, "format": ".3f"}
-                 for n, v in after_one.items()]
+    readouts += [{"label": f"{MODEL_NAMES[n]}: held-out MSE after 1 step", "value": v if np.isfinite(v) else None,
+                  "format": ".3f"} for n, v in after_one.items()]
     words = {"training": "Training", "paused": "Paused", "finished": "Finished", "ready": "Ready"}[status]
     return {
         "panels": [_lab_curve_panel(trainers), _lab_steps_panel(trainers)],
@@ -423,9 +472,10 @@ def _lab_scene(state, lab, message=None, status="ready"):
                    {"class": "maml", "label": "MAML (second order)"}],
         "readouts": readouts,
         "message": " ".join(filter(None, [message] + diverged)) or None,
-        "description": (f"{words} after {iteration} meta-updates. Median held-out MSE after one adaptation step on "
-                        f"K = {int(state['k'])} points: pretrained {after_one['pretrained']:.3f}, "
-                        f"MAML {after_one['maml']:.3f}."),
+        "description": (f"{words} after {iteration} meta-updates. Median held-out MSE after one adaptation step at "
+                        f"α = {lab['config'].eval_lr:g} (the inner learning rate MAML trains with; the pretrained "
+                        f"model is fine-tuned at the same α) on K = {lab['config'].eval_support} points: pretrained "
+                        f"{after_one['pretrained']:.3f}, MAML {after_one['maml']:.3f}."),
         "state": {"_status": status},
     }
 

@@ -1,9 +1,10 @@
 // Part 2: published Omniglot 20-way 1-shot accuracies over time, with the reader's score from the Part 1 game.
 //
-// mount(element, data): data.results = [{name, short, year, x, acc, cite, family}], data.storage_key is where
-// the game keeps {"5": {"right", "total"}, "20": {...}}. One row per result in order of publication (year on the
-// vertical axis, accuracy on the horizontal), then rows for the reader's own scores. The chart is re-laid out
-// at its real width so its text stays legible on phones; a table with the same numbers follows it.
+// mount(element, data): data.results = [{name, short, year, date, acc, cite, family, protocol, source}],
+// data.protocols = {id: words}, data.storage_key is where the game keeps {"5": {"right", "total"}, "20": {...}}.
+// One row per result in order of publication (by date; year on the vertical axis, accuracy on the horizontal),
+// then rows for the reader's own scores. Results under Lake et al.'s protocol carry a dagger. The chart is re-laid
+// out at its real width so its text stays legible on phones; a table with the same numbers and sources follows it.
 
 import {el} from "./dom.js";
 
@@ -45,7 +46,9 @@ const trials = (n) => `${n} trial${n === 1 ? "" : "s"}`;
 
 export function mount(root, data) {
   const key = data.storage_key || SCORE_KEY;
-  const results = [...data.results].sort((a, b) => a.x - b.x || b.acc - a.acc);
+  const results = [...data.results].sort((a, b) => String(a.date).localeCompare(String(b.date)));  // stable: ties keep data order
+  const protocols = data.protocols || {};
+  const dagger = (r) => (r.protocol === "lake" ? " †" : "");
   const familyNames = data.families || {};
   const chart = el("div", { class: "ot-chart", "data-testid": "timeline-chart" });
   const note = el("p", { class: "ot-note", "aria-live": "polite", "data-testid": "timeline-note" });
@@ -55,9 +58,11 @@ export function mount(root, data) {
   root.classList.add("ot-timeline");
   root.replaceChildren(
     chart, legend, note,
-    el("p", { class: "ot-caveat", text: "Caveat: your score and the published ones are not strictly comparable. " +
-      "The published numbers are for real Omniglot characters from alphabets held out of training, averaged over " +
-      "many trials; yours is for our generated characters, over however many rounds you played." }),
+    el("p", { class: "ot-caveat", text: "† Lake et al.'s protocol: whole alphabets held out of training, and the " +
+      "20 characters of a trial all from one alphabet. The other rows split Omniglot by character, so a test " +
+      "character's alphabet may have been seen in training. Caveat: your score and the published ones are not " +
+      "strictly comparable either. The published numbers are for real Omniglot characters, averaged over many " +
+      "trials; yours is for our generated characters, over however many rounds you played." }),
     el("details", { class: "ot-details" }, el("summary", { text: "The chart in words, and as a table" }),
       description, table),
   );
@@ -75,7 +80,8 @@ export function mount(root, data) {
   let lastWidth = 0;
 
   function rows() {
-    const out = results.map((r) => ({ kind: r.family, year: r.year, name: r.name, short: r.short, acc: r.acc }));
+    const out = results.map((r) => ({ kind: r.family, year: r.year, name: r.name + dagger(r), short: r.short + dagger(r),
+      acc: r.acc, protocol: r.protocol, source: r.source }));
     if (scores["20"]) out.push({ kind: "you", year: "you", name: `You, 20-way (${trials(scores["20"].total)})`,
       short: "You, 20-way", acc: scores["20"].acc, you: "20" });
     if (scores["5"]) out.push({ kind: "you5", year: "you", name: `You, 5-way (${trials(scores["5"].total)}) — easier task`,
@@ -129,7 +135,7 @@ export function mount(root, data) {
       // the value beside its marker, on the left when it would run off the right edge
       const value = r.you && narrow ? `${fmt(r.acc)}% (n=${scores[r.you].total})` : `${fmt(r.acc)}%`;
       const gap = r.you ? 14 : 10;
-      const fits = X(r.acc) + gap + value.length * 7 <= W;
+      const fits = X(r.acc) + gap + value.length * 8 <= W;   // about 8 px a character at the chart's font size
       g.append(el("svg:text", { class: r.you ? "ot-you-label" : "ot-label", x: fits ? X(r.acc) + gap : X(r.acc) - gap,
         y: y + 4, "text-anchor": fits ? "start" : "end", text: value }));
       svg.append(g);
@@ -141,12 +147,15 @@ export function mount(root, data) {
     table.replaceChildren(
       el("caption", { text: "Omniglot 20-way 1-shot accuracy (per cent)" }),
       el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Year" }), el("th", { scope: "col", text: "Method" }),
-        el("th", { scope: "col", text: "Family" }), el("th", { scope: "col", class: "num", text: "Accuracy" }))),
+        el("th", { scope: "col", text: "Family" }), el("th", { scope: "col", class: "num", text: "Accuracy" }),
+        el("th", { scope: "col", text: "Protocol" }), el("th", { scope: "col", text: "Source" }))),
       el("tbody", {}, ...rs.map((r) => el("tr", { class: r.you ? "is-you" : null },
         el("td", { text: r.you ? "today" : r.year }), el("td", { text: r.name }),
         el("td", { text: r.you ? "you (Part 1 game)" : familyNames[r.kind] || r.kind }),
-        el("td", { class: "num", text: `${fmt(r.acc)}%` })))));
-    const pub = results.map((r) => `${r.name} (${r.year}) ${fmt(r.acc)}%`).join("; ");
+        el("td", { class: "num", text: `${fmt(r.acc)}%` }),
+        el("td", { text: r.you ? "generated characters, 20 or 5 per trial" : protocols[r.protocol] || "" }),
+        el("td", { text: r.you ? "this browser" : r.source || "" })))));
+    const pub = results.map((r) => `${r.name}${r.protocol === "lake" ? " (Lake et al.'s protocol)" : ""} (${r.year}) ${fmt(r.acc)}%`).join("; ");
     let words = `One row per published result on Omniglot 20-way 1-shot classification, in order of publication, with accuracy from ${lo}% to 100% across: ${pub}.`;
     if (scores["20"]) words += ` Your 20-way score from Part 1 is the starred row: ${scores["20"].right} right of ${trials(scores["20"].total)}, ${fmt(scores["20"].acc)}%.`;
     if (scores["5"]) words += ` Your 5-way score, a different and easier task, is the dashed diamond: ${scores["5"].right} right of ${trials(scores["5"].total)}, ${fmt(scores["5"].acc)}%.`;
