@@ -15,6 +15,7 @@ task starts from the same θ, so the first support pass is one large product ove
     task_directions             each task's direction before averaging, (T, P) (MAML: with per_task=True)
     path                        φ_0 = θ, φ_1, …, φ_k, shape (k + 1, T, P), only with keep_path=True
     cg_residuals, nonpd         iMAML only: ‖residual‖ per CG iteration (cg_steps + 1, T); non-PD flag (T,)
+    inner_residual              iMAML only: ‖∇L^tr(φ) + λ(φ − θ)‖ per task (T,), 0 when φ solves the inner problem
     nonfinite                   True when any loss or the direction is not finite (the caller must not step)
 """
 
@@ -136,7 +137,8 @@ def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps
         raise ValueError(f"imaml needs reg = λ > 0, got {reg}")
     inner, grad_q, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=reg,
                                                query_before=query_before)
-    hvp = model.linearize(inner.phi, batch.xs, batch.ys)[2]           # ∇²L^tr at φ
+    _, grad_s, hvp = model.linearize(inner.phi, batch.xs, batch.ys)   # ∇L^tr and ∇²L^tr at φ
+    info["inner_residual"] = np.linalg.norm(grad_s + reg * (inner.phi - theta), axis=-1)   # 0 when φ solves it
     g, cg_info = cg(lambda v: v + hvp(v) / reg, grad_q, cg_steps)
     info["cg_residuals"] = cg_info["residuals"]
     info["nonpd"] = cg_info["nonpd"]
