@@ -52,11 +52,20 @@ def _sub(j):
     return "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(j))
 
 
-def _finite(*arrays):
-    return all(np.isfinite(a).all() for a in arrays)
+def _step(j):
+    """φ⁽ʲ⁾: the inner step j as a superscript in parentheses."""
+    return "φ⁽" + "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(j)) + "⁾"
 
 
-DIVERGED = "The inner steps diverge at this α from here: lower α (or k). θ stays put."
+def _overshoots(tasks, path):
+    """True if, for any task, the inner steps end higher on its loss than they started (or not finite): with
+    α·L_max < 2 gradient steps never do that, so α is too large for the landscape here."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        start, end = (SOFTPLUS.loss(p, tasks.xs, tasks.ys) for p in (path[0], path[-1]))
+    return not (np.isfinite(path).all() and np.all(end <= start))
+
+
+DIVERGED = "The inner steps overshoot at this α: the loss at φ is higher than at θ. Lower α (or k); θ stays put."
 
 
 # ---------------------------------------------------------------------------------------------------- one task
@@ -76,7 +85,7 @@ def reptile_step_figure(state, action=None):
     theta = np.array(state["theta"], dtype=float)
     phi, path, _, new_theta = reptile_update(tasks, theta, alpha, k, eps)
     message = None
-    if not _finite(path, new_theta):
+    if _overshoots(tasks, path):
         message = DIVERGED
     elif action == "step":
         theta = np.clip(new_theta, 0.0, 1.0)
@@ -89,8 +98,8 @@ def reptile_step_figure(state, action=None):
         layers += [
             {"kind": "line", "x": p[:, 0], "y": p[:, 1], "class": "task1", "label": "inner path"},
             {"kind": "points", "x": p[1:, 0], "y": p[1:, 1], "class": "task1"},
-            {"kind": "label", "at": p[1], "text": "φ⁽¹⁾", "class": "task1"},
-            {"kind": "label", "at": p[-1], "text": f"φ⁽{k}⁾ = φ" if k > 1 else "φ⁽¹⁾ = φ", "class": "task1"},
+            *([{"kind": "label", "at": p[1], "text": _step(1), "class": "task1"}] if k > 1 else []),
+            {"kind": "label", "at": p[-1], "text": f"{_step(k)} = φ", "class": "task1"},
             {"kind": "arrow", "from": theta, "to": new_theta, "class": "gradient", "label": "θ + ε(φ − θ)"},
         ]
     loss = lambda q: float(SOFTPLUS.loss(q, tasks.xs, tasks.ys)[0])
@@ -174,7 +183,7 @@ def _run(state, tasks, theta, trail, seed):
     alpha, k, eps = float(state["alpha"]), int(state["k"]), float(state["eps"])
     for i in range(RUN_UPDATES):
         _, path, _, new_theta = reptile_update(tasks, theta, alpha, k, eps)
-        if not _finite(path, new_theta):
+        if _overshoots(tasks, path):
             yield _tasks_scene(state, tasks, theta, trail, seed, DIVERGED)
             return
         theta = np.clip(new_theta, 0.0, 1.0)
@@ -186,7 +195,7 @@ def _run(state, tasks, theta, trail, seed):
 def _tasks_scene(state, tasks, theta, trail, seed, message=None):
     alpha, k, eps = float(state["alpha"]), int(state["k"]), float(state["eps"])
     phi, path, phi_bar, new_theta = reptile_update(tasks, theta, alpha, k, eps)
-    ok = _finite(path, new_theta)
+    ok = not _overshoots(tasks, path)
     if not ok:
         message = DIVERGED
     heat, marks = _four_tasks_marks(seed, alpha, k)
