@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from mamlviz import optim, sine
-from mamlviz.meta import inner_sgd, meta_gradient
+from mamlviz.meta import inner_sgd, meta_gradient, proximal_descent
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ METHOD_SETTINGS = {
     "maml": MethodSettings(inner_lr=0.01, inner_steps=1),
     "fomaml": MethodSettings(inner_lr=0.01, inner_steps=1),
     "reptile": MethodSettings(inner_lr=0.01, inner_steps=5),
-    "imaml": MethodSettings(inner_lr=0.0005, inner_steps=20, reg=100.0, cg_steps=5),
+    "imaml": MethodSettings(inner_lr=0.01, inner_steps=10, reg=100.0, cg_steps=5),   # α = 1/λ: the step cap
 }
 
 
@@ -190,8 +190,12 @@ def evaluate(model, theta, batch, *, steps=10, lr=0.01):
 
 
 def adapt(model, theta, x, y, settings):
-    """A method's own inner procedure from θ on (x, y): k steps at α, on the proximal objective when λ is set."""
-    return inner_sgd(model, theta, x, y, lr=settings.inner_lr, steps=settings.inner_steps, reg=settings.reg).phi
+    """A method's own inner procedure from θ on (x, y): k SGD steps at α, or, when λ is set, iMAML's
+    `proximal_descent` (k steps of length at most α)."""
+    if settings.reg is None:
+        return inner_sgd(model, theta, x, y, lr=settings.inner_lr, steps=settings.inner_steps).phi
+    return proximal_descent(model, theta, x, y, reg=settings.reg, steps=settings.inner_steps,
+                            max_lr=settings.inner_lr).phi
 
 
 def proximal_residual(model, theta, phi, x, y, reg):

@@ -158,8 +158,9 @@ def _four_tasks_marks(seed, alpha, k):
     return log_heatmap(z), marks
 
 
-MARKS = {"optima": ("average of the task optima", "mark-optima"), "joint": ("joint-training minimum", "mark-joint"),
-         "maml": ("MAML objective's minimum", "mark-maml")}
+MARKS = {"optima": ("average of the task optima", "mark-optima", "avg", (0.07, -0.01)),   # name, css, tag, offset
+         "joint": ("joint-training minimum", "mark-joint", "joint", (-0.05, 0.04)),
+         "maml": ("MAML objective's minimum", "mark-maml", "MAML", (0.0, 0.045))}
 
 
 @figure("reptile-tasks", title="Four tasks: the batched Reptile step, repeated", controls=[
@@ -202,8 +203,9 @@ def _tasks_scene(state, tasks, theta, trail, seed, message=None):
     layers = list(heat)
     layers.append({"kind": "points", "x": [p[0] for p in FOUR_TASKS], "y": [p[1] for p in FOUR_TASKS],
                    "class": "muted", "label": "task optima"})
-    for key, (label, css) in MARKS.items():
-        layers.append({"kind": "points", "x": [marks[key][0]], "y": [marks[key][1]], "class": css, "label": label})
+    for key, (label, css, tag, offset) in MARKS.items():
+        layers += [{"kind": "points", "x": [marks[key][0]], "y": [marks[key][1]], "class": css, "label": label, "r": 5},
+                   {"kind": "label", "at": marks[key] + offset, "text": tag, "class": css}]
     t = np.array(trail)
     layers.append({"kind": "line", "x": t[:, 0], "y": t[:, 1], "class": "trail", "label": "θ's trajectory"})
     if ok:
@@ -230,7 +232,7 @@ def _tasks_scene(state, tasks, theta, trail, seed, message=None):
                    {"class": "phibar", "label": "φ̄, the mean of the φᵢ"},
                    {"class": "gradient", "label": "batched step θ + ε(φ̄ − θ)"},
                    {"class": "trail", "label": "θ's trajectory"}]
-                  + [{"class": css, "label": label} for label, css in MARKS.values()],
+                  + [{"class": css, "label": label} for label, css, *_ in MARKS.values()],
         "readouts": [
             {"label": "φ̄: a", "value": float(phi_bar[0]) if ok else None, "format": ".3f"},
             {"label": "φ̄: b", "value": float(phi_bar[1]) if ok else None, "format": ".3f"},
