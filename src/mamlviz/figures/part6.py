@@ -222,8 +222,9 @@ def _tasks_scene(state, tasks, theta, trail, seed, message=None):
     top = max(float(max(d.max() for d in dist.values())) * 1.1, 0.05)
     distance_panel = {"title": "Distance from θ to each mark", "xlim": [0, max(len(trail) - 1, 1)], "ylim": [0, top],
                       "xlabel": "meta-update", "ylabel": "distance",
-                      "layers": [{"kind": "line", "x": steps, "y": dist[key], "class": MARKS[key][1],
-                                  "label": MARKS[key][0]} for key in MARKS]}
+                      "layers": [layer for key in MARKS for layer in (
+                          {"kind": "line", "x": steps, "y": dist[key], "class": MARKS[key][1], "label": MARKS[key][0]},
+                          {"kind": "points", "x": steps[-1:], "y": dist[key][-1:], "class": MARKS[key][1]})]}
     fmt = lambda p: f"({p[0]:.3f}, {p[1]:.3f})"
     return {
         "panels": [unit_panel("Joint loss Σᵢ Lᵢ(θ), log₁₀; tasks' inner paths", layers), distance_panel],

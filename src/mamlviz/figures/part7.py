@@ -113,7 +113,7 @@ def _fmt(v):
 # ------------------------------------------------------------------------------------- regularised landscapes
 @figure("imaml-forces", title="Regularised task landscapes and the two forces at φ", controls=[
     _lam_slider(0.0),
-    Slider("steps", "Inner steps", 0, 200, step=1, default=5),
+    Slider("steps", "Inner steps", 0, 300, step=1, default=5),
     Handle("theta", "θ", panel=0, default=THETA_DEFAULT, bounds=((0, 1), (0, 1)), step=0.01),
 ])
 def imaml_forces_figure(state, action=None):
@@ -195,8 +195,8 @@ def imaml_gradient_figure(state, action=None):
     layers += [{"kind": "points", "x": [phi[j, 0]], "y": [phi[j, 1]], "class": f"task{j + 1}", "r": 5, "label": "φ"},
                {"kind": "label", "at": phi[j] + [0.0, 0.03], "text": "φ", "class": f"task{j + 1}"},
                {"kind": "arrow", "from": theta, "to": theta + scale * b, "class": "query", "label": "b = ∇Lᵗᵉ(φ)"},
-               {"kind": "arrow", "from": theta, "to": theta + scale * exact, "class": "imaml", "label": "exact g"},
-               {"kind": "arrow", "from": theta, "to": theta + scale * g_n, "class": "gradient", "label": f"CG, n = {n}"}]
+               {"kind": "arrow", "from": theta, "to": theta + scale * g_n, "class": "gradient", "label": f"CG, n = {n}"},
+               {"kind": "arrow", "from": theta, "to": theta + scale * exact, "class": "imaml exact", "label": "exact g"}]
     log_res = np.log10(np.maximum(res, 1e-16))
     residual_panel = {"title": "CG residual ‖b − A gᵢ‖, log₁₀", "xlim": [0, 5],
                       "ylim": [-16, max(1.0, float(np.ceil(log_res.max())))], "xlabel": "CG iteration i",
@@ -216,7 +216,7 @@ def imaml_gradient_figure(state, action=None):
     rel_res = float(np.linalg.norm(residual(theta, phi, lam)[j]) / max(np.linalg.norm(
         BUMPS.loss_grad(theta, TASKS.xs[j], TASKS.ys[j])[1]), 1e-300))
     return {
-        "panels": [unit_panel(f"Task {j + 1}: regularised landscape; vectors at θ (drawn ×{scale:.2g})", layers),
+        "panels": [unit_panel(f"Task {j + 1}: vectors at θ (drawn ×{scale:.2g})", layers),
                    residual_panel],
         "legend": [{"class": "query", "label": "right-hand side b = ∇Lᵗᵉ(φ) (query)"},
                    {"class": "imaml", "label": "exact g = (I + H/λ)⁻¹ b"},
