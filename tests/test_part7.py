@@ -134,14 +134,14 @@ def test_gradient_figure_cg_slider_and_exact_solution():
     assert residuals[0] == pytest.approx(np.linalg.norm(b)) and residuals[1] > 1e-4 and max(residuals[2:]) < 1e-8  # b here by finite differences
     fd = np.array([readout(scene, "finite differences: a"), readout(scene, "finite differences: b")])
     assert np.linalg.norm(exact - fd) < 1e-5 * np.linalg.norm(fd)
-    assert readout(scene, "error of g at solved φ* vs finite differences") < 1e-5
+    assert readout(scene, "error of g (solved φ*) vs FD") < 1e-5
     assert scene["message"] is None and "g = (" in scene["description"]
 
 
 def test_gradient_figure_an_approximate_phi_gives_another_gradient():
     scene = figures.run("imaml-gradient", {"log_lam": -1.0, "steps": 3, "n": 2, "theta": [0.3, 0.5], "task": "0"})
-    assert readout(scene, "error of g at this φ vs finite differences") > 0.1
-    assert readout(scene, "error of g at solved φ* vs finite differences") < 1e-5
+    assert readout(scene, "error of g (this φ) vs FD") > 0.1
+    assert readout(scene, "error of g (solved φ*) vs FD") < 1e-5
 
 
 def test_a_non_positive_definite_system_is_flagged_and_shown():

@@ -139,11 +139,13 @@ def drag_handle(pg, figure_id, to):
     pg.mouse.up()
 
 
-def keyboard_handle(pg, figure_id, presses):
-    handle = pg.locator(f"{fig(figure_id)} .handle").first
-    handle.focus()
+def every_control_and_the_keyboard(pg, figure_id, presses):
+    """`move_every_control`, then θ moved by the arrow keys: page == native after each."""
+    move_every_control(pg, figure_id)
+    pg.locator(f"{fig(figure_id)} .handle").first.focus()
     for key in presses:
         pg.keyboard.press(key)
+    assert_native(pg, figure_id, "keyboard θ")
 
 
 # ----------------------------------------------------------------------------------------------------- Part 6
@@ -157,9 +159,7 @@ def test_part6_first_frames_and_no_outside_requests(reptile, served_site):
 
 def test_reptile_step_controls_handle_and_button(reptile):
     pg, F = reptile, fig("reptile-step")
-    move_every_control(pg, "reptile-step")
-    keyboard_handle(pg, "reptile-step", ["ArrowRight"] * 3 + ["ArrowDown"] * 2)
-    scene = assert_native(pg, "reptile-step", "keyboard θ")
+    every_control_and_the_keyboard(pg, "reptile-step", ["ArrowRight"] * 3 + ["ArrowDown"] * 2)
     drag_handle(pg, "reptile-step", (0.8, 0.7))
     settle(pg, "reptile-step")
     theta = page_state(pg, "reptile-step")["theta"]
@@ -178,9 +178,7 @@ def test_reptile_step_controls_handle_and_button(reptile):
 
 def test_reptile_tasks_controls_run_and_resample(reptile):
     pg, F = reptile, fig("reptile-tasks")
-    move_every_control(pg, "reptile-tasks")
-    keyboard_handle(pg, "reptile-tasks", ["ArrowLeft"] * 4)
-    assert_native(pg, "reptile-tasks", "keyboard θ")
+    every_control_and_the_keyboard(pg, "reptile-tasks", ["ArrowLeft"] * 4)
     start = page_state(pg, "reptile-tasks")
     pg.locator(f'{F} [data-control="run"] button').click()
     pg.wait_for_function(f"document.querySelector('{F} dd[data-readout=\"meta-updates\"]').textContent === '50'",
@@ -209,9 +207,7 @@ def test_part7_first_frames(imaml):
 
 def test_imaml_forces_controls_handle_and_balance(imaml):
     pg, F = imaml, fig("imaml-forces")
-    move_every_control(pg, "imaml-forces")
-    keyboard_handle(pg, "imaml-forces", ["ArrowUp"] * 3)
-    assert_native(pg, "imaml-forces", "keyboard θ")
+    every_control_and_the_keyboard(pg, "imaml-forces", ["ArrowUp"] * 3)
     drag_handle(pg, "imaml-forces", (0.35, 0.6))
     assert_native(pg, "imaml-forces", "dragged θ")
     # drive the imbalance to 0: many inner steps at λ = 1
@@ -230,9 +226,7 @@ def test_imaml_forces_controls_handle_and_balance(imaml):
 
 def test_imaml_gradient_controls_cg_and_the_nonpd_case(imaml):
     pg, F = imaml, fig("imaml-gradient")
-    move_every_control(pg, "imaml-gradient")
-    keyboard_handle(pg, "imaml-gradient", ["ArrowRight"] * 2)
-    assert_native(pg, "imaml-gradient", "keyboard θ")
+    every_control_and_the_keyboard(pg, "imaml-gradient", ["ArrowRight"] * 2)
     # CG in 2-D: exact after two iterations
     pg.locator(f'{F} [data-control="log_lam"] input').fill("0")
     pg.locator(f'{F} [data-control="steps"] input').fill("100")

@@ -233,8 +233,8 @@ def imaml_gradient_figure(state, action=None):
             {"label": "CG g: b", "value": float(g_n[1]), "format": ".5f"},
             {"label": "finite differences: a", "value": float(fd[0]), "format": ".5f"},
             {"label": "finite differences: b", "value": float(fd[1]), "format": ".5f"},
-            {"label": "error of g at this φ vs finite differences", "value": err(exact), "format": ".2e"},
-            {"label": "error of g at solved φ* vs finite differences", "value": err(g_star), "format": ".2e"},
+            {"label": "error of g (this φ) vs FD", "value": err(exact), "format": ".2e"},
+            {"label": "error of g (solved φ*) vs FD", "value": err(g_star), "format": ".2e"},
         ],
         "message": message,
         "description": (f"Task {j + 1}, λ = {lam:.3g}, θ = {_fmt(theta)}; after {steps} inner step"
