@@ -117,7 +117,7 @@ def move_every_control(pg, figure_id, skip=()):
         box = pg.locator(f'{fig(figure_id)} [data-control="{c.name}"]')
         if c.kind == "slider":
             box.locator("input").focus()
-            for key in ("End", "Home", "ArrowRight", "ArrowRight"):
+            for key in ("End", "Home", "ArrowRight"):
                 pg.keyboard.press(key)
                 assert_native(pg, figure_id, f"{c.name} {key}")
         elif c.kind == "select":
