@@ -120,3 +120,81 @@ def test_bench_command_prints_a_table(capsys):
     assert main(["bench", "--runs", "1", "--updates", "4", "--methods", "maml,reference"]) == 0
     out = capsys.readouterr().out
     assert "maml" in out and "reference" in out and "updates/s" in out
+
+
+# ------------------------------------------------------------------------------- per-method settings (issue 8)
+from dataclasses import replace as _replace  # noqa: E402
+
+from mamlviz.train import METHOD_SETTINGS, evaluate_own, proximal_residual  # noqa: E402
+
+
+@pytest.mark.parametrize("method", ["pretrained", "maml", "fomaml", "reptile", "imaml"])
+def test_trainer_takes_each_methods_settings_unless_given(method):
+    s = METHOD_SETTINGS[method]
+    tr = MetaTrainer(method, MLP(), TrainConfig(n_tasks=2, eval_tasks=2), seed=0)
+    c = tr.config
+    assert (c.inner_lr, c.inner_steps, c.reg, c.cg_steps) == (s.inner_lr, s.inner_steps, s.reg, s.cg_steps)
+    own = MetaTrainer(method, MLP(), TrainConfig(n_tasks=2, eval_tasks=2, inner_lr=0.002), seed=0).config
+    assert own.inner_lr == 0.002 and own.inner_steps == s.inner_steps
+    assert (METHOD_SETTINGS[method].reg is not None) == (method == "imaml")
+
+
+def test_trainer_steps_with_the_methods_settings():
+    """One iMAML update of the trainer is a first Adam step along d, d from meta_gradient at the
+    METHOD_SETTINGS values; a different λ would give a different θ."""
+    s = METHOD_SETTINGS["imaml"]
+    tr = MetaTrainer("imaml", MLP(), TrainConfig(n_tasks=3, eval_tasks=2), seed=5)
+    theta0 = tr.theta.copy()
+    rng = np.random.default_rng(5)
+    MLP().init(rng)                                   # the trainer's stream: θ first, then the batch
+    batch = sine.sample(rng, 3, 10, 10)
+    d, _ = meta_gradient("imaml", MLP(), theta0, batch, inner_lr=s.inner_lr, inner_steps=s.inner_steps, reg=s.reg,
+                         cg_steps=s.cg_steps)
+    tr.step()
+    np.testing.assert_allclose(tr.theta, optim.Adam(0.01).step(theta0, d), atol=1e-12)
+    d2, _ = meta_gradient("imaml", MLP(), theta0, batch, inner_lr=s.inner_lr, inner_steps=s.inner_steps,
+                          reg=10 * s.reg, cg_steps=s.cg_steps)
+    assert not np.allclose(np.sign(d2), np.sign(d))
+
+
+def test_evaluate_own_follows_each_methods_inner_procedure():
+    model, rng = MLP(), np.random.default_rng(3)
+    theta, batch = model.init(rng), sine.sample(rng, 6, 10, 30)
+    maml = evaluate_own(model, theta, batch, METHOD_SETTINGS["maml"])
+    np.testing.assert_allclose(maml["mse"], evaluate(model, theta, batch, steps=1, lr=0.01)["mse"][1])
+    assert maml["residual"] is None
+    reptile = evaluate_own(model, theta, batch, METHOD_SETTINGS["reptile"])
+    s = METHOD_SETTINGS["reptile"]
+    np.testing.assert_allclose(reptile["mse"], evaluate(model, theta, batch, steps=s.inner_steps,
+                                                        lr=s.inner_lr)["mse"][-1])
+    # iMAML with 0 steps: φ = θ, so the relative residual is exactly 1; with its steps it is far below
+    zero = evaluate_own(model, theta, batch, _replace(METHOD_SETTINGS["imaml"], inner_steps=0))
+    assert zero["residual"] == pytest.approx(1.0)
+    solved = evaluate_own(model, theta, batch, METHOD_SETTINGS["imaml"])
+    assert solved["residual"] < 0.1
+
+
+def test_proximal_residual_by_definition():
+    model, rng = MLP(), np.random.default_rng(4)
+    theta, batch = model.init(rng), sine.sample(rng, 3, 10, 10)
+    phi = theta + 0.01 * rng.standard_normal((3, model.size))
+    lam = 7.0
+    want = [np.linalg.norm(model.loss_grad(phi[i], batch.xs[i], batch.ys[i])[1] + lam * (phi[i] - theta))
+            / np.linalg.norm(model.loss_grad(theta, batch.xs[i], batch.ys[i])[1]) for i in range(3)]
+    np.testing.assert_allclose(proximal_residual(model, theta, phi, batch.xs, batch.ys, lam), want, rtol=1e-10)
+
+
+def test_train_command_uses_and_records_the_methods_settings(tmp_path, capsys):
+    out = tmp_path / "imaml.npz"
+    assert main(["train", "--method", "imaml", "--iterations", "2", "--eval-every", "2", "--tasks", "2",
+                 "--out", str(out)]) == 0
+    with np.load(out) as f:
+        config = json.loads(str(f["meta"]))["config"]
+    s = METHOD_SETTINGS["imaml"]
+    assert (config["inner_lr"], config["inner_steps"], config["reg"], config["cg_steps"]) == \
+        (s.inner_lr, s.inner_steps, s.reg, s.cg_steps)
+    assert "relative inner residual" in capsys.readouterr().err
+    assert main(["train", "--method", "imaml", "--iterations", "1", "--eval-every", "1", "--tasks", "2", "--reg", "50",
+                 "--out", str(out)]) == 0
+    with np.load(out) as f:
+        assert json.loads(str(f["meta"]))["config"]["reg"] == 50.0

@@ -15,6 +15,7 @@ import numpy as np
 from mamlviz import optim, sine
 from mamlviz.meta import meta_gradient
 from mamlviz.nn import MLP
+from mamlviz.train import METHOD_SETTINGS
 
 
 def reference_maml(theta, batch, inner_lr, sizes=(1, 40, 40, 1)):
@@ -87,6 +88,9 @@ def tune_allocator(top_pad=64 << 20):
 
 
 def _rate(method, n_tasks, k, inner_steps, updates, seed):
+    """Meta-updates per second of `method` with its METHOD_SETTINGS (k replaced by inner_steps unless None)."""
+    s = METHOD_SETTINGS["maml" if method == "reference" else method]
+    inner_steps = s.inner_steps if inner_steps is None else inner_steps
     model = MLP()
     rng = np.random.default_rng(seed)
     theta = model.init(rng)
@@ -95,19 +99,20 @@ def _rate(method, n_tasks, k, inner_steps, updates, seed):
     for _ in range(updates):
         batch = sine.sample(rng, n_tasks, k, k)
         if method == "reference":
-            d = reference_maml(theta, batch, 0.01)
+            d = reference_maml(theta, batch, s.inner_lr)
         else:
-            d, _ = meta_gradient(method, model, theta, batch, inner_lr=0.01, inner_steps=inner_steps, reg=1000.0,
-                                 cg_steps=5, query_before=False)     # exactly what MetaTrainer.step does
+            d, _ = meta_gradient(method, model, theta, batch, inner_lr=s.inner_lr, inner_steps=inner_steps,
+                                 reg=s.reg, cg_steps=s.cg_steps, query_before=False)  # what MetaTrainer.step does
         theta = opt.step(theta, d)
     return updates / (time.perf_counter() - start)
 
 
-def measure(methods=("maml", "fomaml", "reptile", "imaml", "reference"), n_tasks=25, k=10, inner_steps=1,
+def measure(methods=("maml", "fomaml", "reptile", "imaml", "reference"), n_tasks=25, k=10, inner_steps=None,
             runs=7, updates=200, seed=0):
     """{method: {"median": updates/s, "runs": [...]}}; runs interleave the methods so that load hits all alike.
 
-    A meta-update is exactly what `MetaTrainer.step` does: sample the batch, the direction, the Adam step."""
+    A meta-update is exactly what `MetaTrainer.step` does: sample the batch, the direction, the Adam step, with
+    each method's inner settings from METHOD_SETTINGS (inner_steps, if given, replaces every method's k)."""
     rates = {m: [] for m in methods}
     for r in range(runs):
         for m in methods:
@@ -117,18 +122,26 @@ def measure(methods=("maml", "fomaml", "reptile", "imaml", "reference"), n_tasks
             "rates": {m: {"median": float(np.median(v)), "runs": v} for m, v in rates.items()}}
 
 
+def _settings_text(method, inner_steps):
+    s = METHOD_SETTINGS["maml" if method == "reference" else method]
+    k = s.inner_steps if inner_steps is None or method == "reference" else inner_steps
+    text = f"α={s.inner_lr:g} k={k}"
+    return text + (f" λ={s.reg:g} CG={s.cg_steps}" if s.reg is not None else "")
+
+
 def table(result):
     """The result of `measure` as a plain-text table, with each method's ratio to the reference."""
     c = result["config"]
     rates = result["rates"]
     ref = rates.get("reference", {}).get("median")
+    steps = "each method's own inner steps" if c["inner_steps"] is None else f"{c['inner_steps']} inner step(s)"
     lines = [f"sine MLP 1-40-40-1, {c['n_tasks']} tasks, K = {c['k']} support + {c['k']} query, "
-             f"{c['inner_steps']} inner step(s), Adam; median of {c['runs']} runs; "
-             f"allocator {result.get('allocator', 'default')}",
-             f"{'method':<12}{'updates/s':>11}{'ms/update':>11}{'vs reference':>14}"]
+             f"{steps}, Adam; median of {c['runs']} runs; allocator {result.get('allocator', 'default')}",
+             f"{'method':<12}{'settings':<28}{'updates/s':>11}{'ms/update':>11}{'vs reference':>14}"]
     for m, r in rates.items():
         ratio = f"{r['median'] / ref:>13.2f}x" if ref else ""
-        lines.append(f"{m:<12}{r['median']:>11.0f}{1000 / r['median']:>11.3f}{ratio}")
+        lines.append(f"{m:<12}{_settings_text(m, c['inner_steps']):<28}{r['median']:>11.0f}"
+                     f"{1000 / r['median']:>11.3f}{ratio}")
     lines.append("reference = straightforward vectorised NumPy second-order MAML (θ tiled over tasks), "
                  "always 1 inner step")
     return "\n".join(lines)

@@ -11,13 +11,13 @@ def add_train(commands):
     p.add_argument("--eval-seed", type=int, default=20170703, help="seed of the held-out tasks")
     p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
     p.add_argument("--outer-lr", type=float, default=0.01, help="β")
-    p.add_argument("--inner-lr", type=float, default=0.01, help="α")
-    p.add_argument("--inner-steps", type=int, default=1, help="k")
+    p.add_argument("--inner-lr", type=float, default=None, help="α (default: the method's, see METHOD_SETTINGS)")
+    p.add_argument("--inner-steps", type=int, default=None, help="k (default: the method's)")
     p.add_argument("--tasks", type=int, default=25, help="meta-batch size")
     p.add_argument("--support", type=int, default=10, help="K support points per task")
     p.add_argument("--query", type=int, default=10, help="query points per task")
-    p.add_argument("--reg", type=float, default=1000.0, help="λ (iMAML; see TrainConfig.reg)")
-    p.add_argument("--cg-steps", type=int, default=5, help="CG iterations (iMAML)")
+    p.add_argument("--reg", type=float, default=None, help="λ (iMAML; default: mamlviz.train.METHOD_SETTINGS)")
+    p.add_argument("--cg-steps", type=int, default=None, help="CG iterations (iMAML; default: METHOD_SETTINGS)")
     p.add_argument("--eval-every", type=int, default=500, help="updates between held-out evaluations")
     p.add_argument("--out", default=None, help="save θ and the learning curve to this .npz")
     p.add_argument("--save-model", metavar="NAME", default=None,
@@ -48,6 +48,10 @@ def add_train(commands):
 
         trainer = train(args.method, MLP(), config, args.seed, args.iterations, eval_every=args.eval_every,
                         progress=progress)
+        own = trainer.evaluate_own()
+        print(f"{args.method}: held-out median MSE after its own inner procedure {own['median']:.4f}"
+              + (f", relative inner residual {own['residual']:.2e}" if own["residual"] is not None else ""),
+              file=sys.stderr)
         meta = {"method": args.method, "seed": args.seed, "iterations": trainer.iteration,
                 "config": trainer.config.to_dict(), "command": "mamlviz " + " ".join(sys.argv[1:])}
         if args.out:
@@ -68,7 +72,7 @@ def add_bench(commands):
     p = commands.add_parser("bench", help="meta-updates per second for each method (medians)")
     p.add_argument("--tasks", type=int, default=25, help="meta-batch size")
     p.add_argument("--support", type=int, default=10, help="K (support = query points per task)")
-    p.add_argument("--inner-steps", type=int, default=1, help="k")
+    p.add_argument("--inner-steps", type=int, default=None, help="k for every method (default: each method's own)")
     p.add_argument("--runs", type=int, default=7, help="timed runs per method (the median is reported)")
     p.add_argument("--updates", type=int, default=200, help="meta-updates per run")
     p.add_argument("--methods", default="maml,fomaml,reptile,imaml,reference")

@@ -15,6 +15,7 @@ task starts from the same θ, so the first support pass is one large product ove
     task_directions             each task's direction before averaging, (T, P) (MAML: with per_task=True)
     path                        φ^(0) = θ, φ^(1), …, φ^(k), shape (k + 1, T, P), only with keep_path=True
     cg_residuals, nonpd         iMAML only: ‖residual‖ per CG iteration (cg_steps + 1, T); non-PD flag (T,)
+    inner_residual              iMAML only: ‖∇L^tr(φ) + λ(φ − θ)‖ per task (T,), 0 when φ solves the inner problem
     nonfinite                   True when any loss or the direction is not finite (the caller must not step)
 """
 
@@ -63,10 +64,40 @@ def inner_sgd(model, theta, x, y, *, lr, steps, reg=None, keep_path=False):
     return inner
 
 
+def proximal_descent(model, theta, x, y, *, reg, steps, max_lr, keep_path=False):
+    """iMAML's inner problem  min_φ L^tr(φ) + (λ/2)‖φ − θ‖²  by steepest descent, each step as long as the local
+    curvature along it allows:
+
+        r_j = ∇L^tr(φ_j) + λ(φ_j − θ),   α_j = min(r_jᵀr_j / r_jᵀ(∇²L^tr(φ_j) + λI)r_j, max_lr),   φ_{j+1} = φ_j − α_j r_j
+
+    (the exact minimiser along r_j of the local quadratic model; max_lr where that curvature is ≤ 0). A fixed α
+    needs α(λ + top curvature) < 2, and meta-training keeps raising the curvature of the sine MLP until a fixed α
+    diverges; this step adapts. One Hessian-vector product a step, on the linearisation the gradient already made.
+    Returns an `InnerPath` (no HVP functions kept).
+    """
+    phi = theta
+    inner = InnerPath(phi=phi, path=[theta] if keep_path else [])
+    for _ in range(int(steps)):
+        loss, grad, hvp = model.linearize(phi, x, y)
+        r = grad + reg * (phi - theta)
+        curvature = (r * hvp(r)).sum(axis=-1) + reg * (r * r).sum(axis=-1)
+        lr = np.where(curvature > 0, (r * r).sum(axis=-1) / np.where(curvature > 0, curvature, 1.0), max_lr)
+        phi = phi - np.minimum(lr, max_lr)[..., None] * r
+        inner.losses.append(loss)
+        if keep_path:
+            inner.path.append(phi)
+    inner.phi = phi
+    return inner
+
+
 def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=None, query_before=True):
-    """Shared by all methods: adapt on the support set, then the query loss and its gradient at φ."""
-    inner = inner_sgd(model, theta, batch.xs, batch.ys, lr=inner_lr, steps=inner_steps, reg=reg,
-                      keep_path=keep_path)
+    """Shared by all methods: adapt on the support set (iMAML: `proximal_descent`), then the query loss and its
+    gradient at φ."""
+    if reg is None:
+        inner = inner_sgd(model, theta, batch.xs, batch.ys, lr=inner_lr, steps=inner_steps, keep_path=keep_path)
+    else:
+        inner = proximal_descent(model, theta, batch.xs, batch.ys, reg=reg, steps=inner_steps, max_lr=inner_lr,
+                                 keep_path=keep_path)
     loss_after, grad_q = model.loss_grad(inner.phi, batch.xq, batch.yq)
     info = {"loss_after": loss_after}
     if query_before or not inner_steps:
@@ -130,7 +161,7 @@ def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps
                     query_before=True):
     """Implicit MAML (Rajeswaran, Finn, Kakade & Levine 2019, Eq. 4–7 and Algorithm 2):
 
-        φ ≈ argmin_φ L^tr(φ) + (λ/2)‖φ − θ‖²      (k gradient steps from θ)
+        φ ≈ argmin_φ L^tr(φ) + (λ/2)‖φ − θ‖²      (k steps of `proximal_descent` from θ, steps ≤ α)
         dφ/dθ = (I + ∇²L^tr(φ)/λ)⁻¹               (stationarity; independent of the optimiser's path)
         (I + ∇²L^tr(φ)/λ) g = ∇L^te(φ)             (solved by CG: Hessian on SUPPORT data at φ, QUERY gradient)
     """
@@ -138,7 +169,8 @@ def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps
         raise ValueError(f"imaml needs reg = λ > 0, got {reg}")
     inner, grad_q, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=reg,
                                                query_before=query_before)
-    hvp = model.linearize(inner.phi, batch.xs, batch.ys)[2]           # ∇²L^tr at φ
+    _, grad_s, hvp = model.linearize(inner.phi, batch.xs, batch.ys)   # ∇L^tr and ∇²L^tr at φ
+    info["inner_residual"] = np.linalg.norm(grad_s + reg * (inner.phi - theta), axis=-1)   # 0 when φ solves it
     g, cg_info = cg(lambda v: v + hvp(v) / reg, grad_q, cg_steps)
     info["cg_residuals"] = cg_info["residuals"]
     info["nonpd"] = cg_info["nonpd"]
@@ -155,7 +187,8 @@ def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=Non
     """The meta-update direction of `method` ("maml", "fomaml", "reptile", "imaml") for θ (P,) on a task batch.
 
     Returns (direction (P,), info); the outer step is θ ← θ − β·direction. inner_lr = α, inner_steps = k;
-    iMAML also takes reg = λ and cg_steps (default 5). keep_path: record the inner path in info["path"].
+    iMAML also takes reg = λ and cg_steps (default 5), and there inner_lr caps its step length (see
+    `proximal_descent`). keep_path: record the inner path in info["path"].
     per_task: MAML also returns each task's direction in info["task_directions"] (the other methods always do;
     MAML otherwise sums its last Hessian-vector product over tasks in one pass, which is faster).
     query_before=False skips the query loss at θ (one forward pass; the trainer does not need it), and

@@ -22,25 +22,48 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from mamlviz import optim, sine
-from mamlviz.meta import inner_sgd, meta_gradient
+from mamlviz.meta import inner_sgd, meta_gradient, proximal_descent
+
+
+@dataclass(frozen=True)
+class MethodSettings:
+    """A method's inner procedure: α, k and, for iMAML, λ and the CG iterations (None for the other methods)."""
+
+    inner_lr: float              # α
+    inner_steps: int             # k
+    reg: float | None = None     # λ of the proximal term (λ/2)‖φ − θ‖² (iMAML only)
+    cg_steps: int | None = None  # CG iterations for the implicit meta-gradient (iMAML only)
+
+    def to_dict(self):
+        return asdict(self)
+
+
+# The per-method defaults of the trainer, `mamlviz train`, `mamlviz bench` and the text (Parts 3–8).
+# iMAML and Reptile: chosen by the runs of bench/compare_methods.py (numbers in src/mamlviz/data/README.md).
+METHOD_SETTINGS = {
+    "pretrained": MethodSettings(inner_lr=0.01, inner_steps=0),      # joint training: MAML with k = 0
+    "maml": MethodSettings(inner_lr=0.01, inner_steps=1),
+    "fomaml": MethodSettings(inner_lr=0.01, inner_steps=1),
+    "reptile": MethodSettings(inner_lr=0.01, inner_steps=5),
+    "imaml": MethodSettings(inner_lr=0.01, inner_steps=10, reg=100.0, cg_steps=5),   # α = 1/λ: the step cap
+}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyper-parameters of meta-training (defaults: the MAML paper's sine setup, with Adam at 0.01)."""
+    """Hyper-parameters of meta-training (defaults: the MAML paper's sine setup, with Adam at 0.01).
+
+    inner_lr, inner_steps, reg and cg_steps left at None take the method's values from METHOD_SETTINGS."""
 
     n_tasks: int = 25            # meta-batch size
     n_support: int = 10          # K support points per task
     n_query: int = 10            # query points per task
-    inner_lr: float = 0.01       # α
-    inner_steps: int = 1         # k
+    inner_lr: float | None = None    # α
+    inner_steps: int | None = None   # k
     outer_lr: float = 0.01       # β
     optimizer: str = "adam"      # "adam" or "sgd"
-    reg: float = 1000.0          # λ (iMAML only). On the sine MLP the support Hessian is indefinite (at the
-                                 # initialisation its eigenvalues reach about −370), so I + H/λ is positive
-                                 # definite only for large λ; with λ = 1, 10, 100 and one inner step iMAML
-                                 # does not learn this family (measured), λ = 1000 does.
-    cg_steps: int = 5            # CG iterations (iMAML only)
+    reg: float | None = None     # λ (iMAML only)
+    cg_steps: int | None = None  # CG iterations (iMAML only)
     eval_tasks: int = 100        # held-out tasks
     eval_support: int = 10       # K of the held-out adaptation
     eval_query: int = 50         # query points per held-out task, over the whole x range
@@ -48,6 +71,15 @@ class TrainConfig:
     eval_lr: float = 0.01        # α of the held-out adaptation
     eval_seed: int = 20170703    # fixes the held-out tasks
     max_loss: float = 1e6        # a training loss above this (or non-finite) counts as divergence
+
+    def for_method(self, method):
+        """This config with every inner setting left at None filled from METHOD_SETTINGS[method]."""
+        defaults = METHOD_SETTINGS[method].to_dict()
+        return replace(self, **{k: v for k, v in defaults.items() if getattr(self, k) is None})
+
+    def settings(self):
+        """The inner procedure of this (filled) config as MethodSettings."""
+        return MethodSettings(self.inner_lr, self.inner_steps, self.reg, self.cg_steps)
 
     def to_dict(self):
         return asdict(self)
@@ -66,11 +98,11 @@ class MetaTrainer:
     """
 
     def __init__(self, method, model, config=None, seed=0):
-        config = config or TrainConfig()
+        if method not in METHOD_SETTINGS:
+            raise ValueError(f"unknown method {method!r}; expected one of {tuple(METHOD_SETTINGS)}")
+        config = (config or TrainConfig()).for_method(method)
         if method == "pretrained":
             method, config = "maml", replace(config, inner_steps=0)
-        if method not in ("maml", "fomaml", "reptile", "imaml"):
-            raise ValueError(f"unknown method {method!r}")
         self.method, self.model, self.config, self.seed = method, model, config, seed
         eval_rng = np.random.default_rng(config.eval_seed)
         self.eval_batch = sine.sample(eval_rng, config.eval_tasks, config.eval_support, config.eval_query)
@@ -133,6 +165,11 @@ class MetaTrainer:
         return evaluate(self.model, self.theta if theta is None else theta, self.eval_batch,
                         steps=self.config.eval_steps, lr=self.config.eval_lr)
 
+    def evaluate_own(self, theta=None):
+        """Held-out MSE after this method's own inner procedure (see `evaluate_own`)."""
+        return evaluate_own(self.model, self.theta if theta is None else theta, self.eval_batch,
+                            self.config.settings())
+
 
 def evaluate(model, theta, batch, *, steps=10, lr=0.01):
     """Query MSE of every task after m = 0 … steps adaptation steps from θ, all tasks and steps vectorised.
@@ -150,6 +187,36 @@ def evaluate(model, theta, batch, *, steps=10, lr=0.01):
     mse = np.where(np.isfinite(mse), mse, np.inf)
     return {"steps": list(range(len(path))), "median": np.median(mse, axis=1).tolist(),
             "mean": mse.mean(axis=1).tolist(), "mse": mse}
+
+
+def adapt(model, theta, x, y, settings):
+    """A method's own inner procedure from θ on (x, y): k SGD steps at α, or, when λ is set, iMAML's
+    `proximal_descent` (k steps of length at most α)."""
+    if settings.reg is None:
+        return inner_sgd(model, theta, x, y, lr=settings.inner_lr, steps=settings.inner_steps).phi
+    return proximal_descent(model, theta, x, y, reg=settings.reg, steps=settings.inner_steps,
+                            max_lr=settings.inner_lr).phi
+
+
+def proximal_residual(model, theta, phi, x, y, reg):
+    """‖∇L^tr(φ) + λ(φ − θ)‖ / ‖∇L^tr(θ)‖ per task: 0 when φ solves iMAML's inner problem, 1 for φ = θ."""
+    g_phi = model.loss_grad(phi, x, y)[1]
+    g_theta = model.loss_grad(np.broadcast_to(theta, g_phi.shape), x, y)[1]
+    return np.linalg.norm(g_phi + reg * (phi - theta), axis=-1) / np.linalg.norm(g_theta, axis=-1)
+
+
+def evaluate_own(model, theta, batch, settings):
+    """Query MSE per task after the method's own inner procedure (`adapt`), with its median; for iMAML also the
+    median relative inner-solve residual (`proximal_residual`), else None."""
+    t = batch.xs.shape[0]
+    theta_t = np.broadcast_to(theta, (t, model.size))
+    with np.errstate(over="ignore", invalid="ignore"):
+        phi = adapt(model, theta_t, batch.xs, batch.ys, settings)
+        mse = model.loss(phi, batch.xq, batch.yq)
+        residual = (float(np.median(proximal_residual(model, theta_t, phi, batch.xs, batch.ys, settings.reg)))
+                    if settings.reg is not None else None)
+    mse = np.where(np.isfinite(mse), mse, np.inf)
+    return {"median": float(np.median(mse)), "mean": float(mse.mean()), "mse": mse, "residual": residual}
 
 
 def train(method, model, config, seed, iterations, *, eval_every=500, progress=None):
