@@ -113,7 +113,7 @@ def test_every_control_of_the_four_methods_changes_its_own_arrow_as_natively(par
     for key in ("ArrowRight",) * 5 + ("ArrowDown",) * 3:
         pg.keyboard.press(key)
     wait_idle(pg, "four-methods")
-    assert page_state(pg, "four-methods")["theta"] == pytest.approx([0.2, 0.82])
+    assert page_state(pg, "four-methods")["theta"] == pytest.approx([0.15, 0.37])
     assert_matches_native(pg, "four-methods", "handle, unit arrows")
     pg.locator(f'{F} [data-control="resample"] button').click()
     wait_idle(pg, "four-methods")
@@ -178,7 +178,8 @@ def test_race_first_update_equals_native_and_final_numbers_lie_in_the_native_spr
     scene = page_scene(pg, "sine-race")
     for panel in scene["panels"]:
         lines = {L["class"]: L for L in panel["layers"] if L["kind"] == "line"}
-        assert set(lines) == set(part8.RACERS) and all(len(L["x"]) == 3 for L in lines.values())
+        # updates 0, 1 (the single step above), 50 and 100
+        assert set(lines) == set(part8.RACERS) and all(len(L["x"]) == 4 for L in lines.values())
     page_final = {r["label"]: r["value"] for r in scene["readouts"]}
     runs = [_native_race(seed, 100) for seed in (1, 2, 3, 4, 5)]
     for m, name in part8.RACERS.items():

@@ -27,7 +27,8 @@ N_SAMPLES = 10                                   # support and query points per 
 N_GRID = 51
 METHODS = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "imaml": "iMAML"}
 UNIT = 0.15                                      # arrow length in the "directions only" view
-THETA0 = (0.15, 0.85)
+THETA0 = (0.15, 0.85)                            # where the trajectories start
+FOUR_THETA0 = (0.1, 0.4)                         # where the four directions differ clearly
 SUBSCRIPT = "₁₂₃₄"
 
 
@@ -75,15 +76,16 @@ def _markers(layers):
 # ------------------------------------------------------------------------------- one meta-update, four methods
 def _method_controls(m, outer, outer_label, alpha, k):
     name = METHODS[m]
-    return [Toggle(f"{m}_on", f"{name}", default=True),
-            Slider(f"{m}_outer", f"{name}: {outer_label}", 0.0, 1.0, step=0.01, default=outer),
-            Slider(f"{m}_alpha", f"{name}: inner rate α", 0.0, 0.1, step=0.001, default=alpha),
-            Slider(f"{m}_k", f"{name}: inner steps k", 1, 10, step=1, default=k)]
+    return [Slider(f"{m}_outer", f"{name} {outer_label}", 0.0, 1.0, step=0.01, default=outer),
+            Slider(f"{m}_alpha", f"{name} α", 0.0, 0.1, step=0.001, default=alpha),
+            Slider(f"{m}_k", f"{name} k", 1, 10, step=1, default=k)]
 
 
-BACKGROUNDS = {"maml": "MAML objective (MAML's α, k)", "imaml": "iMAML objective (iMAML's α, k, λ)",
-               "joint": "joint-training loss Σ L_i(θ)",
-               **{f"task{i + 1}": f"task {i + 1}: L{SUBSCRIPT[i]}(θ; query)" for i in range(4)}}
+BACKGROUNDS = {"maml": "MAML objective", "imaml": "iMAML objective", "joint": "joint-training loss",
+               **{f"task{i + 1}": f"task {i + 1} loss" for i in range(4)}}
+BACKGROUND_TITLES = {"maml": "MAML objective at MAML's α, k", "imaml": "iMAML objective at iMAML's α, k, λ",
+                     "joint": "joint-training loss Σ L_i(θ)",
+                     **{f"task{i + 1}": f"task {i + 1}: L{SUBSCRIPT[i]}(θ; query)" for i in range(4)}}
 
 
 def settings(state, m):
@@ -94,16 +96,17 @@ def settings(state, m):
 
 
 @figure("four-methods", title="One meta-update, four methods", controls=[
-    *_method_controls("maml", 0.2, "outer rate β", 0.06, 5),
-    *_method_controls("fomaml", 0.2, "outer rate β", 0.06, 5),
-    *_method_controls("reptile", 0.8, "step ε", 0.06, 5),
-    *_method_controls("imaml", 0.2, "outer rate β", 0.06, 10),
-    Slider("imaml_lambda", "iMAML: λ", 0.5, 20.0, step=0.5, default=5.0),
-    Slider("imaml_cg", "iMAML: CG steps", 1, 10, step=1, default=5),
+    *(Toggle(f"{m}_on", name, default=True) for m, name in METHODS.items()),
+    *_method_controls("maml", 0.5, "β", 0.06, 5),
+    *_method_controls("fomaml", 0.5, "β", 0.06, 5),
+    *_method_controls("reptile", 0.8, "ε", 0.06, 5),
+    *_method_controls("imaml", 0.5, "β", 0.06, 10),
+    Slider("imaml_lambda", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0),
+    Slider("imaml_cg", "iMAML CG steps", 1, 10, step=1, default=5),
     Select("background", "Background", options=BACKGROUNDS, default="maml"),
     Toggle("unit", "Directions only (unit arrows)", default=False),
     Button("resample", "New samples"),
-    Handle("theta", "θ", panel=0, default=THETA0, bounds=((0, 1), (0, 1)), step=0.01),
+    Handle("theta", "θ", panel=0, default=FOUR_THETA0, bounds=((0, 1), (0, 1)), step=0.01),
 ])
 def four_methods_figure(state, action=None):
     seed = counter(state.get("_seed", 0)) + (action == "resample")
@@ -122,7 +125,7 @@ def four_methods_figure(state, action=None):
         if m == "imaml":
             _, g = SOFTPLUS.loss_grad(info["phi"], tasks.xs, tasks.ys)
             residual = np.linalg.norm(g + reg * (info["phi"] - theta), axis=-1).max()
-            readouts.append({"label": "iMAML inner residual (max over tasks)", "value": float(residual),
+            readouts.append({"label": "iMAML inner residual", "value": float(residual),
                              "format": ".2e"})
             if info["nonpd"].any():
                 messages.append("iMAML: I + ∇²L^tr(φ)/λ is not positive definite for task(s) "
@@ -141,7 +144,7 @@ def four_methods_figure(state, action=None):
     j = float(meta_objective(tasks, theta, float(state["maml_alpha"]), int(state["maml_k"])))
     readouts.insert(0, {"label": "MAML objective at θ", "value": j, "format": ".4f"})
     return {
-        "panels": [unit_panel(f"{BACKGROUNDS[state['background']]}, log₁₀", layers)],
+        "panels": [unit_panel(f"{BACKGROUND_TITLES[state['background']]}, log₁₀", layers)],
         "legend": [{"class": m, "label": METHODS[m]} for m in on] + [{"class": "muted", "label": "task optima"}],
         "readouts": readouts,
         "message": " ".join(messages) or None,
@@ -174,7 +177,7 @@ def _background(seed, which, alpha, steps, reg):
 
 
 def _four_description(state, theta, steps, readouts):
-    text = (f"θ = ({theta[0]:.2f}, {theta[1]:.2f}) on a map of the {BACKGROUNDS[state['background']]} over the unit "
+    text = (f"θ = ({theta[0]:.2f}, {theta[1]:.2f}) on a map of the {BACKGROUND_TITLES[state['background']]} over the unit "
             f"square (a horizontal, b vertical), with the optima of the four tasks marked. ")
     if not steps:
         return text + "No method is switched on."
@@ -189,7 +192,7 @@ def _four_description(state, theta, steps, readouts):
 
 
 # ------------------------------------------------------------------------------------------------ trajectories
-TRAJ_CHUNK = 20           # meta-updates of every method between two frames
+TRAJ_CHUNK = 40           # meta-updates of every method between two frames (the default is one frame)
 TRAJ_CG_STEPS = 5
 
 
@@ -197,11 +200,11 @@ TRAJ_CG_STEPS = 5
     *(Toggle(f"{m}_on", name, default=True) for m, name in METHODS.items()),
     Slider("alpha", "Inner rate α (all methods)", 0.0, 0.1, step=0.001, default=0.06),
     Slider("k", "Inner steps k (all methods)", 1, 10, step=1, default=5),
-    Slider("beta", "Outer rate β (MAML, FOMAML, iMAML)", 0.01, 0.5, step=0.01, default=0.2),
-    Slider("epsilon", "Reptile step ε", 0.01, 1.0, step=0.01, default=0.8),
+    Slider("beta", "Outer rate β (MAML, FOMAML, iMAML)", 0.01, 1.0, step=0.01, default=0.5),
+    Slider("epsilon", "Reptile step ε", 0.01, 1.0, step=0.01, default=1.0),
     Slider("lam", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0),
-    Slider("updates", "Meta-updates", 20, 400, step=20, default=100),
-    Select("background", "Background", options={"maml": "MAML objective at α, k", "joint": "joint-training loss"},
+    Slider("updates", "Meta-updates", 20, 400, step=20, default=40),
+    Select("background", "Background", options={"maml": "MAML objective", "joint": "joint-training loss"},
            default="maml"),
     Button("resample", "New samples"),
     Handle("theta", "θ₀", panel=0, default=THETA0, bounds=((0, 1), (0, 1)), step=0.01),
@@ -250,11 +253,8 @@ def _trajectories_scene(state, tasks, seed, paths, stopped, done):
     mean_opt = np.mean(FOUR_TASKS, axis=0)
     layers += [
         {"kind": "points", "x": [maml_min[0]], "y": [maml_min[1]], "class": "maml", "label": "MAML objective minimum"},
-        {"kind": "label", "at": [maml_min[0], maml_min[1] - 0.05], "text": "min J", "class": "maml"},
         {"kind": "points", "x": [joint_min[0]], "y": [joint_min[1]], "class": "pretrained", "label": "joint minimum"},
-        {"kind": "label", "at": [joint_min[0], joint_min[1] - 0.05], "text": "min joint", "class": "pretrained"},
         {"kind": "points", "x": [mean_opt[0]], "y": [mean_opt[1]], "class": "reptile", "label": "mean of task optima"},
-        {"kind": "label", "at": [mean_opt[0], mean_opt[1] + 0.04], "text": "mean τ*", "class": "reptile"},
     ]
     readouts, ends = [], {}
     for m, path in paths.items():
@@ -371,8 +371,7 @@ def race_iteration(race):
 @figure("sine-race", title="The sine race: five ways to meta-train, side by side", controls=[
     Slider("budget", "Stop after (meta-updates)", 100, 5000, step=100, default=1000),
     Slider("seed", "Seed", 0, 9, step=1, default=0),
-    Select("curve", "Held-out MSE", options={"own": "after each method's own inner procedure",
-                                              "shared": f"after one shared SGD step (α = {SHARED_LR})"},
+    Select("curve", "Curves: MSE after", options={"own": "own procedure", "shared": "one shared step"},
            default="own"),
     Button("start", "Start"),
     Button("pause", "Pause"),
@@ -443,7 +442,8 @@ def race_scene(state, race, message=None, status="ready"):
     text += "; ".join(f"{name} {race['curves'][m][-1][2]:.3f} / {race['curves'][m][-1][3]:.3f}"
                       for m, name in RACERS.items()) + "."
     return {
-        "panels": [_race_panel(curves, 0, "meta-updates"), _race_panel(curves, 1, "seconds (this browser)")],
+        "panels": [_race_panel(curves, 0, "meta-updates", state["curve"]),
+                   _race_panel(curves, 1, "seconds (this browser)", state["curve"])],
         "legend": [{"class": m, "label": name} for m, name in RACERS.items()],
         "readouts": readouts,
         "message": " ".join(filter(None, [message] + diverged)) or None,
@@ -452,7 +452,7 @@ def race_scene(state, race, message=None, status="ready"):
     }
 
 
-def _race_panel(curves, axis, xlabel):
+def _race_panel(curves, axis, xlabel, measure="own"):
     layers, top, right = [], 4.0, 1.0 if axis else 100
     for m, c in curves.items():
         x = [p[axis] for p in c]
@@ -461,7 +461,8 @@ def _race_panel(curves, axis, xlabel):
         if len(c) == 1:
             layers.append({"kind": "points", "x": x, "y": y, "class": m})
         top, right = max(top, min(max(y), 10.0)), max(right, x[-1])
-    return {"title": f"Held-out MSE against {xlabel.split(' ')[0]}", "xlim": [0, right], "ylim": [0, top * 1.05],
+    after = "own procedure" if measure == "own" else "one shared step"
+    return {"title": f"MSE after {after}, by {xlabel.split(' ')[0]}", "xlim": [0, right], "ylim": [0, top * 1.05],
             "xlabel": xlabel, "ylabel": "median MSE", "layers": layers}
 
 
@@ -473,7 +474,7 @@ FIT_TASK = (3.0, 1.0)
 @figure("race-fit", title="Fitting your points with every raced model", controls=[
     Slider("amplitude", "Amplitude A", 0.1, 5.0, step=0.1, default=FIT_TASK[0]),
     Slider("phase", "Phase ψ", 0.0, float(np.pi), step=0.01, default=FIT_TASK[1]),
-    Select("adapt", "Adaptation", options={"shared": "the same SGD steps for all", "own": "each method's own"},
+    Select("adapt", "Adaptation", options={"shared": "shared SGD steps", "own": "each method's own"},
            default="shared"),
     Slider("steps", "Shared SGD steps", 1, 10, step=1, default=1),
     Slider("alpha", "Shared inner rate α", 0.001, 0.1, step=0.001, default=0.01),
