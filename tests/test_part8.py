@@ -374,3 +374,18 @@ def test_race_fit_uses_the_raced_models_and_handles_zero_points(clean_race):
         assert readout(scene, f"{name}: MSE") == pytest.approx(want, rel=1e-9)
     empty = figures.run("race-fit", {}, "clear")
     assert "No support points" in empty["message"] and empty["state"]["points"] == []
+
+
+# ------------------------------------------------------------------------------------- Part 9: the cost table
+def test_cost_figure_times_every_method_and_says_what_it_measured():
+    assert "Press Measure" in figures.run("cost-per-update", {})["message"]
+    frames = list(figures.run("cost-per-update", {"updates": 3}, "measure"))
+    last = frames[-1]
+    assert len(frames) == len(part8.RACERS) + 1 and last["message"] is None
+    for name in part8.RACERS.values():
+        assert readout(last, f"{name}: ms per update") > 0
+    assert readout(last, "pretrained: × pretrained") == 1.0
+    bars = [L for L in last["panels"][0]["layers"] if L["kind"] == "line"]
+    assert [L["class"] for L in bars] == list(part8.RACERS)
+    for L in bars:   # each bar is as long as its readout says
+        assert abs(L["x"][1] - readout(last, f"{part8.RACERS[L['class']]}: ms per update")) < 1e-9

@@ -241,3 +241,22 @@ def test_screenshots(page, served_site, shots, width):
         pg.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
         overflow = pg.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, (name, width, overflow)
+
+
+def test_part9_measures_every_method_in_the_browser(page, served_site):
+    pg = page()
+    pg.goto(served_site + "09-conclusion.html")
+    F = fig("cost-per-update")
+    pg.wait_for_selector(f'{F}[data-status="live"]', timeout=120_000)
+    assert "Press Measure" in pg.locator(f"{F} .figure-message").text_content()
+    pg.locator(f'{F} [data-control="measure"] button').click()
+    pg.wait_for_function(f"document.querySelector('{F} .describe p').textContent.includes('iMAML')", timeout=120_000)
+    wait_idle(pg, "cost-per-update")
+    scene = page_scene(pg, "cost-per-update")
+    values = {r["label"]: r["value"] for r in scene["readouts"]}
+    for name in part8.RACERS.values():
+        assert values[f"{name}: ms per update"] > 0
+        shown = pg.locator(f'{F} dd[data-readout="{name}: ms per update"]').inner_text()
+        assert shown == format(values[f"{name}: ms per update"], ".1f")
+    assert pg.locator(f"{F} path.line").count() == len(part8.RACERS)
+    assert pg.console_errors == []
