@@ -389,3 +389,23 @@ def test_cost_figure_times_every_method_and_says_what_it_measured():
     assert [L["class"] for L in bars] == list(part8.RACERS)
     for L in bars:   # each bar is as long as its readout says
         assert abs(L["x"][1] - readout(last, f"{part8.RACERS[L['class']]}: ms per update")) < 1e-9
+
+
+def test_race_fit_with_each_methods_own_procedure(clean_race):
+    figures.run("sine-race", {"seed": 1}, "step")
+    xs = np.array([-3.0, -1.0, 0.5, 2.5])
+    scene = figures.run("race-fit", {"points": [[x, 0.0] for x in xs], "adapt": "own", "amplitude": 2.0})
+    ys = 2.0 * np.sin(xs - 1.0)
+    x = np.linspace(-5, 5, 201)
+    model = MLP()
+    for m in ("pretrained", "reptile"):     # no step at all; five steps at Reptile's own α
+        config = part8.race_config(m)
+        phi = figures.sessions["sine-race"]["trainers"][m].theta
+        for _ in range(config.inner_steps):
+            phi = phi - config.inner_lr * model.loss_grad(phi, xs[:, None], ys[:, None])[1]
+        want = np.mean((model.predict(phi, x[:, None])[:, 0] - 2.0 * np.sin(x - 1.0)) ** 2)
+        got = readout(scene, f"{part8.RACERS[m]}: MSE")
+        assert got is None or got == pytest.approx(want, rel=1e-9)
+    assert readout(scene, "pretrained: MSE") == pytest.approx(
+        np.mean((model.predict(figures.sessions["sine-race"]["trainers"]["pretrained"].theta, x[:, None])[:, 0]
+                 - 2.0 * np.sin(x - 1.0)) ** 2), rel=1e-9)

@@ -18,7 +18,7 @@ from mamlviz.train import MetaTrainer, TrainConfig, evaluate
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, sessions
 from ._common import argmin, counter, log_heatmap, unit_panel
-from .part3 import fine_tune, true_mse, X_DENSE, DIVERGED_MSE
+from .part3 import X_DENSE, fine_tune, true_mse, verdicts, zero_mse
 
 # ------------------------------------------------------------------------------------------- the toy problem
 SOFTPLUS = toy.SoftplusLine()
@@ -500,24 +500,29 @@ def race_fit_figure(state, action=None):
                         "Start the race above, then come back.")
         race = new_race(0)
     thetas = np.stack([race["trainers"][m].theta for m in RACERS])
+    flat = zero_mse(amplitude, phase)
     if not xs:
         messages.append("No support points: click the plot (or focus it and press Enter) to place some, or roll "
                         "the dice. The curves show the models before adaptation.")
-        phis = thetas
+        phis, verdict = thetas, ["ok"] * len(RACERS)
     else:
-        phis = _adapt(state, race, thetas, xs, ys)
+        phis, support_before, support_after = _adapt(state, race, thetas, xs, ys)
+        verdict = verdicts(true_mse(phis, amplitude, phase)[0], support_before, support_after, flat)
     mse, pred = true_mse(phis, amplitude, phase)
     x = X_DENSE[:, 0]
     layers = [{"kind": "line", "x": x, "y": sine.curve(x, amplitude, phase), "class": "true", "label": "true sine"}]
     readouts = []
     for i, (m, name) in enumerate(RACERS.items()):
-        ok = mse[i] < DIVERGED_MSE
+        ok = verdict[i] != "diverged"
         if ok:
             layers.append({"kind": "line", "x": x, "y": np.round(pred[i], 4), "class": m, "label": name})
         readouts.append({"label": f"{name}: MSE", "value": float(mse[i]) if ok else None, "format": ".3f"})
-    diverged = [name for i, name in enumerate(RACERS.values()) if not mse[i] < DIVERGED_MSE]
-    if diverged:
-        messages.append(f"Adaptation diverged for {', '.join(diverged)}: lower α or the number of steps.")
+    readouts.append({"label": "flat line y = 0: MSE", "value": flat, "format": ".3f"})
+    for word, advice in (("diverged", "the support loss rose or overflowed: lower α or the number of steps"),
+                         ("worse than 0", "further from the sine than the flat line y = 0")):
+        names = [name for v, name in zip(verdict, RACERS.values()) if v == word]
+        if names:
+            messages.append(f"{', '.join(names)}: {advice}.")
     points = [[float(a), float(b)] for a, b in zip(xs, ys)]
     how = ("each method's own inner procedure" if state["adapt"] == "own"
            else f"{int(state['steps'])} SGD step(s) at α = {float(state['alpha']):g}")
@@ -531,13 +536,14 @@ def race_fit_figure(state, action=None):
         "description": (f"The task is y = {amplitude:.1f}·sin(x − {phase:.2f}) with {len(points)} support points; "
                         f"after {race_iteration(race)} race updates, each model adapted by {how} has MSE against "
                         f"the true sine: " + ", ".join(
-                            f"{name} {mse[i]:.3f}" if mse[i] < DIVERGED_MSE else f"{name} diverged"
+                            f"{name} {mse[i]:.3f}" if verdict[i] != "diverged" else f"{name} diverged"
                             for i, name in enumerate(RACERS.values())) + "."),
         "state": {"points": points, "_dice": dice},
     }
 
 
 def _adapt(state, race, thetas, xs, ys):
+    """(φ of every model, support loss before and after): shared SGD steps, or each method's own inner procedure."""
     if state["adapt"] == "shared":
         return fine_tune(thetas, xs, ys, float(state["alpha"]), int(state["steps"]))
     x = np.asarray(xs, dtype=float).reshape(1, -1, 1)
@@ -548,4 +554,9 @@ def _adapt(state, race, thetas, xs, ys):
         with np.errstate(over="ignore", invalid="ignore"):
             phis.append(meta.inner_sgd(MLP_MODEL, theta[None], x, y, lr=c.inner_lr, steps=c.inner_steps,
                                        reg=c.reg if t.method == "imaml" else None).phi[0])
-    return np.stack(phis)
+    phis = np.stack(phis)
+    with np.errstate(over="ignore", invalid="ignore"):
+        before, after = (MLP_MODEL.loss(p, np.broadcast_to(x, (len(p),) + x.shape[1:]),
+                                        np.broadcast_to(y, (len(p),) + y.shape[1:])) for p in (thetas, phis))
+    finite = (lambda v: np.where(np.isfinite(v), v, np.inf))
+    return phis, finite(before), finite(after)
