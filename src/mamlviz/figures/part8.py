@@ -1,0 +1,562 @@
+"""Part 8 — Comparison: one meta-update of each method, their trajectories, and the sine race.
+
+Every direction drawn here comes from `mamlviz.meta.meta_gradient` and every training from `mamlviz.train`:
+this module only chooses settings, runs them side by side and draws what they give. No method is implemented
+twice.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+import numpy as np
+
+from mamlviz import meta, sine, toy
+from mamlviz.nn import MLP
+from mamlviz.train import MetaTrainer, TrainConfig, evaluate
+
+from . import Button, Handle, Points, Select, Slider, Toggle, figure, sessions
+from ._common import argmin, counter, log_heatmap, unit_panel
+from .part3 import X_DENSE, fine_tune, true_mse, verdicts, zero_mse
+
+# ------------------------------------------------------------------------------------------- the toy problem
+SOFTPLUS = toy.SoftplusLine()
+FOUR_TASKS = toy.SOFTPLUS_TASK_SETS["four"]      # (a*, b*) of the four tasks of the spec
+N_SAMPLES = 10                                   # support and query points per task
+N_GRID = 51
+METHODS = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "imaml": "iMAML"}
+UNIT = 0.15                                      # arrow length in the "directions only" view
+THETA0 = (0.15, 0.85)                            # where the trajectories start
+FOUR_THETA0 = (0.1, 0.4)                         # where the four directions differ clearly
+SUBSCRIPT = "₁₂₃₄"
+
+
+def four_tasks(seed):
+    """The four softplus tasks, each with its own 10 support and 10 query points (seeded)."""
+    return toy.softplus_tasks(np.random.default_rng(seed), FOUR_TASKS, n_support=N_SAMPLES, n_query=N_SAMPLES)
+
+
+def meta_objective(tasks, theta, alpha, steps, reg=None):
+    """Σ_i L_i(φ_i; D^te_i) with φ_i = k steps of gradient descent from θ on D^tr_i (with reg = λ: on iMAML's
+    proximal objective L^tr_i(φ) + (λ/2)‖φ − θ‖²). θ of shape (..., 2): one call for a whole grid of θ.
+
+    steps = 0 gives the joint-training loss Σ_i L_i(θ; D^te_i).
+    """
+    theta = np.asarray(theta, dtype=float)[..., None, :]
+    theta = np.broadcast_to(theta, theta.shape[:-2] + (tasks.n_tasks, 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        phi = meta.inner_sgd(SOFTPLUS, theta, tasks.xs, tasks.ys, lr=alpha, steps=steps, reg=reg).phi
+        return SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1)
+
+
+def direction(method, tasks, theta, alpha, steps, reg=None, cg_steps=None):
+    """The library's meta-update direction d (the outer step is θ ← θ − rate·d) and its info."""
+    return meta.meta_gradient(method, SOFTPLUS, theta, tasks, inner_lr=alpha, inner_steps=steps,
+                              reg=reg if method == "imaml" else None, cg_steps=cg_steps, query_before=False)
+
+
+def angle(u, v):
+    """The angle between two directions in degrees (None if either is zero or not finite)."""
+    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+    if not (nu > 0 and nv > 0 and np.isfinite(nu) and np.isfinite(nv)):
+        return None
+    return float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (nu * nv), -1.0, 1.0))))
+
+
+def _markers(layers):
+    layers.append({"kind": "points", "x": [p[0] for p in FOUR_TASKS], "y": [p[1] for p in FOUR_TASKS],
+                   "class": "muted", "label": "task optima"})
+    for i, (a, b) in enumerate(FOUR_TASKS):
+        layers.append({"kind": "label", "at": [min(a + 0.01, 0.93), b + 0.04], "text": f"τ{SUBSCRIPT[i]}",
+                       "class": "muted", "anchor": "start"})
+    return layers
+
+
+# ------------------------------------------------------------------------------- one meta-update, four methods
+def _method_controls(m, outer, outer_label, alpha, k):
+    name = METHODS[m]
+    return [Slider(f"{m}_outer", f"{name} {outer_label}", 0.0, 1.0, step=0.01, default=outer),
+            Slider(f"{m}_alpha", f"{name} α", 0.0, 0.1, step=0.001, default=alpha),
+            Slider(f"{m}_k", f"{name} k", 1, 10, step=1, default=k)]
+
+
+BACKGROUNDS = {"maml": "MAML objective", "imaml": "iMAML objective", "joint": "joint-training loss",
+               **{f"task{i + 1}": f"task {i + 1} loss" for i in range(4)}}
+BACKGROUND_TITLES = {"maml": "MAML objective at MAML's α, k", "imaml": "iMAML objective at iMAML's α, k, λ",
+                     "joint": "joint-training loss Σ L_i(θ)",
+                     **{f"task{i + 1}": f"task {i + 1}: L{SUBSCRIPT[i]}(θ; query)" for i in range(4)}}
+
+
+def settings(state, m):
+    """(outer rate, α, k, λ, CG steps) of method m from the figure's state: each method reads only its own keys."""
+    reg = float(state["imaml_lambda"]) if m == "imaml" else None
+    cg_steps = int(state["imaml_cg"]) if m == "imaml" else None
+    return float(state[f"{m}_outer"]), float(state[f"{m}_alpha"]), int(state[f"{m}_k"]), reg, cg_steps
+
+
+@figure("four-methods", title="One meta-update, four methods", controls=[
+    *(Toggle(f"{m}_on", name, default=True) for m, name in METHODS.items()),
+    *_method_controls("maml", 0.5, "β", 0.06, 5),
+    *_method_controls("fomaml", 0.5, "β", 0.06, 5),
+    *_method_controls("reptile", 0.8, "ε", 0.06, 5),
+    *_method_controls("imaml", 0.5, "β", 0.06, 10),
+    Slider("imaml_lambda", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0),
+    Slider("imaml_cg", "iMAML CG steps", 1, 10, step=1, default=5),
+    Select("background", "Background", options=BACKGROUNDS, default="maml"),
+    Toggle("unit", "Directions only (unit arrows)", default=False),
+    Button("resample", "New samples"),
+    Handle("theta", "θ", panel=0, default=FOUR_THETA0, bounds=((0, 1), (0, 1)), step=0.01),
+])
+def four_methods_figure(state, action=None):
+    seed = counter(state.get("_seed", 0)) + (action == "resample")
+    tasks = four_tasks(seed)
+    theta = np.array(state["theta"], dtype=float)
+    on = [m for m in METHODS if state[f"{m}_on"]]
+    layers = _markers(list(_background(seed, state["background"], *_background_key(state))))
+    steps, messages, readouts = {}, [], []
+    for m in on:
+        outer, alpha, k, reg, cg_steps = settings(state, m)
+        d, info = direction(m, tasks, theta, alpha, k, reg, cg_steps)
+        if info["nonfinite"]:
+            messages.append(f"{METHODS[m]}'s meta-gradient is not finite here: no arrow.")
+            continue
+        steps[m] = (d, -outer * d)
+        if m == "imaml":
+            _, g = SOFTPLUS.loss_grad(info["phi"], tasks.xs, tasks.ys)
+            residual = np.linalg.norm(g + reg * (info["phi"] - theta), axis=-1).max()
+            readouts.append({"label": "iMAML inner residual", "value": float(residual),
+                             "format": ".2e"})
+            if info["nonpd"].any():
+                messages.append("iMAML: I + ∇²L^tr(φ)/λ is not positive definite for task(s) "
+                                f"{', '.join(str(i + 1) for i in np.flatnonzero(info['nonpd']))}; CG stopped "
+                                "at its last iterate (see Part 7).")
+    for m, (d, step) in steps.items():
+        tip = theta + (-UNIT * d / np.linalg.norm(d) if state["unit"] and np.linalg.norm(d) > 0 else step)
+        layers.append({"kind": "arrow", "from": theta, "to": tip, "class": m, "label": METHODS[m]})
+    names = list(METHODS)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            value = angle(steps[a][0], steps[b][0]) if a in steps and b in steps else None
+            readouts.append({"label": f"angle {METHODS[a]}–{METHODS[b]}", "value": value, "format": ".1f"})
+    if not on:
+        messages.append("All methods are switched off: switch one on to see its meta-update.")
+    j = float(meta_objective(tasks, theta, float(state["maml_alpha"]), int(state["maml_k"])))
+    readouts.insert(0, {"label": "MAML objective at θ", "value": j, "format": ".4f"})
+    return {
+        "panels": [unit_panel(f"{BACKGROUND_TITLES[state['background']]}, log₁₀", layers)],
+        "legend": [{"class": m, "label": METHODS[m]} for m in on] + [{"class": "muted", "label": "task optima"}],
+        "readouts": readouts,
+        "message": " ".join(messages) or None,
+        "description": _four_description(state, theta, steps, readouts),
+        "state": {"_seed": seed},
+    }
+
+
+def _background_key(state):
+    """Only the settings the selected background depends on (so the cache is not refreshed needlessly)."""
+    bg = state["background"]
+    if bg == "maml":
+        return float(state["maml_alpha"]), int(state["maml_k"]), None
+    if bg == "imaml":
+        return float(state["imaml_alpha"]), int(state["imaml_k"]), float(state["imaml_lambda"])
+    return 0.0, 0, None
+
+
+@lru_cache(maxsize=16)
+def _background(seed, which, alpha, steps, reg):
+    """The heat map of the chosen background over the unit square (cached: θ moves far more often)."""
+    tasks = four_tasks(seed)
+    g = toy.grid(N_GRID)
+    if which.startswith("task"):
+        i = int(which[4:]) - 1
+        z = SOFTPLUS.loss(g, tasks.xq[i], tasks.yq[i])
+    else:
+        z = meta_objective(tasks, g, alpha, steps, reg)
+    return tuple(log_heatmap(np.where(np.isfinite(z), z, np.nan)))
+
+
+def _four_description(state, theta, steps, readouts):
+    text = (f"θ = ({theta[0]:.2f}, {theta[1]:.2f}) on a map of the {BACKGROUND_TITLES[state['background']]} over the unit "
+            f"square (a horizontal, b vertical), with the optima of the four tasks marked. ")
+    if not steps:
+        return text + "No method is switched on."
+    view = "unit-length directions" if state["unit"] else "the meta-updates θ → θ − rate·d"
+    parts = [f"{METHODS[m]} ({step[0]:+.3f}, {step[1]:+.3f})" for m, (_, step) in steps.items()]
+    text += f"Arrows show {view}; the steps are " + ", ".join(parts) + ". "
+    angles = [f"{r['label'][6:]} {r['value']:.1f}°" for r in readouts
+              if r["label"].startswith("angle") and r["value"] is not None]
+    if angles:
+        text += "Angles between the directions: " + ", ".join(angles) + "."
+    return text
+
+
+# ------------------------------------------------------------------------------------------------ trajectories
+TRAJ_CHUNK = 40           # meta-updates of every method between two frames (the default is one frame)
+TRAJ_CG_STEPS = 5
+
+
+@figure("trajectories", title="Trajectories of θ under each method", controls=[
+    *(Toggle(f"{m}_on", name, default=True) for m, name in METHODS.items()),
+    Slider("alpha", "Inner rate α (all methods)", 0.0, 0.1, step=0.001, default=0.06),
+    Slider("k", "Inner steps k (all methods)", 1, 10, step=1, default=5),
+    Slider("beta", "Outer rate β (MAML, FOMAML, iMAML)", 0.01, 1.0, step=0.01, default=0.5),
+    Slider("epsilon", "Reptile step ε", 0.01, 1.0, step=0.01, default=1.0),
+    Slider("lam", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0),
+    Slider("updates", "Meta-updates", 20, 400, step=20, default=40),
+    Select("background", "Background", options={"maml": "MAML objective", "joint": "joint-training loss"},
+           default="maml"),
+    Button("resample", "New samples"),
+    Handle("theta", "θ₀", panel=0, default=THETA0, bounds=((0, 1), (0, 1)), step=0.01),
+])
+def trajectories_figure(state, action=None):
+    """A stream of frames: every enabled method advances TRAJ_CHUNK meta-updates from the same θ₀, then a frame."""
+    seed = counter(state.get("_seed", 0)) + (action == "resample")
+    tasks = four_tasks(seed)
+    paths = {m: [np.array(state["theta"], dtype=float)] for m in METHODS if state[f"{m}_on"]}
+    stopped = {}
+    total = int(state["updates"])
+    done = 0
+    while True:
+        n = min(TRAJ_CHUNK, total - done)
+        for m, path in paths.items():
+            if m not in stopped:
+                stopped.update(_advance(m, tasks, state, path, n))
+        done += n
+        yield _trajectories_scene(state, tasks, seed, paths, stopped, done)
+        if done >= total:
+            return
+
+
+def outer_rate(state, m):
+    return float(state["epsilon"] if m == "reptile" else state["beta"])
+
+
+def _advance(m, tasks, state, path, n):
+    """n meta-updates θ ← θ − rate·d of method m, appended to `path`; {m: why} if the method had to stop."""
+    alpha, k, rate = float(state["alpha"]), int(state["k"]), outer_rate(state, m)
+    for _ in range(n):
+        d, info = direction(m, tasks, path[-1], alpha, k, float(state["lam"]), TRAJ_CG_STEPS)
+        nxt = path[-1] - rate * d
+        if info["nonfinite"] or not np.isfinite(nxt).all() or np.abs(nxt).max() > 1e3:
+            return {m: f"{METHODS[m]} diverged after {len(path) - 1} updates (lower the rates)"}
+        path.append(nxt)
+    return {}
+
+
+def _trajectories_scene(state, tasks, seed, paths, stopped, done):
+    alpha, k = float(state["alpha"]), int(state["k"])
+    bg = state["background"]
+    layers = _markers(list(_background(seed, bg, *((alpha, k, None) if bg == "maml" else (0.0, 0, None)))))
+    joint_min = argmin(_grid_objective(seed, 0.0, 0))
+    maml_min = argmin(_grid_objective(seed, alpha, k))
+    mean_opt = np.mean(FOUR_TASKS, axis=0)
+    layers += [
+        {"kind": "points", "x": [maml_min[0]], "y": [maml_min[1]], "class": "maml", "label": "MAML objective minimum"},
+        {"kind": "points", "x": [joint_min[0]], "y": [joint_min[1]], "class": "pretrained", "label": "joint minimum"},
+        {"kind": "points", "x": [mean_opt[0]], "y": [mean_opt[1]], "class": "reptile", "label": "mean of task optima"},
+    ]
+    readouts, ends = [], {}
+    for m, path in paths.items():
+        p = np.array(path)
+        layers.append({"kind": "line", "x": p[:, 0], "y": p[:, 1], "class": m, "label": METHODS[m]})
+        layers.append({"kind": "points", "x": [p[-1, 0]], "y": [p[-1, 1]], "class": m, "label": f"{METHODS[m]} end"})
+        ends[m] = p[-1]
+    for m in METHODS:
+        end = ends.get(m)
+        maml_j = float(meta_objective(tasks, end, alpha, k)) if end is not None else None
+        joint = float(meta_objective(tasks, end, 0.0, 0)) if end is not None else None
+        readouts += [{"label": f"{METHODS[m]}: MAML objective at the end", "value": maml_j, "format": ".4f"},
+                     {"label": f"{METHODS[m]}: joint loss at the end", "value": joint, "format": ".4f"}]
+    total = int(state["updates"])
+    messages = list(stopped.values())
+    if not paths:
+        messages.append("All methods are switched off: switch one on to draw its trajectory.")
+    status = "" if done >= total else f" (computing: {done} of {total} updates so far)"
+    return {
+        "panels": [unit_panel(f"{'MAML objective' if bg == 'maml' else 'joint-training loss'}, log₁₀{status}", layers)],
+        "legend": [{"class": m, "label": METHODS[m]} for m in paths] + [
+            {"class": "maml", "label": "● minimum of the MAML objective"},
+            {"class": "pretrained", "label": "● minimum of the joint loss"},
+            {"class": "reptile", "label": "● mean of the task optima"}],
+        "readouts": readouts + [{"label": "meta-updates", "value": done, "format": "d"}],
+        "message": " ".join(messages) or None,
+        "description": _trajectories_description(state, ends, readouts, done, maml_min, joint_min),
+        "state": {"_seed": seed},
+    }
+
+
+@lru_cache(maxsize=16)
+def _grid_objective(seed, alpha, steps):
+    return meta_objective(four_tasks(seed), toy.grid(N_GRID), alpha, steps)
+
+
+def _trajectories_description(state, ends, readouts, done, maml_min, joint_min):
+    theta0 = state["theta"]
+    text = (f"Each enabled method runs {done} meta-updates from θ₀ = ({theta0[0]:.2f}, {theta0[1]:.2f}) with "
+            f"α = {float(state['alpha']):g}, k = {int(state['k'])}. ")
+    values = {r["label"]: r["value"] for r in readouts}
+    for m, end in ends.items():
+        text += (f"{METHODS[m]} ends at ({end[0]:.2f}, {end[1]:.2f}), MAML objective "
+                 f"{values[f'{METHODS[m]}: MAML objective at the end']:.4f}, joint loss "
+                 f"{values[f'{METHODS[m]}: joint loss at the end']:.4f}. ")
+    return text + (f"On the grid, the MAML objective is lowest at ({maml_min[0]:.2f}, {maml_min[1]:.2f}) and the "
+                   f"joint loss at ({joint_min[0]:.2f}, {joint_min[1]:.2f}).")
+
+
+# ------------------------------------------------------------------------------------------------- the sine race
+MLP_MODEL = MLP()
+RACERS = {"pretrained": "pretrained", **METHODS}
+# Per-method settings of the race. TO RECONCILE: when the per-method defaults of Parts 6–7 land in
+# `mamlviz.train`, take them from there. Until then: the MAML paper's one step at α = 0.01 for MAML and FOMAML,
+# five steps for Reptile (with one it is joint training; at α = 0.01 its training diverged from some seeds'
+# initialisations, at 0.005 from none of six), and the trainer's current iMAML default (λ = 1000, one step, 5 CG
+# steps). Pretrained = MAML with k = 0 (joint training): no inner procedure of its own.
+RACE_SETTINGS = {
+    "pretrained": {"inner_lr": 0.01, "inner_steps": 0},
+    "maml": {"inner_lr": 0.01, "inner_steps": 1},
+    "fomaml": {"inner_lr": 0.01, "inner_steps": 1},
+    "reptile": {"inner_lr": 0.005, "inner_steps": 5},
+    "imaml": {"inner_lr": 0.01, "inner_steps": 1, "reg": 1000.0, "cg_steps": 5},
+}
+SHARED_LR = 0.01          # the one shared SGD step every model is also judged after
+RACE_EVAL_EVERY = 50      # held-out evaluation every so many meta-updates
+RACE_FRAME_SECONDS = 0.15  # a frame at least this often, so that other figures keep their turn in the worker
+
+
+def race_config(method):
+    """The TrainConfig of one racer: the same data for all (10 tasks per update, K = 10, 10 query points, Adam at
+    0.01), so that one seed gives every method the same initial θ and the same stream of tasks. Ten tasks rather
+    than the paper's 25 keep a five-way race affordable in a browser."""
+    return TrainConfig(n_tasks=10, n_support=10, n_query=10, outer_lr=0.01, eval_tasks=50, eval_support=10,
+                       eval_query=25, **RACE_SETTINGS[method])
+
+
+def held_out(trainer):
+    """(MSE after the method's own inner procedure, MSE after one shared SGD step at SHARED_LR): medians over the
+    held-out tasks (the same tasks for every method)."""
+    c, b = trainer.config, trainer.eval_batch
+    reg = c.reg if trainer.method == "imaml" else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        phi = meta.inner_sgd(trainer.model, trainer.theta, b.xs, b.ys, lr=c.inner_lr, steps=c.inner_steps, reg=reg).phi
+        own = trainer.model.loss(np.broadcast_to(phi, (b.n_tasks, trainer.model.size)), b.xq, b.yq)
+    shared = evaluate(trainer.model, trainer.theta, b, steps=1, lr=SHARED_LR)["median"][1]
+    own = float(np.median(np.where(np.isfinite(own), own, np.inf)))
+    return own, float(shared)
+
+
+def new_race(seed):
+    trainers = {m: MetaTrainer(m, MLP_MODEL, race_config(m), seed=seed) for m in RACERS}
+    race = {"seed": seed, "trainers": trainers, "seconds": dict.fromkeys(RACERS, 0.0),
+            "curves": {m: [(0, 0.0, *held_out(t))] for m, t in trainers.items()}}
+    return race
+
+
+def race_round(race, evaluate_now):
+    """One meta-update of every racer (timed per racer), then a held-out evaluation if asked."""
+    for m, t in race["trainers"].items():
+        if not t.diverged:
+            start = time.perf_counter()
+            t.step()
+            race["seconds"][m] += time.perf_counter() - start
+    if evaluate_now:
+        for m, t in race["trainers"].items():
+            race["curves"][m].append((t.iteration, race["seconds"][m], *held_out(t)))
+
+
+def race_iteration(race):
+    return max(t.iteration for t in race["trainers"].values())
+
+
+@figure("sine-race", title="The sine race: five ways to meta-train, side by side", controls=[
+    Slider("budget", "Stop after (meta-updates)", 100, 5000, step=100, default=1000),
+    Slider("seed", "Seed", 0, 9, step=1, default=0),
+    Select("curve", "Curves: MSE after", options={"own": "own procedure", "shared": "one shared step"},
+           default="own"),
+    Button("start", "Start"),
+    Button("pause", "Pause"),
+    Button("step", "One meta-update"),
+    Button("reset", "Reset"),
+])
+def sine_race_figure(state, action=None):
+    # Runs in the page's worker, one short chunk a frame. It is written to move unchanged to a training worker
+    # once the runtime offers one (a declaration on @figure).
+    seed, budget = int(state["seed"]), int(state["budget"])
+    race = sessions.get("sine-race")
+    if action == "reset":
+        sessions.pop("sine-race", None)
+        race = None
+    message = None
+    if action in ("start", "step"):
+        if race is not None and race["seed"] != seed:
+            message = "The seed changed: the race started again from scratch with the new seed."
+            race = None
+        if race is None:
+            race = sessions["sine-race"] = new_race(seed)
+        if action == "step":
+            race_round(race, evaluate_now=True)
+            return race_scene(state, race, message, "paused")
+        if race_iteration(race) >= budget:
+            return race_scene(state, race, "Reached the number of updates set: raise it to race on, or Reset.",
+                              "finished")
+        return _race_stream(state, race, message)
+    if race is not None and race["seed"] != seed:
+        message = "The seed changed: press Start to race again from scratch with it."
+    return race_scene(state, race, message, "paused" if race else "ready")
+
+
+def _race_stream(state, race, message):
+    budget = int(state["budget"])
+    yield race_scene(state, race, message, "training")
+    while race_iteration(race) < budget and not all(t.diverged for t in race["trainers"].values()):
+        start = time.perf_counter()
+        while race_iteration(race) < budget and time.perf_counter() - start < RACE_FRAME_SECONDS:
+            it = race_iteration(race) + 1
+            race_round(race, evaluate_now=it % RACE_EVAL_EVERY == 0 or it >= budget)
+        yield race_scene(state, race, message, "training")
+    yield race_scene(state, race, message, "finished")
+
+
+def race_scene(state, race, message=None, status="ready"):
+    which = 2 if state["curve"] == "own" else 3
+    words = {"training": "Racing", "paused": "Paused", "finished": "Finished", "ready": "Ready"}[status]
+    if race is None:
+        return {"panels": [_race_panel({}, 0, "meta-updates"), _race_panel({}, 1, "seconds (this browser)")],
+                "readouts": [{"label": "meta-updates", "value": 0, "format": "d"}],
+                "message": message or "Press Start to meta-train all five models from the same seed.",
+                "description": "Ready: no training has run yet. Press Start to race the pretrained baseline, MAML, "
+                               "FOMAML, Reptile and iMAML on the sine family.",
+                "state": {"_status": status}}
+    curves = {m: [(c[0], c[1], c[which]) for c in race["curves"][m]] for m in RACERS}
+    readouts = [{"label": "meta-updates", "value": race_iteration(race), "format": "d"}]
+    for m, name in RACERS.items():
+        last = race["curves"][m][-1]
+        readouts += [{"label": f"{name}: own procedure", "value": last[2], "format": ".3f"},
+                     {"label": f"{name}: one shared step", "value": last[3], "format": ".3f"},
+                     {"label": f"{name}: seconds", "value": race["seconds"][m], "format": ".1f"}]
+    diverged = [f"{RACERS[m]}: {t.message}" for m, t in race["trainers"].items() if t.diverged]
+    evaluated = race["curves"]["maml"][-1][0]
+    text = (f"{words} after {race_iteration(race)} meta-updates of each method (seed {race['seed']}); held-out "
+            f"median MSE at update {evaluated}, after each method's own inner procedure / after one shared SGD "
+            f"step at α = {SHARED_LR}: ")
+    text += "; ".join(f"{name} {race['curves'][m][-1][2]:.3f} / {race['curves'][m][-1][3]:.3f}"
+                      for m, name in RACERS.items()) + "."
+    return {
+        "panels": [_race_panel(curves, 0, "meta-updates", state["curve"]),
+                   _race_panel(curves, 1, "seconds (this browser)", state["curve"])],
+        "legend": [{"class": m, "label": name} for m, name in RACERS.items()],
+        "readouts": readouts,
+        "message": " ".join(filter(None, [message] + diverged)) or None,
+        "description": text,
+        "state": {"_status": status},
+    }
+
+
+def _race_panel(curves, axis, xlabel, measure="own"):
+    layers, top, right = [], 4.0, 1.0 if axis else 100
+    for m, c in curves.items():
+        x = [p[axis] for p in c]
+        y = [min(p[2], 1e3) for p in c]
+        layers.append({"kind": "line", "x": x, "y": y, "class": m, "label": RACERS[m]})
+        if len(c) == 1:
+            layers.append({"kind": "points", "x": x, "y": y, "class": m})
+        top, right = max(top, min(max(y), 10.0)), max(right, x[-1])
+    after = "own procedure" if measure == "own" else "one shared step"
+    return {"title": f"MSE after {after}, by {xlabel.split(' ')[0]}", "xlim": [0, right], "ylim": [0, top * 1.05],
+            "xlabel": xlabel, "ylabel": "median MSE", "layers": layers}
+
+
+# ------------------------------------------------------------------------------------- fitting the raced models
+FIT_XS = (-4.1, -2.2, -0.4, 1.3, 3.6)
+FIT_TASK = (3.0, 1.0)
+
+
+@figure("race-fit", title="Fitting your points with every raced model", controls=[
+    Slider("amplitude", "Amplitude A", 0.1, 5.0, step=0.1, default=FIT_TASK[0]),
+    Slider("phase", "Phase ψ", 0.0, float(np.pi), step=0.01, default=FIT_TASK[1]),
+    Select("adapt", "Adaptation", options={"shared": "shared SGD steps", "own": "each method's own"},
+           default="shared"),
+    Slider("steps", "Shared SGD steps", 1, 10, step=1, default=1),
+    Slider("alpha", "Shared inner rate α", 0.001, 0.1, step=0.001, default=0.01),
+    Button("dice", "Roll 5 random points"),
+    Button("clear", "Clear points"),
+    Points("points", "Support points", panel=0, max_points=20, bounds=((-5.0, 5.0), (-6.0, 6.0)),
+           default=tuple((x, float(sine.curve(x, *FIT_TASK))) for x in FIT_XS)),
+])
+def race_fit_figure(state, action=None):
+    amplitude, phase = float(state["amplitude"]), float(state["phase"])
+    dice = counter(state.get("_dice", 0))
+    xs = [p[0] for p in state["points"]]
+    if action == "dice":
+        dice += 1
+        xs = np.random.default_rng(dice).uniform(*sine.X_RANGE, len(FIT_XS)).tolist()
+    elif action == "clear":
+        xs = []
+    ys = sine.curve(np.asarray(xs, dtype=float), amplitude, phase)
+    race = sessions.get("sine-race")
+    messages = []
+    if race is None:
+        messages.append("No race has run yet: these are the five models at their common random initialisation. "
+                        "Start the race above, then come back.")
+        race = new_race(0)
+    thetas = np.stack([race["trainers"][m].theta for m in RACERS])
+    flat = zero_mse(amplitude, phase)
+    if not xs:
+        messages.append("No support points: click the plot (or focus it and press Enter) to place some, or roll "
+                        "the dice. The curves show the models before adaptation.")
+        phis, verdict = thetas, ["ok"] * len(RACERS)
+    else:
+        phis, support_before, support_after = _adapt(state, race, thetas, xs, ys)
+        verdict = verdicts(true_mse(phis, amplitude, phase)[0], support_before, support_after, flat)
+    mse, pred = true_mse(phis, amplitude, phase)
+    x = X_DENSE[:, 0]
+    layers = [{"kind": "line", "x": x, "y": sine.curve(x, amplitude, phase), "class": "true", "label": "true sine"}]
+    readouts = []
+    for i, (m, name) in enumerate(RACERS.items()):
+        ok = verdict[i] != "diverged"
+        if ok:
+            layers.append({"kind": "line", "x": x, "y": np.round(pred[i], 4), "class": m, "label": name})
+        readouts.append({"label": f"{name}: MSE", "value": float(mse[i]) if ok else None, "format": ".3f"})
+    readouts.append({"label": "flat line y = 0: MSE", "value": flat, "format": ".3f"})
+    for word, advice in (("diverged", "the support loss rose or overflowed: lower α or the number of steps"),
+                         ("worse than 0", "further from the sine than the flat line y = 0")):
+        names = [name for v, name in zip(verdict, RACERS.values()) if v == word]
+        if names:
+            messages.append(f"{', '.join(names)}: {advice}.")
+    points = [[float(a), float(b)] for a, b in zip(xs, ys)]
+    how = ("each method's own inner procedure" if state["adapt"] == "own"
+           else f"{int(state['steps'])} SGD step(s) at α = {float(state['alpha']):g}")
+    return {
+        "panels": [{"title": f"y = {amplitude:.1f}·sin(x − {phase:.2f})", "xlim": [-5, 5], "ylim": [-6, 6],
+                    "xlabel": "x", "ylabel": "y", "layers": layers}],
+        "legend": [{"class": "true", "label": "true sine"}, {"class": "support", "label": "your points"}] +
+                  [{"class": m, "label": name} for m, name in RACERS.items()],
+        "readouts": readouts,
+        "message": " ".join(messages) or None,
+        "description": (f"The task is y = {amplitude:.1f}·sin(x − {phase:.2f}) with {len(points)} support points; "
+                        f"after {race_iteration(race)} race updates, each model adapted by {how} has MSE against "
+                        f"the true sine: " + ", ".join(
+                            f"{name} {mse[i]:.3f}" if verdict[i] != "diverged" else f"{name} diverged"
+                            for i, name in enumerate(RACERS.values())) + "."),
+        "state": {"points": points, "_dice": dice},
+    }
+
+
+def _adapt(state, race, thetas, xs, ys):
+    """(φ of every model, support loss before and after): shared SGD steps, or each method's own inner procedure."""
+    if state["adapt"] == "shared":
+        return fine_tune(thetas, xs, ys, float(state["alpha"]), int(state["steps"]))
+    x = np.asarray(xs, dtype=float).reshape(1, -1, 1)
+    y = np.asarray(ys, dtype=float).reshape(1, -1, 1)
+    phis = []
+    for theta, t in zip(thetas, race["trainers"].values()):
+        c = t.config
+        with np.errstate(over="ignore", invalid="ignore"):
+            phis.append(meta.inner_sgd(MLP_MODEL, theta[None], x, y, lr=c.inner_lr, steps=c.inner_steps,
+                                       reg=c.reg if t.method == "imaml" else None).phi[0])
+    phis = np.stack(phis)
+    with np.errstate(over="ignore", invalid="ignore"):
+        before, after = (MLP_MODEL.loss(p, np.broadcast_to(x, (len(p),) + x.shape[1:]),
+                                        np.broadcast_to(y, (len(p),) + y.shape[1:])) for p in (thetas, phis))
+    finite = (lambda v: np.where(np.isfinite(v), v, np.inf))
+    return phis, finite(before), finite(after)

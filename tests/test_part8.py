@@ -1,0 +1,411 @@
+"""Part 8's figures against known answers computed here independently of the figure code and of `mamlviz.meta`:
+the softplus tasks written out as plain loops over tasks and points, derivatives by finite differences, the 2×2
+iMAML system solved directly, the sine race's first update recomputed from the seed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mamlviz import figures, sine
+from mamlviz.figures import part8
+from mamlviz.nn import MLP
+
+figures.load_all()
+H = 1e-6
+
+
+# ------------------------------------------------------------------------ the softplus tasks, written out plainly
+def sp(z):
+    return math.log1p(math.exp(z)) if z < 30 else z + math.log1p(math.exp(-z))
+
+
+def sig(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def loss(t, x, y):
+    """½ Σ_n (softplus(a x_n + b) − y_n)² of one task's points."""
+    a, b = t
+    return 0.5 * sum((sp(a * xn + b) - yn) ** 2 for xn, yn in zip(x, y))
+
+
+def grad(t, x, y):
+    a, b = t
+    g = np.zeros(2)
+    for xn, yn in zip(x, y):
+        z = a * xn + b
+        g += (sp(z) - yn) * sig(z) * np.array([xn, 1.0])
+    return g
+
+
+def hessian_fd(t, x, y):
+    """The Hessian of one task's loss by central differences of the plain gradient."""
+    return np.stack([(grad(t + H * e, x, y) - grad(t - H * e, x, y)) / (2 * H) for e in np.eye(2)], axis=1)
+
+
+def task_data(seed):
+    tasks = part8.four_tasks(seed)
+    flat = lambda arr: [list(arr[i, :, 0]) for i in range(arr.shape[0])]
+    return list(zip(flat(tasks.xs), flat(tasks.ys), flat(tasks.xq), flat(tasks.yq)))
+
+
+def adapt(theta, xs, ys, alpha, k, lam=None):
+    """k plain gradient steps from θ on one task's support points (with λ: on the proximal objective)."""
+    phi = np.array(theta, dtype=float)
+    for _ in range(k):
+        g = grad(phi, xs, ys)
+        if lam is not None:
+            g = g + lam * (phi - theta)
+        phi = phi - alpha * g
+    return phi
+
+
+def maml_objective(data, theta, alpha, k, lam=None):
+    """Σ_i L_i(φ_i; query)."""
+    return sum(loss(adapt(np.asarray(theta, float), xs, ys, alpha, k, lam), xq, yq) for xs, ys, xq, yq in data)
+
+
+def known_direction(method, data, theta, alpha, k, lam=None):
+    """The meta-update direction d (step θ − rate·d), averaged over the tasks, by the definitions of the text."""
+    theta = np.asarray(theta, dtype=float)
+    t = len(data)
+    if method == "maml":   # the derivative of the mean objective, by central differences through the k steps
+        f = lambda th: maml_objective(data, th, alpha, k) / t
+        return np.array([(f(theta + H * e) - f(theta - H * e)) / (2 * H) for e in np.eye(2)])
+    out = np.zeros(2)
+    for xs, ys, xq, yq in data:
+        phi = adapt(theta, xs, ys, alpha, k, lam if method == "imaml" else None)
+        if method == "fomaml":
+            out += grad(phi, xq, yq)
+        elif method == "reptile":
+            out += theta - phi
+        else:              # iMAML: (I + ∇²L^tr(φ)/λ) g = ∇L^te(φ), solved directly
+            out += np.linalg.solve(np.eye(2) + hessian_fd(phi, xs, ys) / lam, grad(phi, xq, yq))
+    return out / t
+
+
+def arrows(scene):
+    return {L["class"]: (np.array(L["from"]), np.array(L["to"])) for L in scene["panels"][0]["layers"]
+            if L["kind"] == "arrow"}
+
+
+def readout(scene, label):
+    return next(r["value"] for r in scene["readouts"] if r["label"] == label)
+
+
+# -------------------------------------------------------------------------------------- one meta-update, four methods
+STATE = {"theta": [0.3, 0.7]}
+
+
+@pytest.mark.parametrize("method", list(part8.METHODS))
+def test_each_arrow_is_the_known_meta_update(method):
+    scene = figures.run("four-methods", STATE)
+    state = figures.FIGURES["four-methods"].validate(STATE)
+    outer, alpha, k, lam, _ = part8.settings(state, method)
+    d = known_direction(method, task_data(0), STATE["theta"], alpha, k, lam)
+    start, tip = arrows(scene)[method]
+    np.testing.assert_allclose(start, STATE["theta"])
+    np.testing.assert_allclose(tip, np.array(STATE["theta"]) - outer * d, rtol=0, atol=1e-7)
+
+
+def test_angles_are_those_between_the_known_directions():
+    scene = figures.run("four-methods", STATE)
+    state = figures.FIGURES["four-methods"].validate(STATE)
+    data = task_data(0)
+    d = {m: known_direction(m, data, STATE["theta"], *part8.settings(state, m)[1:4]) for m in part8.METHODS}
+    for a, b in [("maml", "fomaml"), ("maml", "imaml"), ("fomaml", "reptile")]:
+        want = math.degrees(math.acos(d[a] @ d[b] / np.linalg.norm(d[a]) / np.linalg.norm(d[b])))
+        got = readout(scene, f"angle {part8.METHODS[a]}–{part8.METHODS[b]}")
+        assert abs(got - want) < 1e-4
+
+
+def test_maml_objective_readout_and_background_are_the_known_objective():
+    state = {"theta": [0.25, 0.5], "maml_alpha": 0.04, "maml_k": 2}
+    scene = figures.run("four-methods", state)
+    data = task_data(0)
+    assert abs(readout(scene, "MAML objective at θ") - maml_objective(data, [0.25, 0.5], 0.04, 2)) < 1e-10
+    heat = next(L for L in scene["panels"][0]["layers"] if L["kind"] == "heatmap")
+    n = len(heat["z"])
+    i, j = 10, 35        # row i is b = i/(n − 1), column j is a = j/(n − 1)
+    want = math.log10(maml_objective(data, [j / (n - 1), i / (n - 1)], 0.04, 2))
+    assert abs(heat["z"][i][j] - want) < 1e-3
+
+
+METHOD_CONTROLS = [(m, f"{m}_{key}", value) for m in part8.METHODS
+                   for key, value in (("outer", 0.05), ("alpha", 0.011), ("k", 2))]
+METHOD_CONTROLS += [("imaml", "imaml_lambda", 12.0), ("imaml", "imaml_cg", 1)]
+
+
+@pytest.mark.parametrize("method, key, value", METHOD_CONTROLS)
+def test_each_slider_changes_its_own_method_and_no_other(method, key, value):
+    before = arrows(figures.run("four-methods", STATE))
+    after = arrows(figures.run("four-methods", {**STATE, key: value}))
+    for m in part8.METHODS:
+        if m == method:
+            assert np.abs(after[m][1] - before[m][1]).max() > 1e-6, key
+        else:
+            np.testing.assert_array_equal(after[m][1], before[m][1])
+
+
+@pytest.mark.parametrize("method", list(part8.METHODS))
+def test_each_toggle_removes_its_own_arrow_only(method):
+    before = arrows(figures.run("four-methods", STATE))
+    after = arrows(figures.run("four-methods", {**STATE, f"{method}_on": False}))
+    assert set(after) == set(before) - {method}
+    for m in after:
+        np.testing.assert_array_equal(after[m][1], before[m][1])
+
+
+def test_inner_rate_zero_makes_maml_and_fomaml_coincide():
+    scene = figures.run("four-methods", {**STATE, "maml_alpha": 0.0, "fomaml_alpha": 0.0})
+    a = arrows(scene)
+    np.testing.assert_allclose(a["maml"][1], a["fomaml"][1], rtol=0, atol=1e-12)
+    assert readout(scene, "angle MAML–FOMAML") < 1e-5
+    # and at the default inner rate they differ
+    a = arrows(figures.run("four-methods", STATE))
+    assert np.abs(a["maml"][1] - a["fomaml"][1]).max() > 1e-3
+
+
+def test_reptile_with_one_step_is_joint_training_on_the_support_sets():
+    eps, alpha = 0.7, 0.05
+    scene = figures.run("four-methods", {**STATE, "reptile_k": 1, "reptile_alpha": alpha, "reptile_outer": eps})
+    start, tip = arrows(scene)["reptile"]
+    g = sum(grad(np.array(STATE["theta"]), xs, ys) for xs, ys, _, _ in task_data(0))   # Σ_i ∇L^tr_i(θ)
+    step = tip - start
+    assert abs(step[0] * g[1] - step[1] * g[0]) < 1e-9 * np.linalg.norm(g) ** 2    # parallel …
+    np.testing.assert_allclose(step, -eps * alpha * g / 4, rtol=1e-9)                # … and θ − εα·mean ∇L^tr
+
+
+def test_meta_objective_background_follows_the_inner_rate_and_only_its_own_method():
+    base = figures.run("four-methods", STATE)
+    heat = lambda s: np.array(next(L for L in s["panels"][0]["layers"] if L["kind"] == "heatmap")["z"], float)
+    assert np.abs(heat(figures.run("four-methods", {**STATE, "maml_alpha": 0.02})) - heat(base)).max() > 0.01
+    np.testing.assert_array_equal(heat(figures.run("four-methods", {**STATE, "fomaml_alpha": 0.02})), heat(base))
+    imaml = {**STATE, "background": "imaml"}
+    assert np.abs(heat(figures.run("four-methods", {**imaml, "imaml_alpha": 0.02}))
+                  - heat(figures.run("four-methods", imaml))).max() > 0.01
+
+
+def test_directions_only_draws_unit_arrows_along_the_same_directions():
+    full, unit = arrows(figures.run("four-methods", STATE)), arrows(figures.run("four-methods", {**STATE, "unit": True}))
+    for m in part8.METHODS:
+        u = unit[m][1] - unit[m][0]
+        v = full[m][1] - full[m][0]
+        assert abs(np.linalg.norm(u) - part8.UNIT) < 1e-12
+        np.testing.assert_allclose(u / part8.UNIT, v / np.linalg.norm(v), atol=1e-12)
+
+
+def test_resample_draws_new_tasks_and_the_seed_reproduces_them():
+    first = figures.run("four-methods", STATE, "resample")
+    assert first["state"]["_seed"] == 1
+    again = figures.run("four-methods", {**STATE, "_seed": 1})
+    assert arrows(again)["maml"][1].tolist() == arrows(first)["maml"][1].tolist()
+    assert arrows(again)["maml"][1].tolist() != arrows(figures.run("four-methods", STATE))["maml"][1].tolist()
+
+
+def test_all_methods_off_and_garbage_state_give_a_message_not_an_error():
+    scene = figures.run("four-methods", {f"{m}_on": False for m in part8.METHODS})
+    assert "switch one on" in scene["message"] and not arrows(scene)
+    scene = figures.run("four-methods", {"theta": "zz", "maml_k": "NaN", "_seed": [1], "imaml_lambda": -3})
+    assert len(arrows(scene)) == 4
+
+
+def test_imaml_residual_readout_is_the_proximal_stationarity_gap():
+    state = figures.FIGURES["four-methods"].validate(STATE)
+    _, alpha, k, lam, _ = part8.settings(state, "imaml")
+    theta = np.array(STATE["theta"])
+    gaps = [np.linalg.norm(grad(phi, xs, ys) + lam * (phi - theta))
+            for xs, ys, _, _ in task_data(0) for phi in [adapt(theta, xs, ys, alpha, k, lam)]]
+    got = readout(figures.run("four-methods", STATE), "iMAML inner residual")
+    assert abs(got - max(gaps)) < 1e-9
+
+
+# ------------------------------------------------------------------------------------------------- trajectories
+TRAJ = {"theta": [0.2, 0.8], "updates": 40}
+
+
+def final(figure_id, state, action=None):
+    scene = None
+    for scene in figures.run(figure_id, state, action):
+        pass
+    return scene
+
+
+def paths(scene):
+    return {L["class"]: np.array([L["x"], L["y"]]).T for L in scene["panels"][0]["layers"]
+            if L["kind"] == "line" and L["class"] in part8.METHODS}
+
+
+def test_trajectories_follow_the_known_meta_updates():
+    scene = final("trajectories", TRAJ)
+    state = figures.FIGURES["trajectories"].validate(TRAJ)
+    data = task_data(0)
+    for m, p in paths(scene).items():
+        assert len(p) == 41
+        rate = part8.outer_rate(state, m)
+        for j in (0, 1):   # the first two updates, each from the previous point, by the known direction
+            d = known_direction(m, data, p[j], state["alpha"], state["k"], state["lam"])
+            np.testing.assert_allclose(p[j + 1], p[j] - rate * d, atol=1e-7)
+        end = p[-1]
+        assert abs(readout(scene, f"{part8.METHODS[m]}: MAML objective at the end")
+                   - maml_objective(data, end, state["alpha"], state["k"])) < 1e-9
+        assert abs(readout(scene, f"{part8.METHODS[m]}: joint loss at the end") - maml_objective(data, end, 0, 0)) < 1e-9
+
+
+def test_trajectories_are_reproducible_from_the_state_and_stream_in_chunks():
+    long = {**TRAJ, "updates": 2 * part8.TRAJ_CHUNK}
+    frames = list(figures.run("trajectories", long))
+    assert len(frames) == 2 and readout(frames[0], "meta-updates") == part8.TRAJ_CHUNK
+    assert len(list(figures.run("trajectories", TRAJ))) == 1     # the default fits one frame (the page's first)
+    again = final("trajectories", dict(long))
+    for m, p in paths(frames[-1]).items():
+        np.testing.assert_array_equal(p, paths(again)[m])
+    other = final("trajectories", {**long, "_seed": 3})
+    assert not np.array_equal(paths(other)["maml"], paths(again)["maml"])
+
+
+def test_maml_descends_its_objective_and_ends_near_its_minimum():
+    scene = final("trajectories", {"updates": 400, "fomaml_on": False, "reptile_on": False, "imaml_on": False})
+    state = figures.FIGURES["trajectories"].validate({})
+    p = paths(scene)["maml"]
+    data = task_data(0)
+    values = [maml_objective(data, q, state["alpha"], state["k"]) for q in p[::40]]
+    assert all(b <= a + 1e-12 for a, b in zip(values, values[1:]))
+    grid_min = part8.argmin(part8._grid_objective(0, state["alpha"], state["k"]))
+    assert values[-1] <= grid_min[2] + 1e-3
+
+
+def test_extreme_settings_stay_finite_and_a_diverging_method_stops_with_a_message():
+    scene = final("trajectories", {"theta": [1, 0], "alpha": 0.1, "k": 10, "beta": 0.5, "epsilon": 1, "updates": 100})
+    assert "NaN" not in str(scene) and "None" not in str([r["value"] for r in scene["readouts"]])
+    state = figures.FIGURES["trajectories"].validate({"theta": [1, 0]})
+    path = [np.array([1.0, 0.0])]
+    why = part8._advance("fomaml", part8.four_tasks(0), {**state, "beta": 1e4}, path, 5)
+    assert "FOMAML diverged after" in why["fomaml"] and all(np.isfinite(p).all() for p in path)
+
+
+# ------------------------------------------------------------------------------------------------- the sine race
+def first_update_native(method, seed):
+    """θ after one meta-update and its held-out medians, recomputed from the seed: the trainer's own recipe
+    (init, then one batch of 25 tasks from the same Generator, then one Adam step, whose first step is
+    β·d/(|d| + ε/√(1 − β₂)) in `mamlviz.optim`'s folded form), the held-out tasks from the evaluation seed."""
+    from mamlviz.meta import meta_gradient
+
+    config = part8.race_config(method)
+    model = MLP()
+    rng = np.random.default_rng(seed)
+    theta = model.init(rng)
+    batch = sine.sample(rng, config.n_tasks, config.n_support, config.n_query)
+    name = "maml" if method == "pretrained" else method
+    d, _ = meta_gradient(name, model, theta, batch, inner_lr=config.inner_lr, inner_steps=config.inner_steps,
+                         reg=config.reg, cg_steps=config.cg_steps)
+    theta = theta - config.outer_lr * d / (np.abs(d) + 1e-8 / math.sqrt(1 - 0.999))  # Adam's step folded (ε/√(1−β₂))
+    ev = sine.sample(np.random.default_rng(config.eval_seed), config.eval_tasks, config.eval_support,
+                     config.eval_query)
+    per_task = []
+    for i in range(ev.n_tasks):
+        phi = theta.copy()
+        for _ in range(config.inner_steps):      # the method's own inner procedure, task by task
+            g = model.loss_grad(phi, ev.xs[i], ev.ys[i])[1]
+            if method == "imaml":
+                g = g + config.reg * (phi - theta)
+            phi = phi - config.inner_lr * g
+        one_step = theta - part8.SHARED_LR * model.loss_grad(theta, ev.xs[i], ev.ys[i])[1]
+        per_task.append((model.loss(phi, ev.xq[i], ev.yq[i]), model.loss(one_step, ev.xq[i], ev.yq[i])))
+    own, shared = np.median(np.array(per_task), axis=0)
+    return theta, float(own), float(shared)
+
+
+@pytest.fixture
+def clean_race():
+    figures.sessions.pop("sine-race", None)
+    yield
+    figures.sessions.pop("sine-race", None)
+
+
+def test_race_first_update_equals_the_native_recomputation(clean_race):
+    scene = figures.run("sine-race", {"seed": 2}, "step")
+    race = figures.sessions["sine-race"]
+    for m, name in part8.RACERS.items():
+        theta, own, shared = first_update_native(m, 2)
+        np.testing.assert_allclose(race["trainers"][m].theta, theta, rtol=1e-9, atol=1e-12)
+        assert readout(scene, f"{name}: own procedure") == pytest.approx(own, rel=1e-9)
+        assert readout(scene, f"{name}: one shared step") == pytest.approx(shared, rel=1e-9)
+    assert readout(scene, "meta-updates") == 1
+
+
+def test_race_streams_learning_curves_for_every_method_and_pauses(clean_race):
+    frames = list(figures.run("sine-race", {"budget": 100}, "start"))
+    last = frames[-1]
+    assert last["description"].startswith("Finished after 100")
+    for panel in last["panels"]:
+        lines = {L["class"]: L for L in panel["layers"] if L["kind"] == "line"}
+        assert set(lines) == set(part8.RACERS)
+        for L in lines.values():
+            assert len(L["x"]) == 3 and all(v is not None and v >= 0 for v in L["y"])   # updates 0, 50, 100
+    # MAML learns: its held-out error after its inner step falls below the initial one
+    curve = figures.sessions["sine-race"]["curves"]["maml"]
+    assert curve[-1][2] < curve[0][2]
+    # pressing Start at the budget says so; a paused race keeps its numbers; Reset clears it
+    assert "Reached" in figures.run("sine-race", {"budget": 100}, "start")["message"]
+    assert figures.run("sine-race", {"budget": 100})["description"].startswith("Paused after 100")
+    assert figures.run("sine-race", {}, "reset")["description"].startswith("Ready")
+
+
+def test_race_fit_uses_the_raced_models_and_handles_zero_points(clean_race):
+    scene = figures.run("race-fit", {})
+    assert "No race has run yet" in scene["message"]
+    figures.run("sine-race", {"seed": 1}, "step")
+    pts = [[-2.0, 0.0], [1.0, 0.0], [3.0, 0.0]]
+    scene = figures.run("race-fit", {"points": pts, "steps": 2, "alpha": 0.001})
+    race = figures.sessions["sine-race"]
+    xs = np.array([p[0] for p in pts])
+    ys = 3.0 * np.sin(xs - 1.0)
+    x = np.linspace(-5, 5, 201)
+    model = MLP()
+    for m, name in part8.RACERS.items():
+        phi = race["trainers"][m].theta
+        for _ in range(2):
+            phi = phi - 0.001 * model.loss_grad(phi, xs[:, None], ys[:, None])[1]
+        want = np.mean((model.predict(phi, x[:, None])[:, 0] - 3.0 * np.sin(x - 1.0)) ** 2)
+        assert readout(scene, f"{name}: MSE") == pytest.approx(want, rel=1e-9)
+    empty = figures.run("race-fit", {}, "clear")
+    assert "No support points" in empty["message"] and empty["state"]["points"] == []
+
+
+# ------------------------------------------------------------------------------------- Part 9: the cost table
+def test_cost_figure_times_every_method_and_says_what_it_measured():
+    assert "Press Measure" in figures.run("cost-per-update", {})["message"]
+    frames = list(figures.run("cost-per-update", {"updates": 3}, "measure"))
+    last = frames[-1]
+    assert len(frames) == len(part8.RACERS) + 1 and last["message"] is None
+    for name in part8.RACERS.values():
+        assert readout(last, f"{name}: ms per update") > 0
+    assert readout(last, "pretrained: × pretrained") == 1.0
+    bars = [L for L in last["panels"][0]["layers"] if L["kind"] == "line"]
+    assert [L["class"] for L in bars] == list(part8.RACERS)
+    for L in bars:   # each bar is as long as its readout says
+        assert abs(L["x"][1] - readout(last, f"{part8.RACERS[L['class']]}: ms per update")) < 1e-9
+
+
+def test_race_fit_with_each_methods_own_procedure(clean_race):
+    figures.run("sine-race", {"seed": 1}, "step")
+    xs = np.array([-3.0, -1.0, 0.5, 2.5])
+    scene = figures.run("race-fit", {"points": [[x, 0.0] for x in xs], "adapt": "own", "amplitude": 2.0})
+    ys = 2.0 * np.sin(xs - 1.0)
+    x = np.linspace(-5, 5, 201)
+    model = MLP()
+    for m in ("pretrained", "reptile"):     # no step at all; five steps at Reptile's own α
+        config = part8.race_config(m)
+        phi = figures.sessions["sine-race"]["trainers"][m].theta
+        for _ in range(config.inner_steps):
+            phi = phi - config.inner_lr * model.loss_grad(phi, xs[:, None], ys[:, None])[1]
+        want = np.mean((model.predict(phi, x[:, None])[:, 0] - 2.0 * np.sin(x - 1.0)) ** 2)
+        got = readout(scene, f"{part8.RACERS[m]}: MSE")
+        assert got is None or got == pytest.approx(want, rel=1e-9)
+    assert readout(scene, "pretrained: MSE") == pytest.approx(
+        np.mean((model.predict(figures.sessions["sine-race"]["trainers"]["pretrained"].theta, x[:, None])[:, 0]
+                 - 2.0 * np.sin(x - 1.0)) ** 2), rel=1e-9)
