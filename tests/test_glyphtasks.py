@@ -107,6 +107,25 @@ def test_nearest_neighbour_against_a_loop(gs):
             assert got[t] == int(np.argmin(d))
 
 
+@pytest.mark.parametrize("n_way", [5, 20])
+def test_printed_nearest_neighbour_accuracies_are_recomputed(gs, n_way):
+    ep = gt.heldout_trials(gs, n_way)
+    for key, sigma in (("raw", None), ("blur", gt.BLUR_SIGMA)):
+        acc, half = gt.accuracy(gt.nearest_neighbour(gs, ep, sigma) == ep.query_labels)
+        assert gt.HELDOUT_ACCURACY[key][n_way] == (round(100 * acc, 1), round(100 * half, 1))
+
+
+def test_part1_table_prints_the_measured_accuracies():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "content" / "01-introduction.md").read_text()
+    for key, label in (("raw", "raw pixels |"), ("blur", "blurred pixels |"), ("maml", "5 steps) |")):
+        row = next(line for line in text.splitlines() if label in line)
+        for n in (5, 20):
+            acc, half = gt.HELDOUT_ACCURACY[key][n]
+            assert f"{acc:.1f} ± {half:.1f} %" in row
+
+
 # ------------------------------------------------------------------------------------------------ shipped models
 
 @pytest.fixture(scope="module")
@@ -134,6 +153,7 @@ def test_shipped_models_held_out_accuracy(gs, models, way, floor):
     raw = gt.accuracy(gt.nearest_neighbour(gs, ep) == ep.query_labels)[0]
     print(f"{way}-way MAML {acc:.3f} ± {half:.3f}, raw-pixel NN {raw:.3f}")
     assert acc >= floor and acc > raw + 0.1
+    assert gt.HELDOUT_ACCURACY["maml"][int(way)] == (round(100 * acc, 1), round(100 * half, 1))   # as printed
     # the batched adaptation equals a step-by-step one on a few trials
     for t in range(3):
         phi = adapt_by_hand(model, theta, ep.xs[t], c["inner_lr"], c["inner_steps"])
@@ -151,12 +171,10 @@ def test_figure_gives_the_adapted_models_move(data, models):
     """The headless figure the game calls: choice and probabilities equal a direct computation."""
     model, theta, meta = models["5"]
     c = meta["config"]
-    classes, drawers, query = [3, 7, 11, 15, 20], [0, 1, 2, 3, 4], (11, 9)
-    state = {"way": "5", "_exemplars": [data["glyphs"][k][d] for k, d in zip(classes, drawers)],
-             "_query": data["glyphs"][query[0]][query[1]], "_trial": "5:0"}
-    out = figures.run("fewshot-maml", state)
-    imgs = np.array([glyphs.glyph_image(t).ravel() for t in state["_exemplars"] + [state["_query"]]])
+    drawings = [(3, 0), (7, 1), (11, 2), (15, 3), (20, 4), (11, 9)]          # five exemplars, then the query
+    imgs = np.array([glyphs.glyph_image(data["glyphs"][k][d]).ravel() for k, d in drawings])
     x = imgs.reshape(6, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(6, 196)
+    out = figures.run("fewshot-maml", {"way": "5", "_x": x.tolist(), "_trial": "5:0"})
     phi = adapt_by_hand(model, theta, x[:5], c["inner_lr"], c["inner_steps"])
     for key, params in (("before", theta), ("after", phi)):
         z = model.predict(params, x[5:])[0]
@@ -164,9 +182,9 @@ def test_figure_gives_the_adapted_models_move(data, models):
     assert out["choice"] == int(np.argmax(out["after"])) and out["trial"] == "5:0"
 
 
-@pytest.mark.parametrize("bad", [{}, {"_exemplars": "x", "_query": "x"}, {"_exemplars": ["A"] * 5, "_query": "A"},
-                                 {"_exemplars": [None] * 5, "_query": 3}, {"_exemplars": ["AAAA"] * 4, "_query": "AAAA"},
-                                 {"way": "7", "_trial": {"x": 1}}])
+@pytest.mark.parametrize("bad", [{}, {"_x": "x"}, {"_x": [[0.5] * 196] * 5}, {"_x": [[0.5] * 195] * 6},
+                                 {"_x": [[None] * 196] * 6}, {"_x": [[2.0] * 196] * 6}, {"_x": [["a"] * 196] * 6},
+                                 {"_x": [[float("nan")] * 196] * 6}, {"way": "7", "_trial": {"x": 1}}])
 def test_figure_refuses_garbage_with_a_message(bad):
     out = figures.run("fewshot-maml", bad)
     assert out["choice"] is None and "needs" in out["message"] and out["trial"] is None

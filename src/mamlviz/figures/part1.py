@@ -34,45 +34,52 @@ def _game_models():
     return _MODELS
 
 
-def _valid_glyph(text):
-    """An encoded glyph as `mamlviz.glyphs.encode` writes it (anything else is refused, never decoded)."""
-    from mamlviz import glyphs
+def _inputs(x, way, side):
+    """The game's `_x` as a (way + 1, side²) array: way exemplars then the query, pixels in [0, 1]; else None."""
+    import numpy as np
 
-    if not isinstance(text, str) or not 3 <= len(text) <= 2000 or text[0] not in glyphs.B64:
-        return False
-    parts = text[1:].split(" ")
-    return all(len(p) >= 4 and len(p) % 2 == 0 and set(p) <= set(glyphs.B64) for p in parts)
+    if not isinstance(x, list) or len(x) != way + 1 or not all(isinstance(r, list) and len(r) == side * side for r in x):
+        return None
+    try:
+        arr = np.array(x, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return arr if np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1 else None
 
 
 @figure("fewshot-maml", title="The MAML machine's move in the few-shot game", controls=[
     Select("way", "Game", options={"5": "5-way", "20": "20-way"}, default="5"),
 ])
 def fewshot_maml(state, action=None):
-    """Headless (no plot): the game sends a trial's exemplars and query (`_exemplars`, `_query`, encoded glyphs);
-    the meta-trained MLP for that game adapts to the exemplars (k SGD steps at α on their cross-entropy, from θ)
-    and classifies the query. Returns its choice and the class probabilities before (at θ) and after (at φ)."""
+    """Headless (no plot): the game sends a trial's drawings as the MLP reads them (`_x`: the exemplars, then the
+    query, each its 28 × 28 ink image averaged over 2 × 2 blocks, 196 values; the game rasterises them, as for its
+    pixel machines); the meta-trained MLP for that game adapts to the exemplars (k SGD steps at α on their
+    cross-entropy, from θ) and classifies the query. Returns its choice and the probabilities before (θ) and after (φ)."""
+    import time
+
     import numpy as np
 
-    from mamlviz import glyphs, glyphtasks
+    from mamlviz import glyphtasks
     from mamlviz.nn import softmax
 
     way = int(state["way"])
-    exemplars, query = state.get("_exemplars"), state.get("_query")
+    x = _inputs(state.get("_x"), way, glyphtasks.SIDE)
     trial = state.get("_trial")
     out = {"way": way, "trial": trial if isinstance(trial, str) and len(trial) < 100 else None,
            "choice": None, "before": [], "after": []}
-    if not (isinstance(exemplars, list) and len(exemplars) == way and all(map(_valid_glyph, exemplars))
-            and _valid_glyph(query)):
-        out["message"] = f"The MAML machine needs {way} exemplars and a query, as encoded drawings."
+    if x is None:
+        out["message"] = (f"The MAML machine needs {way} exemplars and a query, each as "
+                          f"{glyphtasks.SIDE * glyphtasks.SIDE} pixel values between 0 and 1.")
         out["description"] = out["message"]
         return out
+    tic = time.perf_counter()
     model, theta, meta = _game_models()[str(way)]
-    x = glyphtasks.features(glyphs.glyph_images(exemplars + [query]).reshape(way + 1, -1))
     lr, steps = meta["config"]["inner_lr"], meta["config"]["inner_steps"]
     phi = glyphtasks.adapt(model, theta, x[:way], np.eye(way), lr=lr, steps=steps)
     before, after = softmax(model.predict(theta, x[way:]))[0], softmax(model.predict(phi, x[way:]))[0]
     choice = int(after.argmax())
-    out.update(choice=choice, before=before, after=after, steps=steps, inner_lr=lr)
+    out.update(choice=choice, before=before, after=after, steps=steps, inner_lr=lr,
+               compute_ms=round(1000 * (time.perf_counter() - tic), 1))
     out["description"] = (f"After {steps} gradient steps on the {way} exemplars, the MAML machine gives the query "
                           f"probability {after[choice]:.0%} of matching exemplar number {choice + 1} (before adapting: "
                           f"{before[choice]:.0%}).")

@@ -245,6 +245,22 @@ function mountGame(root, data) {
     if (!rasters.has(k)) rasters.set(k, rasterise(data.glyphs[c][d]));
     return rasters.get(k);
   };
+  // what the MAML machine reads: the raster averaged over 2 × 2 blocks (mamlviz.glyphtasks.features), 14 × 14
+  const pooled = new Map();
+  const features = (c, d) => {
+    const k = `${c}:${d}`;
+    if (!pooled.has(k)) {
+      const img = raster(c, d), n = RASTER / 2, out = new Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const a = 2 * i * RASTER + 2 * j;
+          out[i * n + j] = (img[a] + img[a + 1] + img[a + RASTER] + img[a + RASTER + 1]) / 4;
+        }
+      }
+      pooled.set(k, out);
+    }
+    return pooled.get(k);
+  };
   const blurred = new Map();
   const blurredRaster = (c, d) => {
     const k = `${c}:${d}`;
@@ -398,8 +414,8 @@ function mountGame(root, data) {
     st.mamlMove = null;
     st.mamlCounted = false;
     const token = trialToken(t);
-    const state = { way: String(t.mode), _trial: token, _query: data.glyphs[t.classes[t.answer]][t.queryDrawer],
-                    _exemplars: t.classes.map((c, i) => data.glyphs[c][t.drawers[i]]) };
+    const state = { way: String(t.mode), _trial: token,
+                    _x: [...t.classes.map((c, i) => features(c, t.drawers[i])), features(t.classes[t.answer], t.queryDrawer)] };
     root.dataset.mamlStatus = runtime.getStatus() === "failed" ? "failed" : "waiting";
     showMamlStatus();
     runtime.request(MAML_FIGURE, state, null, (scene) => {
@@ -409,6 +425,7 @@ function mountGame(root, data) {
                       ms: performance.now() - st.shownAt };
       root.dataset.mamlStatus = "answered";
       root.dataset.mamlMs = st.mamlMove.ms.toFixed(1);
+      root.dataset.mamlComputeMs = String(scene.compute_ms);       // of which Python's share
       if (st.chosen !== null) revealMaml();
       else showMamlStatus();
     }, (error) => mamlFailed(error));
