@@ -178,3 +178,25 @@ def test_game_plays_on_when_the_runtime_cannot_start(page, served_site):
     assert "1 of 1" in pg.locator(f"{GAME} .fs-blur-score").inner_text()
     assert "0 of 0" in pg.locator(f"{GAME} .fs-maml-score").inner_text()
     assert pg.locator(f"{GAME} .fs-maml-view").is_hidden()
+
+
+def test_part2_timeline_shows_the_machines_apart_from_omniglot(page, served_site, shots):
+    """The machines' 20-way accuracies on our glyphs, in their own band, labelled as not Omniglot, equal to the
+    measured values that tests/test_glyphtasks.py recomputes."""
+    pg = page()
+    pg.goto(served_site + "02-where-maml-sits.html")
+    timeline = '.widget[data-widget="omniglot-timeline"]'
+    pg.wait_for_selector(f"{timeline} .ot-row.is-glyph")
+    rows = pg.locator(f"{timeline} .ot-row.is-glyph")
+    assert rows.count() == 3 and pg.locator(f"{timeline} .ot-row.is-you").count() == 0
+    assert "not Omniglot" in pg.locator(f"{timeline} .ot-band-title").text_content()
+    table = pg.locator(f"{timeline} table tbody tr").evaluate_all(
+        "rs => rs.map(r => [...r.cells].map(c => c.textContent))")
+    for key in ("raw", "blur", "maml"):
+        acc, half = gt.HELDOUT_ACCURACY[key][20]
+        assert any(r[0] == "this site" and "not Omniglot" in r[2] and r[3] == f"{acc:.1f} ± {half:.1f}%" for r in table)
+    assert "not on Omniglot" in pg.locator(f"{timeline} .ot-description").text_content()
+    for width in (1280, 390):
+        pg.set_viewport_size({"width": width, "height": 900})
+        pg.locator(timeline).screenshot(path=str(shots / f"part2-timeline-machines-{width}.png"))
+    assert pg.console_errors == []
