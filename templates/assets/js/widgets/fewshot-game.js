@@ -233,6 +233,7 @@ function mountGame(root, data) {
     mamlMove: null,          // the MAML machine's reply for this trial: {choice, before, after, ms}
     mamlCounted: false,
     shownAt: 0,
+    liveAt: Infinity,        // when the Python runtime became live (the clock of a trial shown before starts then)
   };
   const savedRounds = store.read(ROUND_KEY);
   for (const m of modes) {
@@ -421,8 +422,9 @@ function mountGame(root, data) {
     runtime.request(MAML_FIGURE, state, null, (scene) => {
       if (!scene || scene.trial !== token || st.trial !== t) return;       // a late reply to an earlier trial
       if (scene.choice === null || scene.choice === undefined) return mamlFailed(scene.message || "no answer");
+      const since = Math.max(st.shownAt, st.liveAt === Infinity ? st.shownAt : st.liveAt);
       st.mamlMove = { choice: scene.choice, before: scene.before, after: scene.after, steps: scene.steps,
-                      ms: performance.now() - st.shownAt };
+                      ms: performance.now() - since, waited: since > st.shownAt };
       root.dataset.mamlStatus = "answered";
       root.dataset.mamlMs = st.mamlMove.ms.toFixed(1);
       root.dataset.mamlComputeMs = String(scene.compute_ms);       // of which Python's share
@@ -455,7 +457,7 @@ function mountGame(root, data) {
     }
     mamlLine.textContent = `The MAML machine (a network that took ${m.steps} gradient steps on these exemplars) picked ` +
       `${keyLabel(m.choice)}` + (m.choice === t.answer ? " — right." : ` — wrong; the answer was ${keyLabel(t.answer)}.`) +
-      ` It answered ${Math.round(m.ms)} ms after the trial appeared.`;
+      ` It answered ${Math.round(m.ms)} ms after ${m.waited ? "Python had loaded in this page" : "the trial appeared"}.`;
     mamlTable.replaceChildren(...t.classes.map((_, i) => {
       const bar = (p, cls) => el("td", {}, el("span", { class: `fs-bar ${cls}`, style: `width:${(70 * p).toFixed(1)}%`,
         "aria-hidden": "true" }), el("span", { class: "fs-pct", text: `${(100 * p).toFixed(1)}%` }));
@@ -626,7 +628,10 @@ function mountGame(root, data) {
   query.addEventListener("pointerup", (ev) => endDrag(ev, true));
   query.addEventListener("pointercancel", (ev) => endDrag(ev, false));
 
-  runtime.onStatus((status) => { if (st.trial && !st.mamlMove) showMamlStatus(); });
+  runtime.onStatus((status) => {
+    if (status === "live" && st.liveAt === Infinity) st.liveAt = performance.now();
+    if (st.trial && !st.mamlMove) showMamlStatus();
+  });
   runtime.start();
   newTrial();
   return { get state() { return st; } };
