@@ -164,7 +164,7 @@ def test_shipped_models_held_out_accuracy(gs, models, way, floor):
 def test_models_are_stored_compactly(models):
     assert gt.GLYPH_MODELS.stat().st_size < 100_000
     for model, theta, meta in models.values():
-        assert theta.shape == (model.size,) and meta["command"].startswith("mamlviz train --family glyphs")
+        assert theta.shape == (model.size,) and "mamlviz train --family glyphs" in meta["command"]
 
 
 def test_figure_gives_the_adapted_models_move(data, models):
