@@ -22,12 +22,19 @@ def add_train(commands):
     p.add_argument("--out", default=None, help="save θ and the learning curve to this .npz")
     p.add_argument("--save-model", metavar="NAME", default=None,
                    help="also store θ as NAME in the package's sine_models.npz (see mamlviz.models)")
+    p.add_argument("--family", default="sine", choices=["sine", "glyphs"],
+                   help="glyphs: N-way 1-shot classification of the Part 1 characters (see mamlviz.glyphtasks)")
+    p.add_argument("--way", type=int, default=5, help="N classes per episode (glyphs)")
+    p.add_argument("--no-augment", action="store_true", help="glyphs: no 90° turns and mirror images")
+    p.add_argument("--alphabets", type=int, default=30, help="glyphs: training alphabets to generate")
 
     def run(args):
         import sys
 
         import numpy as np
 
+        if args.family == "glyphs":
+            return _train_glyphs(args)
         from mamlviz import bench, models
         from mamlviz.nn import MLP
         from mamlviz.train import TrainConfig, train
@@ -66,6 +73,42 @@ def add_train(commands):
         return 1 if trainer.diverged else 0
 
     p.set_defaults(run=run)
+
+
+def _train_glyphs(args):
+    """`mamlviz train --family glyphs`: meta-train a game model; --save-model stores it in glyph_models.npz."""
+    import json
+    import sys
+
+    import numpy as np
+
+    from mamlviz import bench, glyphtasks
+
+    bench.tune_allocator()
+    config = glyphtasks.GlyphConfig(n_way=args.way, n_tasks=args.tasks, n_query=1, inner_lr=args.inner_lr,
+                                    inner_steps=args.inner_steps, outer_lr=args.outer_lr,
+                                    augment=not args.no_augment, train_alphabets=args.alphabets,
+                                    method="maml" if args.method == "pretrained" else args.method)
+
+    def save(model, theta, curve, iteration):
+        meta = {"family": "glyphs", "sizes": list(model.sizes), "seed": args.seed, "iterations": iteration,
+                "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()},
+                "curve": curve, "command": "mamlviz " + " ".join(sys.argv[1:])}
+        if args.out:
+            np.savez_compressed(args.out, theta=theta, meta=np.array(json.dumps(meta)))
+        if args.save_model:
+            glyphtasks.save_model(glyphtasks.GLYPH_MODELS, args.way, theta, meta)
+
+    def progress(r):
+        print(f"glyphs {args.way}-way {r['iteration']:>6}/{args.iterations}  train acc {r['train_accuracy']:.3f}"
+              f"  validation acc {r['valid_accuracy']:.3f}  ({r['seconds']:.0f} s, CPU {r['cpu_seconds']:.0f} s)",
+              file=sys.stderr, flush=True)
+        save(r["model"], r["theta"], r["curve"], r["iteration"])     # a checkpoint at every evaluation
+
+    glyphtasks.train(config, args.iterations, seed=args.seed, eval_every=args.eval_every, progress=progress)
+    if args.save_model:
+        print(f"stored way{args.way} in {glyphtasks.GLYPH_MODELS}", file=sys.stderr)
+    return 0
 
 
 def add_bench(commands):

@@ -61,16 +61,20 @@ def _check_shapes(theta, x, y, size, d_in, d_out):
 
 
 class MLP(Model):
-    """A ReLU network with MSE loss (mean over points and outputs), default 1-40-40-1 (1,761 parameters).
+    """A ReLU network, default 1-40-40-1 (1,761 parameters), with MSE loss (mean over points and outputs) or,
+    with loss="xent", softmax cross-entropy (mean over points; y holds one-hot labels, predict gives logits).
 
     θ layout, in order: W1 (d_in × h1, row-major), b1, W2, b2, …, W_L, b_L.
     Prediction for 1-40-40-1: relu(relu(x·W1 + b1)·W2 + b2)·W3 + b3.
     """
 
-    def __init__(self, sizes=(1, 40, 40, 1)):
+    def __init__(self, sizes=(1, 40, 40, 1), loss="mse"):
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes {sizes}: need at least an input and an output size, all positive")
+        if loss not in HEADS:
+            raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(HEADS)}")
+        self.loss_name, self.head = loss, HEADS[loss]
         self.sizes = sizes
         self.layers = []  # per layer: (d_in, d_out, start of W, start of b, end of b)
         start = 0
@@ -80,7 +84,7 @@ class MLP(Model):
         self.size = start
 
     def __repr__(self):
-        return f"MLP({list(self.sizes)})"
+        return f"MLP({list(self.sizes)})" if self.loss_name == "mse" else f"MLP({list(self.sizes)}, loss={self.loss_name!r})"
 
     def init(self, rng):
         """θ with He-normal weights (std √(2/d_in)) and zero biases, as a fresh (P,) float64 array."""
@@ -123,25 +127,21 @@ class MLP(Model):
         return self._forward(theta, x)[3]
 
     def loss(self, theta, x, y):
-        """L = mean over points of (M(x; θ) − y)², forward pass only; shape () or (T,)."""
+        """L (mean over points of (M(x; θ) − y)², or the cross-entropy), forward pass only; shape () or (T,)."""
         theta, x, y = _check_shapes(theta, x, y, self.size, self.sizes[0], self.sizes[-1])
-        err = self._forward(theta, x)[3] - y
-        return (err * err).sum(axis=(-2, -1)) / (err.shape[-2] * err.shape[-1])
+        return self.head.loss(self._forward(theta, x)[3], y)
 
     def linearize(self, theta, x, y):
         """(L, ∇L, hvp): loss, exact gradient, and an exact Hessian-vector product reusing this forward pass.
 
         L = mean over points of (M(x; θ) − y)². Backward pass: δ_L = 2(M − y)/N, ∂L/∂W_l = a_{l-1}ᵀδ_l,
-        ∂L/∂b_l = Σ δ_l, δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1}).
+        ∂L/∂b_l = Σ δ_l, δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1}). Cross-entropy changes only δ_L and δ̇_L (see XentHead).
         hvp(v) is forward-over-reverse: the directional derivative of that backward pass along v (relu'' = 0).
         """
         theta, x, y = _check_shapes(theta, x, y, self.size, self.sizes[0], self.sizes[-1])
         ws, acts, masks, out = self._forward(theta, x)
         batched = out.ndim == 3
-        n = out.shape[-2] * out.shape[-1]
-        err = out - y
-        loss = (err * err).sum(axis=(-2, -1)) / n       # L = mean (M − y)²
-        delta = err * (2.0 / n)                                  # δ_L = ∂L/∂M
+        loss, delta, out_tangent = self.head.linearize(out, y)   # L and δ_L = ∂L/∂M; δ̇_L = out_tangent(Ṁ)
         deltas = [None] * len(ws)
         grads = [None] * (2 * len(ws))
         flat = theta.ndim == 1 and batched
@@ -168,7 +168,7 @@ class MLP(Model):
                 da = h * masks[i - 1]
                 dacts.append(da)
                 h = _matmul_shared(da, ws[i], flat) + _mm(acts[i], vws[i]) + vbs[i]
-            ddelta = h * (2.0 / n)                               # δ̇_L = 2 Ṁ / N
+            ddelta = out_tangent(h)                              # δ̇_L, e.g. 2 Ṁ / N for MSE
             total = reduce and ddelta.ndim == 3                  # Σ over tasks: one product over all T·N points
             mul_t = _mul_t_flat if total else _mul_t
             out_parts = [None] * (2 * len(ws))
@@ -187,6 +187,59 @@ class MLP(Model):
             return np.concatenate([p.reshape(vlead + (-1,)) for p in out_parts], axis=-1)
 
         return loss, grad, hvp
+
+
+class MSEHead:
+    """L = mean over points and outputs of (M − y)²:  δ_L = 2(M − y)/n,  δ̇_L = 2Ṁ/n  (n = points × outputs)."""
+
+    @staticmethod
+    def loss(out, y):
+        err = out - y
+        return (err * err).sum(axis=(-2, -1)) / (err.shape[-2] * err.shape[-1])
+
+    @staticmethod
+    def linearize(out, y):
+        n = out.shape[-2] * out.shape[-1]
+        err = out - y
+        loss = (err * err).sum(axis=(-2, -1)) / n       # L = mean (M − y)²
+        return loss, err * (2.0 / n), lambda dout: dout * (2.0 / n)
+
+
+class XentHead:
+    """Softmax cross-entropy, mean over the N points: L = −(1/N) Σ_n Σ_c y_nc log p_nc with p = softmax(M),
+    y one-hot (rows summing to 1). δ_L = (p − y)/N; its tangent along Ṁ is δ̇_L = (p ⊙ Ṁ − p (pᵀṀ))/N, i.e.
+    the softmax Jacobian diag(p) − ppᵀ applied to Ṁ, point by point."""
+
+    @staticmethod
+    def loss(out, y):
+        return -(y * log_softmax(out)).sum(axis=(-2, -1)) / out.shape[-2]
+
+    @staticmethod
+    def linearize(out, y):
+        n = out.shape[-2]
+        logp = log_softmax(out)
+        p = np.exp(logp)
+        loss = -(y * logp).sum(axis=(-2, -1)) / n
+
+        def out_tangent(dout):
+            pd = p * dout
+            return (pd - p * pd.sum(axis=-1, keepdims=True)) / n
+
+        return loss, (p - y) / n, out_tangent
+
+
+HEADS = {"mse": MSEHead, "xent": XentHead}
+
+
+def log_softmax(z):
+    """log softmax over the last axis, shifted by the row maximum so that large logits do not overflow."""
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def softmax(z):
+    """Class probabilities from logits (last axis)."""
+    return np.exp(log_softmax(np.asarray(z, dtype=float)))
 
 
 def _mul_t(a, b):

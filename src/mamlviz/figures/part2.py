@@ -72,5 +72,12 @@ def approach_map():
 @widget("omniglot-timeline", module="omniglot-timeline.js")
 def omniglot_timeline():
     """Published results plus where the reader's Part 1 scores are kept."""
+    from mamlviz.glyphtasks import HELDOUT_ACCURACY as acc   # our own measurements, on our glyphs (not Omniglot)
+
+    machines = [{"name": name, "short": short, "acc": acc[key][20][0], "ci": acc[key][20][1]}
+                for key, name, short in (("raw", "Nearest neighbour, raw pixels", "NN, raw"),
+                                         ("blur", "Nearest neighbour, blurred pixels", "NN, blurred"),
+                                         ("maml", "MAML machine (MLP)", "MAML (MLP)")) if acc[key][20]]
     return {"results": RESULTS, "protocols": PROTOCOLS, "storage_key": "mamlviz.fewshot.scores",
+            "glyph_machines": machines,
             "families": {f["id"]: f["name"] for f in FAMILIES} | {"other": "Probabilistic (stroke) models"}}

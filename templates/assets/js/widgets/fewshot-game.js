@@ -6,12 +6,21 @@
 // another drawer). The reader answers by click/tap, by dragging the query onto an exemplar, or by pressing the
 // exemplar's key (1–9, 0, then a–j). Scores per mode live in localStorage under "mamlviz.fewshot.scores" as
 // {"5": {"right": n, "total": n}, "20": {...}}; the Part 2 timeline reads them from there.
+//
+// Three machines play the same trials: nearest neighbour on raw pixels and on blurred pixels (both here, in
+// JavaScript), and the MAML machine, a meta-trained MLP that adapts to the exemplars in the page's Python worker
+// (the headless figure "fewshot-maml" of mamlviz.figures.part1; the game boots the runtime itself).
 
 import {el} from "./dom.js";
+import * as runtime from "../runtime.js";
 
 const SCORE_KEY = "mamlviz.fewshot.scores";
 const MACHINE_KEY = "mamlviz.fewshot.machine";
 const ROUND_KEY = "mamlviz.fewshot.rounds";
+const BLUR_KEY = "mamlviz.fewshot.blur";
+const MAML_KEY = "mamlviz.fewshot.maml";
+const MAML_FIGURE = "fewshot-maml";
+const BLUR_SIGMA = 2;      // pixels, as mamlviz.glyphtasks.BLUR_SIGMA
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
 const RASTER = 28;
@@ -147,6 +156,39 @@ function rasterise(text) {
   return img;
 }
 
+// Gaussian blur (σ px, taps to ±3σ normalised to sum 1, zero outside the image), rows then columns: the image
+// mamlviz.glyphtasks.blur_matrix gives as B·img·Bᵀ.
+function blur(img, sigma = BLUR_SIGMA) {
+  const n = RASTER, r = Math.ceil(3 * sigma);
+  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const sum = k.reduce((a, b) => a + b, 0);
+  const pass = (src, di, dj) => {
+    const out = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let v = 0;
+        for (let t = -r; t <= r; t++) {
+          const ii = i + t * di, jj = j + t * dj;
+          if (ii >= 0 && ii < n && jj >= 0 && jj < n) v += (k[t + r] / sum) * src[ii * n + jj];
+        }
+        out[i * n + j] = v;
+      }
+    }
+    return out;
+  };
+  return pass(pass(img, 1, 0), 0, 1);
+}
+
+function nearest(q, exemplars) {            // index of the exemplar with the smallest squared distance (first on ties)
+  let best = 0, bestD = Infinity;
+  exemplars.forEach((e, i) => {
+    let d = 0;
+    for (let k = 0; k < q.length; k++) { const x = q[k] - e[k]; d += x * x; }
+    if (d < bestD) { bestD = d; best = i; }
+  });
+  return best;
+}
+
 // ------------------------------------------------------------------------------------------------ the game
 export function makeTrial(data, mode, round) {
   const rand = rngFrom(hashString(`${data.seed}:${mode}:${round}`));
@@ -181,10 +223,17 @@ function mountGame(root, data) {
     mode: modes[0],
     scores: cleanScores(store.read(scoreKey), modes),
     machine: cleanScores(store.read(MACHINE_KEY), modes),
+    blur: cleanScores(store.read(BLUR_KEY), modes),
+    maml: cleanScores(store.read(MAML_KEY), modes),
     rounds: Object.fromEntries(modes.map((m) => [String(m), 0])),
     trial: null,
     chosen: null,            // index the reader chose, once answered
     machinePick: null,
+    blurPick: null,
+    mamlMove: null,          // the MAML machine's reply for this trial: {choice, before, after, ms}
+    mamlCounted: false,
+    shownAt: 0,
+    liveAt: Infinity,        // when the Python runtime became live (the clock of a trial shown before starts then)
   };
   const savedRounds = store.read(ROUND_KEY);
   for (const m of modes) {
@@ -196,6 +245,28 @@ function mountGame(root, data) {
     const k = `${c}:${d}`;
     if (!rasters.has(k)) rasters.set(k, rasterise(data.glyphs[c][d]));
     return rasters.get(k);
+  };
+  // what the MAML machine reads: the raster averaged over 2 × 2 blocks (mamlviz.glyphtasks.features), 14 × 14
+  const pooled = new Map();
+  const features = (c, d) => {
+    const k = `${c}:${d}`;
+    if (!pooled.has(k)) {
+      const img = raster(c, d), n = RASTER / 2, out = new Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const a = 2 * i * RASTER + 2 * j;
+          out[i * n + j] = (img[a] + img[a + 1] + img[a + RASTER] + img[a + RASTER + 1]) / 4;
+        }
+      }
+      pooled.set(k, out);
+    }
+    return pooled.get(k);
+  };
+  const blurred = new Map();
+  const blurredRaster = (c, d) => {
+    const k = `${c}:${d}`;
+    if (!blurred.has(k)) blurred.set(k, blur(raster(c, d)));
+    return blurred.get(k);
   };
 
   // ---- DOM
@@ -223,6 +294,19 @@ function mountGame(root, data) {
   const yourScore = el("p", { class: "fs-score", "data-testid": "fewshot-score" });
   const machineScore = el("p", { class: "fs-machine-score", "data-testid": "fewshot-machine-score" });
   const machineLine = el("p", { class: "fs-machine", "aria-live": "polite" });
+  const blurScore = el("p", { class: "fs-blur-score", "data-testid": "fewshot-blur-score" });
+  const blurLine = el("p", { class: "fs-blur", "aria-live": "polite" });
+  const mamlScore = el("p", { class: "fs-maml-score", "data-testid": "fewshot-maml-score" });
+  const mamlLine = el("p", { class: "fs-maml", "aria-live": "polite" });
+  const mamlTable = el("tbody");
+  const mamlView = el("details", { class: "fs-maml-view", open: true, hidden: true },
+    el("summary", { text: "How the MAML machine decided" }),
+    el("table", { class: "fs-probs" },
+      el("caption", { class: "fs-probs-caption" }),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Exemplar" }),
+        el("th", { scope: "col", text: "Before adapting (at θ)" }),
+        el("th", { scope: "col", text: "After adapting (at φ)" }))),
+      mamlTable));
   const description = el("p", { class: "widget-description fs-description", "data-testid": "fewshot-description" });
 
   root.classList.add("fs-game");
@@ -233,7 +317,8 @@ function mountGame(root, data) {
       "Which exemplar shows the same character as the query? Click or tap it, drag the query onto it, or press its key (Tab to an exemplar and press Enter works too)."),
     board,
     el("div", { class: "fs-controls" }, nextButton, resetButton),
-    el("div", { class: "fs-scores" }, yourScore, machineScore, machineLine),
+    el("div", { class: "fs-scores" }, yourScore, machineScore, machineLine, blurScore, blurLine, mamlScore, mamlLine),
+    mamlView,
     note,
     el("details", { class: "fs-details" }, el("summary", { text: "What the figure shows, in words" }), description),
   );
@@ -247,11 +332,13 @@ function mountGame(root, data) {
     roundInfo.textContent = `${t.mode}-way, round ${t.round + 1} · alphabet “${t.alphabet}”`;
     query.replaceChildren(glyphSvg(data.glyphs[t.classes[t.answer]][t.queryDrawer], "The query character"));
     query.dataset.classId = String(t.classes[t.answer]);
+    query.dataset.drawer = String(t.queryDrawer);
     exemplars.dataset.mode = String(t.mode);
     exemplars.replaceChildren(...t.classes.map((c, i) => {
       const key = keyLabel(i);
       return el("button", {
         type: "button", class: "fs-exemplar", "data-key": key, "data-index": i, "data-class-id": c,
+        "data-drawer": t.drawers[i],
         "aria-keyshortcuts": key, "aria-label": `Exemplar ${key}`,
         onclick: () => answer(i),
       }, el("span", { class: "fs-key", "aria-hidden": "true", text: key }), glyphSvg(data.glyphs[c][t.drawers[i]]),
@@ -262,10 +349,14 @@ function mountGame(root, data) {
     feedbackBox.className = "fs-feedback-box";
     feedback.textContent = `Pick the exemplar that matches the query (keys ${keyLabel(0)}–${keyLabel(t.mode - 1)}).`;
     machineLine.textContent = "";
+    blurLine.textContent = "";
+    mamlView.hidden = true;
     board.classList.remove("is-answered");
     nextButton.textContent = "Skip to a new trial";
     renderScores();
     describe();
+    st.shownAt = performance.now();
+    askMaml(t);
   }
 
   function pct(s) { return s.total ? ` (${Math.round((100 * s.right) / s.total)}%)` : ""; }
@@ -280,6 +371,12 @@ function mountGame(root, data) {
       return `${m}-way: ${s.right} of ${s.total}${pct(s)}`;
     });
     machineScore.textContent = `Naive machine on the same trials — ${mparts.join(" · ")}`;
+    const line = (scores) => modes.map((m) => {
+      const s = scores[String(m)];
+      return `${m}-way: ${s.right} of ${s.total}${pct(s)}`;
+    }).join(" · ");
+    blurScore.textContent = `Blurred-pixel machine — ${line(st.blur)}`;
+    mamlScore.textContent = `MAML machine — ${line(st.maml)}`;
     for (const b of modeButtons) b.setAttribute("aria-pressed", String(+b.dataset.mode === st.mode));
   }
 
@@ -296,22 +393,88 @@ function mountGame(root, data) {
         : `You chose ${keyLabel(st.chosen)}; the answer was ${keyLabel(t.answer)}. `;
       text += `The naive machine chose ${keyLabel(st.machinePick)}` +
         (st.machinePick === t.answer ? ", also right. " : ", which is wrong. ");
+      text += `The blurred-pixel machine chose ${keyLabel(st.blurPick)}` +
+        (st.blurPick === t.answer ? ", right. " : ", wrong. ");
+      const m = st.mamlMove;
+      text += m ? `The MAML machine chose ${keyLabel(m.choice)} (${m.choice === t.answer ? "right" : "wrong"}), ` +
+        `with probability ${Math.round(100 * m.after[m.choice])}% after adapting to the exemplars and ` +
+        `${Math.round(100 * m.before[m.choice])}% before. ` : "The MAML machine has not answered yet. ";
     }
     text += `Your ${t.mode}-way score so far: ${s.right} right of ${s.total}.`;
     description.textContent = text;
   }
 
-  // ---- the naive machine: nearest neighbour on raw pixels
-  function machineChoice(t) {
-    const q = raster(t.classes[t.answer], t.queryDrawer);
-    let best = 0, bestD = Infinity;
-    t.classes.forEach((c, i) => {
-      const e = raster(c, t.drawers[i]);
-      let d = 0;
-      for (let k = 0; k < q.length; k++) { const x = q[k] - e[k]; d += x * x; }
-      if (d < bestD) { bestD = d; best = i; }
-    });
-    return best;
+  // ---- the naive machine and the blurred one: nearest neighbour on raw or on blurred pixels
+  function machineChoice(t, image = raster) {
+    return nearest(image(t.classes[t.answer], t.queryDrawer), t.classes.map((c, i) => image(c, t.drawers[i])));
+  }
+
+  // ---- the MAML machine: adapts to the exemplars in the worker; its move is revealed once the reader answered
+  const trialToken = (t) => `${t.mode}:${t.round}`;
+  function askMaml(t) {
+    st.mamlMove = null;
+    st.mamlCounted = false;
+    const token = trialToken(t);
+    const state = { way: String(t.mode), _trial: token,
+                    _x: [...t.classes.map((c, i) => features(c, t.drawers[i])), features(t.classes[t.answer], t.queryDrawer)] };
+    root.dataset.mamlStatus = runtime.getStatus() === "failed" ? "failed" : "waiting";
+    showMamlStatus();
+    runtime.request(MAML_FIGURE, state, null, (scene) => {
+      if (!scene || scene.trial !== token || st.trial !== t) return;       // a late reply to an earlier trial
+      if (scene.choice === null || scene.choice === undefined) return mamlFailed(scene.message || "no answer");
+      const since = Math.max(st.shownAt, st.liveAt === Infinity ? st.shownAt : st.liveAt);
+      st.mamlMove = { choice: scene.choice, before: scene.before, after: scene.after, steps: scene.steps,
+                      ms: performance.now() - since, waited: since > st.shownAt };
+      root.dataset.mamlStatus = "answered";
+      root.dataset.mamlMs = st.mamlMove.ms.toFixed(1);
+      root.dataset.mamlComputeMs = String(scene.compute_ms);       // of which Python's share
+      if (st.chosen !== null) revealMaml();
+      else showMamlStatus();
+    }, (error) => mamlFailed(error));
+  }
+
+  function mamlFailed(error) {
+    root.dataset.mamlStatus = "failed";
+    mamlLine.textContent = `The MAML machine could not play this trial: ${error}`;
+  }
+
+  function showMamlStatus() {
+    if (st.mamlMove && st.chosen !== null) return;                      // revealed already
+    const s = runtime.getStatus();
+    mamlLine.textContent = s === "failed" ? "The MAML machine could not start in this browser; the other machines still play."
+      : st.mamlMove ? "The MAML machine has made its choice; it is shown once you answer."
+      : s === "live" ? "The MAML machine is thinking…"
+      : "The MAML machine is getting ready (Python and NumPy load in this page, once)…";
+  }
+
+  function revealMaml() {
+    const t = st.trial, m = st.mamlMove;
+    if (!st.mamlCounted) {
+      st.mamlCounted = true;
+      st.maml[String(t.mode)].total += 1;
+      if (m.choice === t.answer) st.maml[String(t.mode)].right += 1;
+      store.write(MAML_KEY, st.maml);
+    }
+    mamlLine.textContent = `The MAML machine (a network that took ${m.steps} gradient steps on these exemplars) picked ` +
+      `${keyLabel(m.choice)}` + (m.choice === t.answer ? " — right." : ` — wrong; the answer was ${keyLabel(t.answer)}.`) +
+      ` It answered ${Math.round(m.ms)} ms after ${m.waited ? "Python had loaded in this page" : "the trial appeared"}.`;
+    mamlTable.replaceChildren(...t.classes.map((_, i) => {
+      const bar = (p, cls) => el("td", {}, el("span", { class: `fs-bar ${cls}`, style: `width:${(70 * p).toFixed(1)}%`,
+        "aria-hidden": "true" }), el("span", { class: "fs-pct", text: `${(100 * p).toFixed(1)}%` }));
+      const notes = [i === m.choice ? "MAML's choice" : "", i === t.answer ? "the answer" : ""].filter(Boolean);
+      return el("tr", { class: i === m.choice ? "is-maml-choice" : null, "data-index": i },
+        el("th", { scope: "row", text: `${keyLabel(i)}${notes.length ? ` (${notes.join(", ")})` : ""}` }),
+        bar(m.before[i], "is-before"), bar(m.after[i], "is-after"));
+    }));
+    mamlView.querySelector("caption").textContent = `The probability the MAML machine gives each exemplar of being ` +
+      `the query's class: before adapting (its meta-learned starting point θ; the labels are in random order, so ` +
+      `it cannot know yet) and after ${m.steps} gradient steps on the ${t.mode} exemplars (φ).`;
+    mamlView.dataset.choice = String(m.choice);
+    mamlView.dataset.before = JSON.stringify(m.before);
+    mamlView.dataset.after = JSON.stringify(m.after);
+    mamlView.hidden = false;
+    renderScores();
+    describe();
   }
 
   // ---- actions
@@ -328,15 +491,19 @@ function mountGame(root, data) {
     if (st.chosen !== null || i < 0 || i >= t.mode) return;
     st.chosen = i;
     st.machinePick = machineChoice(t);
+    st.blurPick = machineChoice(t, blurredRaster);
     const key = String(t.mode);
     const right = i === t.answer;
     st.scores[key].total += 1;
     if (right) st.scores[key].right += 1;
     st.machine[key].total += 1;
     if (st.machinePick === t.answer) st.machine[key].right += 1;
+    st.blur[key].total += 1;
+    if (st.blurPick === t.answer) st.blur[key].right += 1;
     st.rounds[key] = t.round + 1;
     store.write(scoreKey, st.scores);
     store.write(MACHINE_KEY, st.machine);
+    store.write(BLUR_KEY, st.blur);
     store.write(ROUND_KEY, st.rounds);
 
     const buttons = [...exemplars.children];
@@ -360,9 +527,13 @@ function mountGame(root, data) {
     feedback.textContent = right ? "Right!" : `Not quite — the answer was ${keyLabel(t.answer)}.`;
     machineLine.textContent = `The naive machine (nearest neighbour on raw pixels) picked ${keyLabel(st.machinePick)}` +
       (st.machinePick === t.answer ? " — right." : ` — wrong; the answer was ${keyLabel(t.answer)}.`);
+    blurLine.textContent = `The blurred-pixel machine (nearest neighbour after a Gaussian blur of ${BLUR_SIGMA} pixels) ` +
+      `picked ${keyLabel(st.blurPick)}` + (st.blurPick === t.answer ? " — right." : " — wrong.");
     nextButton.textContent = "Next trial";
     renderScores();
     describe();
+    if (st.mamlMove) revealMaml();
+    else showMamlStatus();
     if (root.contains(document.activeElement)) nextButton.focus();
   }
 
@@ -383,8 +554,12 @@ function mountGame(root, data) {
   function resetScores() {
     st.scores = cleanScores(null, modes);
     st.machine = cleanScores(null, modes);
+    st.blur = cleanScores(null, modes);
+    st.maml = cleanScores(null, modes);
     store.write(scoreKey, st.scores);
     store.write(MACHINE_KEY, st.machine);
+    store.write(BLUR_KEY, st.blur);
+    store.write(MAML_KEY, st.maml);
     renderScores();
     describe();
     if (st.chosen !== null) newTrial();
@@ -453,6 +628,11 @@ function mountGame(root, data) {
   query.addEventListener("pointerup", (ev) => endDrag(ev, true));
   query.addEventListener("pointercancel", (ev) => endDrag(ev, false));
 
+  runtime.onStatus((status) => {
+    if (status === "live" && st.liveAt === Infinity) st.liveAt = performance.now();
+    if (st.trial && !st.mamlMove) showMamlStatus();
+  });
+  runtime.start();
   newTrial();
   return { get state() { return st; } };
 }

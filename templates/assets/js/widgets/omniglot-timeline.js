@@ -5,6 +5,8 @@
 // One row per result in order of publication (by date; year on the vertical axis, accuracy on the horizontal),
 // then rows for the reader's own scores. Results under Lake et al.'s protocol carry a dagger. The chart is re-laid
 // out at its real width so its text stays legible on phones; a table with the same numbers and sources follows it.
+// data.glyph_machines = [{name, short, acc, ci}]: the Part 1 game's machines on 20-way trials of this site's
+// generated characters (NOT Omniglot), drawn in the lower band with the reader's scores, which share that data.
 
 import {el} from "./dom.js";
 
@@ -29,6 +31,9 @@ function marker(kind, x, y, r, cls) {
   if (kind === "model") return el("svg:rect", { x: x - r * 0.9, y: y - r * 0.9, width: r * 1.8, height: r * 1.8, class: cls });
   if (kind === "optimisation") {
     return el("svg:path", { d: `M${x},${y - r * 1.15} L${x + r * 1.1},${y + r * 0.8} L${x - r * 1.1},${y + r * 0.8} Z`, class: cls });
+  }
+  if (kind === "glyph") {                  // a hollow square: measured on our characters, not a published result
+    return el("svg:rect", { x: x - r, y: y - r, width: 2 * r, height: 2 * r, class: cls, "stroke-width": 1.5 });
   }
   if (kind === "you") {
     const pts = [];
@@ -75,6 +80,11 @@ export function mount(root, data) {
                    "you, 20-way"));
   legend.append(el("li", {}, el("svg:svg", { viewBox: "-8 -8 16 16" }, marker("other", 0, 0, 4.5, "ot-you-5")),
                    "you, 5-way (easier task)"));
+  const machines = data.glyph_machines || [];
+  if (machines.length) {
+    legend.append(el("li", {}, el("svg:svg", { viewBox: "-8 -8 16 16" }, marker("glyph", 0, 0, 4.5, "ot-glyph")),
+                     "machines on our characters, 20-way (not Omniglot)"));
+  }
 
   let scores = readScores(key);
   let lastWidth = 0;
@@ -82,10 +92,14 @@ export function mount(root, data) {
   function rows() {
     const out = results.map((r) => ({ kind: r.family, year: r.year, name: r.name + dagger(r), short: r.short + dagger(r),
       acc: r.acc, protocol: r.protocol, source: r.source }));
+    for (const m of machines) {
+      out.push({ kind: "glyph", year: "ours", name: `${m.name} — our characters`, short: m.short, acc: m.acc,
+                 ci: m.ci, band: true });
+    }
     if (scores["20"]) out.push({ kind: "you", year: "you", name: `You, 20-way (${trials(scores["20"].total)})`,
-      short: "You, 20-way", acc: scores["20"].acc, you: "20" });
+      short: "You, 20-way", acc: scores["20"].acc, you: "20", band: true });
     if (scores["5"]) out.push({ kind: "you5", year: "you", name: `You, 5-way (${trials(scores["5"].total)}) — easier task`,
-      short: "You, 5-way", acc: scores["5"].acc, you: "5" });
+      short: "You, 5-way", acc: scores["5"].acc, you: "5", band: true });
     return out;
   }
 
@@ -97,7 +111,7 @@ export function mount(root, data) {
     const rowH = 26, top = 8, bottom = 44;
     const labelW = narrow ? 126 : 250;
     const left = labelW + (narrow ? 6 : 10), right = 46;
-    const H = top + rs.length * rowH + bottom + (rs.some((r) => r.you) ? 10 : 0);
+    const H = top + rs.length * rowH + bottom + (rs.some((r) => r.band) ? 10 + (machines.length ? rowH : 0) : 0);
     const lo = Math.min(50, ...rs.map((r) => Math.floor(r.acc / 10) * 10));
     const X = (v) => left + ((v - lo) / (100 - lo)) * (W - left - right);
     const svg = el("svg:svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img",
@@ -116,24 +130,33 @@ export function mount(root, data) {
     let y = top + rowH / 2;
     let prevYear = null;
     rs.forEach((r, i) => {
-      if (r.you && (i === 0 || !rs[i - 1].you)) {
+      if (r.band && (i === 0 || !rs[i - 1].band)) {
         y += 10;
-        svg.append(el("svg:rect", { class: "ot-you-band", x: 0, y: y - rowH / 2 - 4, width: W, height: (rs.length - i) * rowH + 8 }));
+        const headH = machines.length ? rowH : 0;       // the band's heading: not Omniglot
+        svg.append(el("svg:rect", { class: "ot-you-band", x: 0, y: y - rowH / 2 - 4, width: W, height: (rs.length - i) * rowH + 8 + headH }));
         svg.append(el("svg:line", { x1: 0, x2: W, y1: y - rowH / 2 - 5, y2: y - rowH / 2 - 5, class: "ot-sep", stroke: "currentColor", "stroke-opacity": 0.3 }));
+        if (headH) {
+          svg.append(el("svg:text", { class: "ot-band-title", x: 2, y: y + 4,
+            text: narrow ? "Our characters, not Omniglot:" : "On this site's generated characters (Part 1 game), not Omniglot:" }));
+          y += headH;
+        }
       }
-      const g = el("svg:g", { class: `ot-row${r.you ? " is-you" : ""}`, "data-you": r.you || null });
-      const yearText = r.year === prevYear ? "" : r.year === "you" ? "today" : r.year;
+      const g = el("svg:g", { class: `ot-row${r.you ? " is-you" : ""}${r.kind === "glyph" ? " is-glyph" : ""}`,
+                              "data-you": r.you || null });
+      const yearText = r.year === prevYear ? "" : r.year === "you" ? "today" : r.year === "ours" ? "ours" : r.year;
       prevYear = r.year;
       g.append(el("svg:text", { class: "ot-label-year", x: 2, y: y + 4, text: yearText }));
       g.append(el("svg:text", { class: r.you ? "ot-you-label" : "ot-label", x: narrow ? 50 : 58, y: y + 4,
         text: narrow ? r.short : r.name }));
       g.append(el("svg:line", { x1: X(lo), x2: X(r.acc), y1: y, y2: y, stroke: "currentColor", "stroke-opacity": 0.18 }));
-      const m = r.kind === "you" ? marker("you", X(r.acc), y, 6, "ot-you")
+      const m = r.kind === "glyph" ? marker("glyph", X(r.acc), y, 5, "ot-glyph")
+        : r.kind === "you" ? marker("you", X(r.acc), y, 6, "ot-you")
         : r.kind === "you5" ? marker("other", X(r.acc), y, 5.5, "ot-you-5")
         : marker(r.kind, X(r.acc), y, 5, `ot-point fam-${r.kind}`);
       g.append(m);
       // the value beside its marker, on the left when it would run off the right edge
-      const value = r.you && narrow ? `${fmt(r.acc)}% (n=${scores[r.you].total})` : `${fmt(r.acc)}%`;
+      const value = r.kind === "glyph" ? `${fmt(r.acc)}%`
+        : r.you && narrow ? `${fmt(r.acc)}% (n=${scores[r.you].total})` : `${fmt(r.acc)}%`;
       const gap = r.you ? 14 : 10;
       const fits = X(r.acc) + gap + value.length * 8 <= W;   // about 8 px a character at the chart's font size
       g.append(el("svg:text", { class: r.you ? "ot-you-label" : "ot-label", x: fits ? X(r.acc) + gap : X(r.acc) - gap,
@@ -150,13 +173,20 @@ export function mount(root, data) {
         el("th", { scope: "col", text: "Family" }), el("th", { scope: "col", class: "num", text: "Accuracy" }),
         el("th", { scope: "col", text: "Protocol" }), el("th", { scope: "col", text: "Source" }))),
       el("tbody", {}, ...rs.map((r) => el("tr", { class: r.you ? "is-you" : null },
-        el("td", { text: r.you ? "today" : r.year }), el("td", { text: r.name }),
-        el("td", { text: r.you ? "you (Part 1 game)" : familyNames[r.kind] || r.kind }),
-        el("td", { class: "num", text: `${fmt(r.acc)}%` }),
-        el("td", { text: r.you ? "generated characters, 20 or 5 per trial" : protocols[r.protocol] || "" }),
-        el("td", { text: r.you ? "this browser" : r.source || "" })))));
+        el("td", { text: r.kind === "glyph" ? "this site" : r.you ? "today" : r.year }), el("td", { text: r.name }),
+        el("td", { text: r.kind === "glyph" ? "Part 1 game, 1,000 trials (not Omniglot)"
+          : r.you ? "you (Part 1 game)" : familyNames[r.kind] || r.kind }),
+        el("td", { class: "num", text: r.ci ? `${fmt(r.acc)} ± ${fmt(r.ci)}%` : `${fmt(r.acc)}%` }),
+        el("td", { text: r.kind === "glyph" ? "this site's generated characters, 20 per trial"
+          : r.you ? "generated characters, 20 or 5 per trial" : protocols[r.protocol] || "" }),
+        el("td", { text: r.kind === "glyph" ? "measured by this project (Part 1)" : r.you ? "this browser" : r.source || "" })))));
     const pub = results.map((r) => `${r.name}${r.protocol === "lake" ? " (Lake et al.'s protocol)" : ""} (${r.year}) ${fmt(r.acc)}%`).join("; ");
     let words = `One row per published result on Omniglot 20-way 1-shot classification, in order of publication, with accuracy from ${lo}% to 100% across: ${pub}.`;
+    if (machines.length) {
+      words += " Below them, in a separate band because they are measured on this site's generated characters and " +
+        "not on Omniglot, the Part 1 game's machines on 1,000 20-way trials: " +
+        machines.map((m) => `${m.name} ${fmt(m.acc)}%`).join("; ") + ".";
+    }
     if (scores["20"]) words += ` Your 20-way score from Part 1 is the starred row: ${scores["20"].right} right of ${trials(scores["20"].total)}, ${fmt(scores["20"].acc)}%.`;
     if (scores["5"]) words += ` Your 5-way score, a different and easier task, is the dashed diamond: ${scores["5"].right} right of ${trials(scores["5"].total)}, ${fmt(scores["5"].acc)}%.`;
     if (!scores["20"] && !scores["5"]) words += " You have no score yet.";
