@@ -53,13 +53,18 @@ def task_data(seed):
 
 
 def adapt(theta, xs, ys, alpha, k, lam=None):
-    """k plain gradient steps from θ on one task's support points (with λ: on the proximal objective)."""
+    """k plain gradient steps from θ on one task's support points. With λ, iMAML's inner procedure: k steepest-
+    descent steps on L(φ) + (λ/2)‖φ − θ‖², each r = ∇L(φ) + λ(φ − θ) times min(rᵀr / rᵀ(∇²L + λI)r, α)
+    (α where that curvature is not positive), the Hessian by finite differences."""
     phi = np.array(theta, dtype=float)
     for _ in range(k):
         g = grad(phi, xs, ys)
-        if lam is not None:
-            g = g + lam * (phi - theta)
-        phi = phi - alpha * g
+        if lam is None:
+            phi = phi - alpha * g
+            continue
+        r = g + lam * (phi - theta)
+        curvature = r @ (hessian_fd(phi, xs, ys) + lam * np.eye(2)) @ r
+        phi = phi - (min(r @ r / curvature, alpha) if curvature > 0 else alpha) * r
     return phi
 
 
@@ -310,9 +315,12 @@ def first_update_native(method, seed):
         phi = theta.copy()
         for _ in range(config.inner_steps):      # the method's own inner procedure, task by task
             g = model.loss_grad(phi, ev.xs[i], ev.ys[i])[1]
-            if method == "imaml":
-                g = g + config.reg * (phi - theta)
-            phi = phi - config.inner_lr * g
+            if method != "imaml":
+                phi = phi - config.inner_lr * g
+                continue
+            r = g + config.reg * (phi - theta)   # iMAML: a curvature-sized step along r, at most α
+            curvature = r @ model.hvp(phi, ev.xs[i], ev.ys[i], r) + config.reg * (r @ r)
+            phi = phi - (min(r @ r / curvature, config.inner_lr) if curvature > 0 else config.inner_lr) * r
         one_step = theta - part8.SHARED_LR * model.loss_grad(theta, ev.xs[i], ev.ys[i])[1]
         per_task.append((model.loss(phi, ev.xq[i], ev.yq[i]), model.loss(one_step, ev.xq[i], ev.yq[i])))
     own, shared = np.median(np.array(per_task), axis=0)

@@ -14,7 +14,7 @@ import numpy as np
 
 from mamlviz import meta, sine, toy
 from mamlviz.nn import MLP
-from mamlviz.train import MetaTrainer, TrainConfig, evaluate
+from mamlviz.train import METHOD_SETTINGS, MetaTrainer, TrainConfig, adapt, evaluate
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, sessions
 from ._common import argmin, counter, log_heatmap, unit_panel
@@ -38,15 +38,18 @@ def four_tasks(seed):
 
 
 def meta_objective(tasks, theta, alpha, steps, reg=None):
-    """Σ_i L_i(φ_i; D^te_i) with φ_i = k steps of gradient descent from θ on D^tr_i (with reg = λ: on iMAML's
-    proximal objective L^tr_i(φ) + (λ/2)‖φ − θ‖²). θ of shape (..., 2): one call for a whole grid of θ.
+    """Σ_i L_i(φ_i; D^te_i) with φ_i = k steps of gradient descent from θ on D^tr_i (with reg = λ: iMAML's
+    `proximal_descent` on L^tr_i(φ) + (λ/2)‖φ − θ‖², steps of at most α). θ of shape (..., 2): one call for a whole grid of θ.
 
     steps = 0 gives the joint-training loss Σ_i L_i(θ; D^te_i).
     """
     theta = np.asarray(theta, dtype=float)[..., None, :]
     theta = np.broadcast_to(theta, theta.shape[:-2] + (tasks.n_tasks, 2))
     with np.errstate(over="ignore", invalid="ignore"):
-        phi = meta.inner_sgd(SOFTPLUS, theta, tasks.xs, tasks.ys, lr=alpha, steps=steps, reg=reg).phi
+        if reg is None:
+            phi = meta.inner_sgd(SOFTPLUS, theta, tasks.xs, tasks.ys, lr=alpha, steps=steps).phi
+        else:   # iMAML's own inner procedure, as meta_gradient runs it
+            phi = meta.proximal_descent(SOFTPLUS, theta, tasks.xs, tasks.ys, reg=reg, steps=steps, max_lr=alpha).phi
         return SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1)
 
 
@@ -307,17 +310,16 @@ def _trajectories_description(state, ends, readouts, done, maml_min, joint_min):
 # ------------------------------------------------------------------------------------------------- the sine race
 MLP_MODEL = MLP()
 RACERS = {"pretrained": "pretrained", **METHODS}
-# Per-method settings of the race. TO RECONCILE: when the per-method defaults of Parts 6–7 land in
-# `mamlviz.train`, take them from there. Until then: the MAML paper's one step at α = 0.01 for MAML and FOMAML,
-# five steps for Reptile (with one it is joint training; at α = 0.01 its training diverged from some seeds'
-# initialisations, at 0.005 from none of six), and the trainer's current iMAML default (λ = 1000, one step, 5 CG
-# steps). Pretrained = MAML with k = 0 (joint training): no inner procedure of its own.
+# Per-method settings of the race: the MAML paper's one step at α = 0.01 for MAML and FOMAML, five steps for
+# Reptile at α = 0.005 (with one it is joint training; at α = 0.01, with ten tasks an update, its training diverged
+# from some seeds' initialisations, at 0.005 from none of six), and iMAML's library default from Part 7.
+# Pretrained = MAML with k = 0 (joint training): no inner procedure of its own.
 RACE_SETTINGS = {
     "pretrained": {"inner_lr": 0.01, "inner_steps": 0},
     "maml": {"inner_lr": 0.01, "inner_steps": 1},
     "fomaml": {"inner_lr": 0.01, "inner_steps": 1},
     "reptile": {"inner_lr": 0.005, "inner_steps": 5},
-    "imaml": {"inner_lr": 0.01, "inner_steps": 1, "reg": 1000.0, "cg_steps": 5},
+    "imaml": METHOD_SETTINGS["imaml"].to_dict(),   # Part 7's: λ = 100, 10 proximal steps of at most 0.01, 5 CG
 }
 SHARED_LR = 0.01          # the one shared SGD step every model is also judged after
 RACE_EVAL_EVERY = 50      # held-out evaluation every so many meta-updates
@@ -336,9 +338,8 @@ def held_out(trainer):
     """(MSE after the method's own inner procedure, MSE after one shared SGD step at SHARED_LR): medians over the
     held-out tasks (the same tasks for every method)."""
     c, b = trainer.config, trainer.eval_batch
-    reg = c.reg if trainer.method == "imaml" else None
     with np.errstate(over="ignore", invalid="ignore"):
-        phi = meta.inner_sgd(trainer.model, trainer.theta, b.xs, b.ys, lr=c.inner_lr, steps=c.inner_steps, reg=reg).phi
+        phi = adapt(trainer.model, trainer.theta, b.xs, b.ys, c)      # the method's own inner procedure
         own = trainer.model.loss(np.broadcast_to(phi, (b.n_tasks, trainer.model.size)), b.xq, b.yq)
     shared = evaluate(trainer.model, trainer.theta, b, steps=1, lr=SHARED_LR)["median"][1]
     own = float(np.median(np.where(np.isfinite(own), own, np.inf)))
@@ -552,8 +553,7 @@ def _adapt(state, race, thetas, xs, ys):
     for theta, t in zip(thetas, race["trainers"].values()):
         c = t.config
         with np.errstate(over="ignore", invalid="ignore"):
-            phis.append(meta.inner_sgd(MLP_MODEL, theta[None], x, y, lr=c.inner_lr, steps=c.inner_steps,
-                                       reg=c.reg if t.method == "imaml" else None).phi[0])
+            phis.append(adapt(MLP_MODEL, theta[None], x, y, c)[0])     # the method's own inner procedure
     phis = np.stack(phis)
     with np.errstate(over="ignore", invalid="ignore"):
         before, after = (MLP_MODEL.loss(p, np.broadcast_to(x, (len(p),) + x.shape[1:]),
