@@ -16,7 +16,7 @@ const STATUS_TEXT = {
 };
 
 class Figure {
-  constructor(root) {
+  constructor(root, saved) {
     this.root = root;
     const data = JSON.parse(root.querySelector("script.figure-data").textContent);
     this.id = data.id;
@@ -30,9 +30,16 @@ class Figure {
     this.widgets = {};
     this.build();
     const fromUrl = parseHash(location.hash)[this.id];
-    if (fromUrl) this.applyUrl(fromUrl);
+    if (saved) this.applySaved(saved);
+    else if (fromUrl) this.applyUrl(fromUrl);
     this.draw(this.scene);
-    if (fromUrl) this.request(null);
+    if (fromUrl || saved) this.request(null);
+  }
+
+  // A state kept in history (back/forward): our own, so only its keys that the figure knows are taken.
+  applySaved(saved) {
+    for (const [k, v] of Object.entries(saved)) if (k in this.state || k.startsWith("_")) this.state[k] = v;
+    for (const [k, w] of Object.entries(this.widgets)) if (k in this.state) w.set(this.state[k]);
   }
 
   build() {
@@ -160,15 +167,20 @@ class Figure {
   }
 }
 
-export function initFigures() {
-  const figs = [...document.querySelectorAll(".figure[data-figure]")].map((root) => {
-    try { return new Figure(root); } catch (e) {
+let figs = [];
+let unsubscribe = null;
+
+// saved: {figureId: state} kept in history for this page (back/forward), or null.
+export function initFigures(saved) {
+  teardownFigures();
+  figs = [...document.querySelectorAll(".figure[data-figure]")].map((root) => {
+    try { return new Figure(root, saved && saved[root.dataset.figure]); } catch (e) {
       root.dataset.status = "failed";
       return null;
     }
   }).filter(Boolean);
   for (const f of figs) f.setStatus("static");
-  runtime.onStatus((status, detail) => {
+  unsubscribe = runtime.onStatus((status, detail) => {
     for (const f of figs) {
       if (status === "live") {
         f.setStatus(f.inflight ? "busy" : "live");
@@ -178,4 +190,17 @@ export function initFigures() {
   });
   runtime.start();
   window.mamlvizFigures = figs;  // for debugging and tests
+}
+
+// The page is being left (client-side navigation): stop what its figures asked for, forget them.
+export function teardownFigures() {
+  if (unsubscribe) unsubscribe();
+  unsubscribe = null;
+  runtime.cancel(figs.map((f) => f.id));
+  for (const f of figs) clearTimeout(f.noticeTimer);
+  figs = [];
+}
+
+export function figureStates() {
+  return Object.fromEntries(figs.map((f) => [f.id, JSON.parse(JSON.stringify(f.state))]));
 }

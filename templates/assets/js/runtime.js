@@ -8,7 +8,12 @@ let status = "idle";           // idle | booting | live | failed
 let nextId = 1;
 const statusListeners = [];
 
-export function onStatus(fn) { statusListeners.push(fn); fn(status, null); }
+// fn(status, detail) now and on every change; returns a function that unsubscribes.
+export function onStatus(fn) {
+  statusListeners.push(fn);
+  fn(status, null);
+  return () => { const i = statusListeners.indexOf(fn); if (i >= 0) statusListeners.splice(i, 1); };
+}
 
 function setStatus(s, detail) {
   status = s;
@@ -78,6 +83,13 @@ export function request(figure, state, action, onScene, onError) {
   const req = {state: JSON.parse(JSON.stringify(state)), action, onScene, onError};
   if (status === "live") send(figure, req);
   else if (status !== "failed") pending.set(figure, req);
+}
+
+// Forget these figures (their page is being left): replies still on their way are dropped, and the worker stops
+// their running streams (a training loop stops at its next chunk).
+export function cancel(figureIds) {
+  for (const figure of figureIds) { listeners.delete(figure); pending.delete(figure); }
+  if (worker && status === "live" && figureIds.length) worker.postMessage({type: "cancel", figures: figureIds});
 }
 
 export function getStatus() { return status; }

@@ -1,5 +1,5 @@
 // One Web Worker per page: boots Pyodide, NumPy and mamlviz, then answers figure requests.
-// Page → worker: {id, figure, state, action}. Worker → page: {id, ok: true, result, done} (several for a stream)
+// Page → worker: {id, figure, state, action}, or {type: "cancel", figures} to stop streams. Worker → page: {id, ok: true, result, done} (several for a stream)
 // or {id, ok: false, error}; boot reports {type: "progress", step, total, label}, {type: "ready"}, {type: "failed"}.
 // Only registered figures are dispatched (mamlviz.figures.Call); no code sent by the page is ever run.
 /* global loadPyodide, importScripts */
@@ -103,6 +103,10 @@ const booted = Promise.race([boot(), bootFailure]).then(
 
 self.onmessage = async (event) => {
   const msg = event.data;
+  if (msg && msg.type === "cancel" && Array.isArray(msg.figures)) {
+    for (const figure of msg.figures) { latest.delete(figure); stop(figure); }
+    return;
+  }
   if (!msg || typeof msg.figure !== "string") return;
   try { await booted; } catch (e) { return; }
   latest.set(msg.figure, msg);
