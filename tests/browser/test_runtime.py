@@ -33,9 +33,11 @@ def boots(pg):
 
 
 def one_boot_per_worker(pg):
-    """Each worker booted once, and there is one main worker and Part 3's one training worker: no second boot."""
-    names = [w["name"] for w in pg.evaluate(f"{RUNTIME}.then(m => m.workers())")]
-    return names == ["main", "training-1"] and boots(pg) == 2
+    """No second boot: the main worker and (if the lab came near the screen) Part 3's one training worker, each
+    booted once."""
+    workers = pg.evaluate(f"{RUNTIME}.then(m => m.workers())")
+    started = [w["name"] for w in workers if w["status"] != "idle"]
+    return [w["name"] for w in workers] == ["main", "training-1"] and started[0] == "main" and boots(pg) == len(started)
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +87,8 @@ def test_menu_hop_keeps_the_worker_and_the_new_part_answers(nav_page):
     pg.wait_for_selector('.widget[data-widget="approach-map"][data-mounted="true"]')
     hop(pg, f'.menu-parts a[href="{P3}"]', P3)
     assert same_document(pg) and pg.title().startswith("Part 3:")
-    # live at once: the worker is already up (no wait for a boot)
-    pg.wait_for_selector(f'{fig("accumulated-loss")}[data-status="live"]', timeout=3_000)
+    # live at once: the worker is already up (no boot; how fast is for the benchmark, not for a test)
+    pg.wait_for_selector(f'{fig("accumulated-loss")}[data-status="live"]', timeout=30_000)
     slider = pg.locator(f'{fig("accumulated-loss")} [data-control="m"] input')
     slider.focus()
     for _ in range(3):
@@ -111,7 +113,7 @@ def test_previous_next_and_in_text_links_keep_the_worker(nav_page):
     assert pg.url.endswith(P2 + "#method-maml")
     assert pg.evaluate("document.getElementById('method-maml').getBoundingClientRect().top") < 200  # scrolled there
     hop(pg, f'.menu-parts a[href="{P3}"]', P3)
-    pg.wait_for_selector(f'{fig("sine-fit")}[data-status="live"]', timeout=3_000)
+    pg.wait_for_selector(f'{fig("sine-fit")}[data-status="live"]', timeout=30_000)
     assert same_document(pg) and one_boot_per_worker(pg)
     assert pg.console_errors == []
 
@@ -131,7 +133,7 @@ def test_back_and_forward_restore_the_part_and_its_figures(nav_page):
     pg.go_back()
     navigated(pg, before)
     assert pg.url.endswith(P3)
-    pg.wait_for_selector(f'{F}[data-status="live"]', timeout=3_000)
+    pg.wait_for_selector(f'{F}[data-status="live"]', timeout=30_000)
     assert pg.locator(f'{F} [data-control="m"] output').inner_text() == "20"
     pg.wait_for_function(f"document.querySelector('{F} dd[data-readout=\"min J_20\"]')?.textContent === '{expected}'")
     assert abs(pg.evaluate("window.scrollY") - scroll) < 5
@@ -211,6 +213,10 @@ def lab_page(browser, served_site):
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     pg.on("pageerror", lambda e: pg.console_errors.append(f"uncaught: {e}"))
     pg.goto(served_site + P3)
+    pg.wait_for_selector(f'{fig("sine-fit")}[data-status="live"]', timeout=120_000)
+    assert [w["name"] for w in pg.evaluate(f"{RUNTIME}.then(m => m.workers())")] == ["main", "training-1"]
+    assert pg.locator(f'{LAB}[data-status="static"]').count() == 1  # not booted while the lab is off-screen
+    pg.locator(LAB).scroll_into_view_if_needed()
     for figure_id in ("meta-lab", "accumulated-loss", "sine-fit"):
         pg.wait_for_selector(f'{fig(figure_id)}[data-status="live"]', timeout=120_000)
     mark(pg)

@@ -193,6 +193,12 @@ export function initFigures(saved) {
     }, f.id));
   }
   runtime.preload([...new Set(figs.filter((f) => !f.training).map((f) => f.module).filter(Boolean))]);
+  // a training figure's worker boots when the reader comes near it (a whole runtime: not for readers who never do)
+  const near = new IntersectionObserver((entries) => {
+    for (const e of entries) if (e.isIntersecting) { runtime.warm(e.target.dataset.figure); near.unobserve(e.target); }
+  }, {rootMargin: "100% 0px"});
+  for (const f of figs) if (f.training) near.observe(f.root);
+  unsubscribe.push(() => near.disconnect());
   runtime.start();
   window.mamlvizFigures = figs;  // for debugging and tests
 }

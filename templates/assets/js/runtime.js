@@ -5,6 +5,7 @@
 //   register(figureId, {training, module})              declare a figure: its module (imported on demand by the
 //                                                        worker); training=true runs it in a training worker
 //   preload(modules)                                     import a page's figure modules in the main worker now
+//   warm(figureId)                                       boot a training figure's worker (when it nears the screen)
 //   cancel(figureIds)                                    forget these figures and stop their running streams
 // One main worker answers every figure; figures declared with training=True run in a pool of their own workers
 // (at most hardwareConcurrency − 1, at least 1), so the other figures keep answering while they train. Trained
@@ -69,6 +70,7 @@ class Channel {
   receive(msg) {
     if (msg.type === "progress") return this.showLoader && loader.progress(msg.step, msg.total, msg.label);
     if (msg.type === "ready") {
+      this.timings = msg.timings || {};
       if (this.showLoader) loader.ready();
       this.status = "live";
       if (this.preload.length) this.worker.postMessage({type: "load", modules: this.preload});
@@ -138,8 +140,14 @@ function channelFor(figure) {
     ch.figures.add(figure);
     assigned.set(figure, ch);
   }
-  // boot it once the main worker is up: two cold boots at once would slow the figures' first answers
-  if (ch.status === "idle" && !ch.waiting) {
+  return ch;
+}
+
+// Boot a training figure's worker: once the main worker is up (two cold boots at once would slow the figures'
+// first answers), and only when the figure comes near the screen or is asked for something (figures.js).
+export function warm(figure) {
+  const ch = channelFor(figure);
+  if (ch !== main && ch.status === "idle" && !ch.waiting) {
     ch.waiting = true;
     const off = onStatus((s, detail) => {
       if (s === "live") ch.start();
@@ -152,7 +160,13 @@ function channelFor(figure) {
 
 export function register(figure, {training: trains = false, module = ""} = {}) {
   if (module) moduleOf.set(figure, module);
-  if (trains) { training.add(figure); channelFor(figure); }
+  if (!trains) return;
+  training.add(figure);
+  const ch = channelFor(figure);
+  if (!ch.watchesMain) {  // no main worker, no training worker: its figures say so at once
+    ch.watchesMain = true;
+    onStatus((s, detail) => { if (s === "failed" && ch.status !== "failed") ch.fail(detail); });
+  }
 }
 
 // Import these figure modules in the main worker as soon as it is up (before the first request needs them).
@@ -172,6 +186,7 @@ export function start() { main.start(); }
 
 // Ask for a new scene; a newer request for the same figure supersedes this one.
 export function request(figure, state, action, onScene, onError) {
+  if (training.has(figure)) warm(figure);
   channelFor(figure).request(figure, {state: JSON.parse(JSON.stringify(state)), action, onScene, onError});
 }
 
@@ -183,7 +198,7 @@ export function getStatus(figure = null) { return (figure === null ? main : chan
 
 // For tests and the benchmark: the workers, their status and the figures they serve.
 export function workers() {
-  return [main, ...pool].map((ch) => ({name: ch.name, status: ch.status, figures: [...ch.figures]}));
+  return [main, ...pool].map((ch) => ({name: ch.name, status: ch.status, figures: [...ch.figures], timings: ch.timings || null}));
 }
 
 // For tests and the benchmark: each live worker's WebAssembly memory (bytes) and running streams (figure ids),
