@@ -57,6 +57,7 @@ def choose_encoding(accept: str, suffix: str) -> str:
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # Chromium revalidates (If-None-Match) HTTP/1.1 responses, not 1.0 ones
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
                       ".json": "application/json", ".zip": "application/zip", ".whl": "application/zip"}
