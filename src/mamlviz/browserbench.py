@@ -244,7 +244,7 @@ def summarise(out, page_rates, native, runs):
               "bare_boot_s", "bytes_cold", "bytes_repeat", "long_tasks_cold", "long_task_ms_cold"]:
         result[k] = _median(out[k])
     result["boot_steps_ms"] = {k: _median([t.get(k) for t in out["boot_steps_ms"] if t])
-                               for k in ("runtime", "numpy", "mamlviz", "modules")}
+                               for k in ("runtime", "numpy", "mamlviz")}
     result["latency_ms"] = {f: {"idle_median": _median(out["latency_idle_ms"][f]),
                                 "idle_p95": _p95(out["latency_idle_ms"][f]),
                                 "training_median": _median(out["latency_training_ms"].get(f, [])),
@@ -274,8 +274,8 @@ def markdown(result) -> str:
         ("First frame, cold (first contentful paint; the SVG is in the HTML)", s(r["first_frame_cold_s"])),
         ("All figures live, cold", s(r["live_cold_s"])),
         ("Bare runtime boot, same run (Pyodide + NumPy alone)", s(r["bare_boot_s"])),
-        ("Worker boot steps: runtime / NumPy / mamlviz / page's modules (ms since worker start)",
-         " / ".join(str(steps.get(k)) for k in ("runtime", "numpy", "mamlviz", "modules"))),
+        ("Main worker's boot: runtime / NumPy / mamlviz ready (ms since the worker started)",
+         " / ".join(f"{steps.get(k):.0f}" if steps.get(k) is not None else "—" for k in ("runtime", "numpy", "mamlviz"))),
         ("First frame, repeat visit", s(r["first_frame_warm_s"])),
         ("All figures live, repeat visit", s(r["live_warm_s"])),
         ("Menu hop (Part 2 → Part 3) to all figures live", s(r["menu_hop_to_live_s"])),

@@ -29,7 +29,8 @@ def native(state, label):
 def test_first_frame_before_the_worker_then_live(page, demo_site, wait_live, outside_requests):
     pg = page()
     pg.goto(demo_site + "01-first.html", wait_until="domcontentloaded")
-    pg.wait_for_selector(f"{FIG} .plot image.heatmap")
+    pg.wait_for_selector(f"{FIG} .plot image.heatmap")  # drawn by the build: in the HTML
+    pg.wait_for_selector(f"{FIG} .controls")            # the page's script has wired the figure
     # the first frame is on screen while the runtime is still loading
     assert pg.locator(FIG).get_attribute("data-status") == "static"
     assert pg.locator("#loader").is_visible()
