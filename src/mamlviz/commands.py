@@ -121,9 +121,27 @@ def add_bench(commands):
     p.add_argument("--methods", default="maml,fomaml,reptile,imaml,reference")
     p.add_argument("--default-malloc", action="store_true",
                    help="keep glibc's default heap trimming (see mamlviz.bench.tune_allocator)")
+    p.add_argument("--browser", metavar="JSON", nargs="?", const="-", default=None,
+                   help="measure the built site in Debian Chromium instead (mamlviz.browserbench); "
+                        "writes the JSON to this file if given, and prints the Markdown table")
 
     def run(args):
         from mamlviz import bench
+
+        if args.browser is not None:
+            import json
+            import sys
+
+            from mamlviz import browserbench
+
+            result = browserbench.measure(runs=args.runs, methods=args.methods.split(","),
+                                          updates=min(args.updates, 50),
+                                          log=lambda m: print(m, file=sys.stderr, flush=True))
+            if args.browser != "-":
+                with open(args.browser, "w") as f:
+                    json.dump(result, f, indent=1)
+            print(browserbench.markdown(result))
+            return
 
         tuned = not args.default_malloc and bench.tune_allocator()
         result = bench.measure(methods=args.methods.split(","), n_tasks=args.tasks, k=args.support,

@@ -6,7 +6,8 @@ Reusable by every browser test in this folder:
 - `page`: a factory; `page()` (or `page(viewport={...}, init_script="...")`) opens a new page in a fresh context of
   Debian Chromium launched with the host-resolver rule that sends every host but 127.0.0.1 to NOTFOUND. Each page
   records `page.console_errors`, `page.requests` (URLs) and `page.failed_requests`.
-- `wait_live(page, figure_id)`: wait until that figure's worker answers (its data-status is "live").
+- `wait_live(page, figure_id)`: wait until that figure's worker answers (its data-status is "live"); a training
+  figure is brought near the screen first, since its worker boots only then.
 - `outside_requests(page, base)`: the requests that went anywhere but the served site.
 """
 
@@ -122,8 +123,15 @@ def page(browser):
 
 @pytest.fixture
 def wait_live():
+    """Wait until the figure answers. A training figure's worker boots when the figure nears the screen, as for a
+    reader who scrolls there: such a figure is scrolled into view first (the page's scroll is put back after)."""
+
     def wait(pg, figure_id, timeout=60_000):
-        pg.wait_for_selector(f'.figure[data-figure="{figure_id}"][data-status="live"]', timeout=timeout)
+        sel = f'.figure[data-figure="{figure_id}"]'
+        if pg.evaluate(f"JSON.parse(document.querySelector('{sel} script.figure-data').textContent).training === true"):
+            pg.evaluate(f"(() => {{ const y = scrollY; document.querySelector('{sel}').scrollIntoView(); "
+                        f"requestAnimationFrame(() => requestAnimationFrame(() => scrollTo(0, y))); }})()")
+        pg.wait_for_selector(f'{sel}[data-status="live"]', timeout=timeout)
 
     return wait
 

@@ -29,7 +29,8 @@ def native(state, label):
 def test_first_frame_before_the_worker_then_live(page, demo_site, wait_live, outside_requests):
     pg = page()
     pg.goto(demo_site + "01-first.html", wait_until="domcontentloaded")
-    pg.wait_for_selector(f"{FIG} .plot image.heatmap")
+    pg.wait_for_selector(f"{FIG} .plot image.heatmap")  # drawn by the build: in the HTML
+    pg.wait_for_selector(f"{FIG} .controls")            # the page's script has wired the figure
     # the first frame is on screen while the runtime is still loading
     assert pg.locator(FIG).get_attribute("data-status") == "static"
     assert pg.locator("#loader").is_visible()
@@ -189,7 +190,8 @@ def test_cold_load_measurements(page, demo_site, wait_live, shots):
     result = {"first_frame_s": round(first, 2), "live_s": round(live, 2), "bytes": sum(sizes), "requests": len(sizes)}
     (shots / "cold-load.json").write_text(json.dumps(result))
     print("\ncold load:", result)
-    assert sum(sizes) > 10_000_000  # the runtime really came over the wire
+    # the runtime really came over the wire: 16.8 MB raw, about 9 MB as `mamlviz serve` sends it (gzip)
+    assert any(u.endswith("pyodide.asm.wasm") for u in pg.requests) and sum(sizes) > 5_000_000
 
 
 def test_url_with_malformed_percent_escapes_keeps_the_figure_working(page, demo_site, wait_live):

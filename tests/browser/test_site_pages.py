@@ -44,9 +44,10 @@ def test_menu_reaches_every_part_and_marks_the_current_one(page, served_site):
         nav = pg.locator(".prevnext")
         assert (nav.locator("a[rel=prev]").count() == 1) == (n > 1)
         assert (nav.locator("a[rel=next]").count() == 1) == (n < PARTS)
-    # previous/next chain walks back from the last part to the first
-    for _ in range(PARTS - 1):
+    # previous/next chain walks back from the last part to the first (each hop swaps the page in place: wait for it)
+    for n in range(PARTS - 1, 0, -1):
         pg.locator(".prevnext a[rel=prev]").click()
+        pg.wait_for_function(f"document.querySelector('.menu a[aria-current=page]')?.getAttribute('href') === '{hrefs[n - 1]}'")
     assert pg.locator('.menu a[aria-current="page"]').get_attribute("href") == hrefs[0]
 
 

@@ -121,10 +121,32 @@ def test_figure_placeholder_embeds_first_frame(built_toy):
                   r'class="figure-data">(.*?)</script>', html, re.S)
     data = json.loads(m.group(1))
     assert data["id"] == "demo-descent"
-    assert data["scene"] == figures.first_frame("demo-descent")
+    scene = figures.first_frame("demo-descent")
+    # the page gets the panels' axes as data; the drawing itself is in the HTML (see test_first_frame_is_drawn_svg)
+    assert data["scene"]["panels"] == [{k: v for k, v in p.items() if k != "layers"} for p in scene["panels"]]
     assert {c["name"] for c in data["controls"]} >= {"a", "lr", "x0", "starts", "animate"}
     assert 'id="loader"' in html  # the loading indicator is on pages with figures
     assert 'id="loader"' not in (built_toy / "02-second.html").read_text()
+
+
+def test_first_frame_is_drawn_svg(built_toy):
+    """The build draws each first frame with the page's renderer (scene.js under node): SVG and readouts in the
+    HTML, checked against the native scene (readout text, one <path> per line layer, a PNG heat map)."""
+    from mamlviz import figures
+
+    html = (built_toy / "01-first.html").read_text()
+    body = html.split('id="fig-demo-descent"')[1].split("</figure>")[0]
+    scene = figures.first_frame("demo-descent")
+    assert "mamlviz-frame" not in html  # every marker was replaced
+    assert body.count("<svg") == len(scene["panels"])
+    assert body.count('class="heatmap"') == sum(L["kind"] == "heatmap" for p in scene["panels"] for L in p["layers"])
+    assert 'href="data:image/png;base64,iVBORw0KGgo' in body  # a PNG (its signature, in base64)
+    for r in scene["readouts"]:
+        value = format(r["value"], r["format"]).replace("-", "−")
+        assert f'<dd data-readout="{r["label"]}">{value}</dd>' in body
+    lines = sum(L["kind"] == "line" for p in scene["panels"] for L in p["layers"])
+    assert len(re.findall(r'<path d="M[^"]*" class="line ', body)) == lines
+    assert 'class="handle theta" transform="translate(' in body  # the start point, drawn where the state puts it
 
 
 def test_widget_placeholder(built_toy):

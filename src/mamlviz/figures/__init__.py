@@ -26,6 +26,9 @@ FIGURES: dict[str, "Figure"] = {}
 WIDGETS: dict[str, "Widget"] = {}
 # Objects that survive between requests (a paused trainer), keyed by figure id; a Reset action drops them.
 sessions: dict[str, Any] = {}
+# Trained models handed between workers, by name (see `publish`): what this process knows of each.
+trained: dict[str, Any] = {}
+_published: dict[str, Any] = {}  # published here since the runtime last took them
 
 
 # --------------------------------------------------------------------------------------------- controls
@@ -156,6 +159,8 @@ class Figure:
     title: str
     controls: list
     fn: Callable
+    training: bool = False  # long jobs: the page runs it in a training worker of its own
+    module: str = ""  # the figure module that registers it (the worker imports only the modules a page uses)
 
     def default_state(self) -> dict:
         return {c.name: _jsonable(c.default) for c in self.controls if c.kind != "button"}
@@ -182,7 +187,8 @@ class Figure:
         return clean
 
     def spec(self) -> dict:
-        return {"id": self.id, "title": self.title, "controls": [c.spec() for c in self.controls]}
+        return {"id": self.id, "title": self.title, "controls": [c.spec() for c in self.controls],
+                "training": self.training, "module": self.module}
 
 
 @dataclass
@@ -192,11 +198,15 @@ class Widget:
     fn: Callable
 
 
-def figure(figure_id: str, *, title: str, controls=()):
+def figure(figure_id: str, *, title: str, controls=(), training: bool = False):
+    """Register `fn(state, action)` as figure `figure_id`. `training=True`: its requests run long (a training loop
+    streaming frames), so the page gives it a worker of its own and the other figures keep answering meanwhile."""
+
     def register(fn):
         if figure_id in FIGURES and FIGURES[figure_id].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"figure id {figure_id!r} registered twice")
-        FIGURES[figure_id] = Figure(figure_id, title, list(controls), fn)
+        module = fn.__module__.rpartition(".")[2] if fn.__module__.startswith(__name__ + ".") else ""
+        FIGURES[figure_id] = Figure(figure_id, title, list(controls), fn, training, module)
         fn.figure_id = figure_id
         return fn
 
@@ -215,9 +225,46 @@ def widget(widget_id: str, *, module: str | None = None):
 
 def load_all() -> None:
     """Import every figure module of this package (each registers its figures)."""
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+    for name in figure_modules():
+        importlib.import_module(f"{__name__}.{name}")
+
+
+def figure_modules() -> list[str]:
+    return [info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
+
+
+def load(names) -> None:
+    """Import the named figure modules only (a page needs its own; the worker imports them lazily).
+    Names that are not figure modules of this package are ignored: the page cannot make it import anything else."""
+    known = set(figure_modules())
+    for name in names:
+        if name in known:
+            importlib.import_module(f"{__name__}.{name}")
+
+
+# --------------------------------------------------------------------------------------------- trained models
+def publish(name: str, value) -> None:
+    """A training figure offers a trained model (JSON-able, or None when it is gone, e.g. after a reset).
+
+    Figures in this process see it at once in `trained[name]`; in the browser the runtime takes it from the training
+    worker (`take_published`) and hands it to the other workers (`receive`), so that e.g. Part 3's sine fit uses the
+    models that the lab trains in a worker of its own."""
+    trained[name] = _jsonable(value)
+    _published[name] = trained[name]
+
+
+def take_published() -> str:
+    """JSON text {name: model} of what was published since the last call, or "" (the worker polls after each chunk)."""
+    if not _published:
+        return ""
+    text = json.dumps(_published, allow_nan=False)
+    _published.clear()
+    return text
+
+
+def receive(name: str, value_json: str) -> None:
+    """A model published in another worker arrives here."""
+    trained[name] = json.loads(value_json)
 
 
 # --------------------------------------------------------------------------------------------- running
@@ -246,9 +293,13 @@ def first_frame(figure_id: str, state: dict | None = None) -> dict:
 
 
 class Call:
-    """One worker request: `step()` returns the next scene as JSON text with a done flag, or "" when finished."""
+    """One worker request: `step()` returns the next scene as JSON text with a done flag, or "" when finished.
 
-    def __init__(self, figure_id: str, state_json: str, action: str | None):
+    `module` names the figure module to import first if the figure is not registered yet (every module if empty)."""
+
+    def __init__(self, figure_id: str, state_json: str, action: str | None, module: str = ""):
+        if figure_id not in FIGURES:
+            load([module]) if module else load_all()
         self.result = run(figure_id, json.loads(state_json or "{}"), action or None)
         self.finished = False
 

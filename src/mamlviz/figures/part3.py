@@ -16,7 +16,7 @@ from mamlviz.models import load_sine_models
 from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer, TrainConfig
 
-from . import Button, Handle, Points, Select, Slider, Toggle, figure, sessions
+from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained
 from ._common import MAX_TRAIL, argmin, counter, log_heatmap, trail_points, unit_panel
 
 # ------------------------------------------------------------------------------------------- the toy problems
@@ -216,10 +216,10 @@ def _labels(xs, amplitude, phase, noise, noise_seed):
 
 def _models(choice):
     """(θ of the pretrained and MAML models as a (2, P) stack, a message or None)."""
-    lab = sessions.get("meta-lab")
+    lab = trained.get("meta-lab")  # published by the lab, possibly from another worker (figures.publish)
     if choice == "lab":
-        if lab and lab["trainers"]["maml"].iteration > 0:
-            return np.stack([lab["trainers"][k].theta for k in MODEL_NAMES]), None
+        if lab and lab["iteration"] > 0:
+            return np.array([lab[k] for k in MODEL_NAMES], dtype=float), None
         message = "No models trained in the lab yet (train them below): showing the shipped models."
     else:
         message = None
@@ -395,7 +395,7 @@ def _lab_config(state):
                        eval_lr=alpha, eval_tasks=50, eval_query=25)
 
 
-@figure("meta-lab", title="A meta-training lab: pretrained versus MAML", controls=[
+@figure("meta-lab", title="A meta-training lab: pretrained versus MAML", training=True, controls=[
     Slider("batch", "Meta-batch (tasks per update)", 5, 25, step=1, default=25),
     Slider("k", "Support points K", 2, 20, step=1, default=10),
     Slider("alpha", "Inner learning rate α", 0.001, 0.05, step=0.001, default=0.01),
@@ -411,6 +411,7 @@ def meta_lab_figure(state, action=None):
     lab = sessions.get("meta-lab")
     if action == "reset":
         sessions.pop("meta-lab", None)
+        publish("meta-lab", None)
         lab = None
     message = None
     if action == "start":
@@ -425,6 +426,12 @@ def meta_lab_figure(state, action=None):
     if lab is not None and (lab["config"] != config or lab["seed"] != seed):
         message = "Settings changed: press Start to train again from scratch with them."
     return _lab_scene(state, lab, message, status="paused" if lab else "ready")
+
+
+def _publish_lab(lab):
+    """Hand the models trained so far to the figures that use them (the sine fit), wherever they run."""
+    publish("meta-lab", {"iteration": lab["trainers"]["maml"].iteration,
+                         **{name: t.theta for name, t in lab["trainers"].items()}})
 
 
 def _new_lab(config, seed):
@@ -445,6 +452,7 @@ def _train(state, lab, message):
         for t in trainers.values():
             t.run(n, evaluate=done % LAB_EVAL_EVERY == 0 or done >= state["budget"])
         lab["seconds"] += time.perf_counter() - start
+        _publish_lab(lab)
         yield _lab_scene(state, lab, message, status="training")
     yield _lab_scene(state, lab, message, status="finished")
 

@@ -1,7 +1,8 @@
 """The static-site build, top to bottom as the pipeline:
 
 read parts and front matter → render Markdown (maths, citations, code inclusion, figure and widget
-placeholders, which compute each figure's first frame natively) → navigation with previous/next →
+placeholders, which compute each figure's first scene natively) → draw the first frames (scene.js under node)
+→ navigation with previous/next →
 templates → vendored assets (page assets, the mamlviz zip, Pyodide) → write `site/`.
 
 Every page is gathered before anything is written. Unknown figure ids, code names or cite keys stop the build
@@ -20,7 +21,7 @@ from pygments.formatters import HtmlFormatter
 
 from mamlviz import figures
 
-from . import about, bundle, pages as pages_mod, vendor
+from . import about, bundle, frames, pages as pages_mod, vendor
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
@@ -83,6 +84,7 @@ def render_pages(parts: list[Page], bib: dict) -> dict[str, str]:
             raise BuildError(f"{page.source}: {msg}") from e
         page.toc = [{"id": t["id"], "name": t["name"]} for t in md.toc_tokens if t["level"] == 2]
         page.figures = list(ext["figures"].used)
+        page.frames = dict(ext["figures"].frames)
         page.widgets = list(ext["widgets"].used)
         page.cited = list(ext["cite"].cited)
         data_files.update(ext["widgets"].data_files)
@@ -120,6 +122,10 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
     figures.load_all()
     # 2. Markdown (first frames of the figures are computed here, natively)
     data_files = render_pages(parts, bib)
+    try:  # the first frames, drawn by the page's own renderer (scene.js) under node
+        frames.fill(parts, project.templates / "assets" / "js" / "scene.js")
+    except frames.FrameError as e:
+        raise BuildError(str(e)) from e
     # 3. navigation
     link_navigation(parts)
     # 4. vendored assets (obtained before anything is written, so a failure leaves site/ as it was)

@@ -11,7 +11,7 @@ from pathlib import Path
 import mamlviz
 
 EXCLUDE_DIRS = {"site", "__pycache__"}
-EXCLUDE_FILES = {"cli.py", "commands.py", "__main__.py"}
+EXCLUDE_FILES = {"cli.py", "commands.py", "__main__.py", "browserbench.py"}
 SUFFIXES = {".py", ".json", ".npz"}
 
 

@@ -25,6 +25,7 @@ class Page:
     html: str = ""
     toc: list = field(default_factory=list)  # [{id, name}] of the h2 headings
     figures: list = field(default_factory=list)
+    frames: dict = field(default_factory=dict)  # first frames to draw into the HTML (site.frames)
     widgets: list = field(default_factory=list)
     cited: list = field(default_factory=list)
     bibliography: list = field(default_factory=list)  # [(number, key, html)]

@@ -16,6 +16,8 @@ from markdown.preprocessors import Preprocessor
 
 from mamlviz import figures
 
+from .frames import MARKER
+
 # Any id is captured (not only [\w-]+), so that a mistyped one stops the build as unknown instead of printing.
 FIGURE_LINE = re.compile(r"^\[\[figure(?:\s+(.*?))?\s*\]\]\s*$")
 WIDGET_LINE = re.compile(r"^\[\[widget(?:\s+(.*?))?\s*\]\]\s*$")
@@ -31,18 +33,29 @@ def script_json(obj) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 
 
-def figure_html(figure_id: str, number: int) -> str:
+def panel_specs(scene: dict) -> dict:
+    """What the page needs of the first frame besides its drawing (already in the HTML): each panel's axes."""
+    return {"panels": [{k: v for k, v in p.items() if k != "layers"} for p in scene["panels"]]}
+
+
+def figure_html(figure_id: str, number: int) -> tuple[str, dict]:
+    """The figure's container with a marker where its drawn first frame goes, and the item to draw there."""
     fig = figures.FIGURES.get(figure_id)
     if fig is None:
         raise PlaceholderError(f"unknown figure {figure_id!r}")
     state = fig.default_state()
-    data = {**fig.spec(), "state": state, "scene": figures.first_frame(figure_id, state)}
+    scene = figures.first_frame(figure_id, state)
+    spec = fig.spec()
+    data = {**spec, "state": state, "scene": panel_specs(scene)}
     e = html.escape(figure_id)
+    token = f"{figure_id}-{number}"
+    item = {"id": figure_id, "scene": scene, "controls": spec["controls"], "state": state}
     return (f'<figure class="figure" id="fig-{e}" data-figure="{e}" data-status="static">'
             f'<script type="application/json" class="figure-data">{script_json(data)}</script>'
+            f'{MARKER.format(token)}'
             f'<figcaption><span class="figure-number">Figure {number}.</span> {html.escape(fig.title)}'
-            f'</figcaption><noscript><p class="figure-message">This figure needs JavaScript.</p></noscript>'
-            f'</figure>')
+            f'</figcaption><noscript><p class="figure-note">The first frame, drawn when the page was built: '
+            f'with JavaScript the figure computes live.</p></noscript></figure>'), {token: item}
 
 
 class _LinePreprocessor(Preprocessor):
@@ -89,8 +102,18 @@ class _LinePlaceholderExtension(Extension):
 class FigureExtension(_LinePlaceholderExtension):
     LINE, NAME = FIGURE_LINE, "figures"
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.frames: dict[str, dict] = {}  # marker token → first frame to draw (frames.fill), for this page
+
     def render(self, figure_id: str) -> str:
-        return figure_html(figure_id, len(self.used))
+        text, frame = figure_html(figure_id, len(self.used))
+        self.frames.update(frame)
+        return text
+
+    def reset(self):
+        super().reset()
+        self.frames = {}
 
 
 class WidgetExtension(_LinePlaceholderExtension):

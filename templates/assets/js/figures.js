@@ -1,7 +1,7 @@
 // The figure runtime: every <figure class="figure"> draws its embedded first frame at once, builds its declared
 // controls, and goes live when the worker is ready. State changes (controls, handles, points, URL) send requests;
 // scenes coming back are drawn by the generic renderer.
-import {makePanel, drawPanel, drawExtras} from "./render.js";
+import {adoptPanel, makePanels, drawPanel, drawExtras} from "./render.js";
 import {makeControl} from "./controls.js";
 import {makeHandle} from "./handles.js";
 import {makePointsInput} from "./points.js";
@@ -16,41 +16,54 @@ const STATUS_TEXT = {
 };
 
 class Figure {
-  constructor(root) {
+  constructor(root, saved) {
     this.root = root;
     const data = JSON.parse(root.querySelector("script.figure-data").textContent);
     this.id = data.id;
+    this.module = data.module || "";
+    this.training = Boolean(data.training);
+    runtime.register(this.id, {training: this.training, module: this.module});  // training: a worker of its own
     this.controls = data.controls;
     this.defaults = data.state;
     this.state = {...data.state};
-    this.scene = data.scene;
+    this.scene = data.scene;  // the first frame's panel specs (limits, aspect); its drawing is already in the page
     this.panels = [];
     this.handles = [];
     this.pointInputs = [];
     this.widgets = {};
     this.build();
     const fromUrl = parseHash(location.hash)[this.id];
-    if (fromUrl) this.applyUrl(fromUrl);
-    this.draw(this.scene);
-    if (fromUrl) this.request(null);
+    if (saved) this.applySaved(saved);
+    else if (fromUrl) this.applyUrl(fromUrl);
+    this.panels = [...this.panelBox.children].map((wrap, i) => adoptPanel(wrap, this.scene.panels[i]));
+    this.wireInputs();
+    this.updateInputs();
+    if (fromUrl || saved) this.request(null);
   }
 
+  // A state kept in history (back/forward): our own, so only its keys that the figure knows are taken.
+  applySaved(saved) {
+    for (const [k, v] of Object.entries(saved)) if (k in this.state || k.startsWith("_")) this.state[k] = v;
+    for (const [k, w] of Object.entries(this.widgets)) if (k in this.state) w.set(this.state[k]);
+  }
+
+  // The build wrote the first frame (panels, legend, readouts, message, description); add what only a live page has.
   build() {
-    const caption = this.root.querySelector("figcaption");
-    const html = (tag, cls, parent, before) => {
+    const part = (cls) => this.root.querySelector(":scope > ." + cls);
+    const before = part("describe");
+    const html = (tag, cls, parent, ahead) => {
       const e = document.createElement(tag);
       e.className = cls;
-      if (before) parent.insertBefore(e, before); else parent.append(e);
+      if (ahead) parent.insertBefore(e, ahead); else parent.append(e);
       return e;
     };
-    this.panelBox = html("div", "panels", this.root, caption);
-    this.legend = html("ul", "legend", this.root, caption);
-    this.readouts = html("dl", "readouts", this.root, caption);
-    this.message = html("p", "figure-message", this.root, caption);
-    this.message.setAttribute("role", "status");
-    this.message.hidden = true;
-    this.controlBox = html("div", "controls", this.root, caption);
-    const bar = html("div", "figure-bar", this.root, caption);
+    this.panelBox = part("panels");
+    this.legend = part("legend");
+    this.readouts = part("readouts");
+    this.message = part("figure-message");
+    this.describe = before.querySelector("p");
+    this.controlBox = html("div", "controls", this.root, before);
+    const bar = html("div", "figure-bar", this.root, before);
     this.statusEl = html("p", "figure-status", bar);
     this.statusEl.setAttribute("aria-live", "polite");
     this.notice = html("p", "figure-notice", bar);
@@ -60,11 +73,8 @@ class Figure {
     copy.type = "button";
     copy.textContent = "Copy link to this view";
     copy.addEventListener("click", () => this.copyLink());
-    this.live = html("p", "visually-hidden", this.root, caption);
+    this.live = html("p", "visually-hidden", this.root, before);
     this.live.setAttribute("aria-live", "polite");
-    const details = html("details", "describe", this.root, caption);
-    details.innerHTML = "<summary>Describe this figure</summary><p></p>";
-    this.describe = details.querySelector("p");
     for (const c of this.controls) {
       const w = makeControl(c, this.state[c.name], this.id, (name, v) => this.change({[name]: v}), (a) => this.request(a));
       if (w) { this.widgets[c.name] = w; this.controlBox.append(w.element); }
@@ -80,25 +90,27 @@ class Figure {
   draw(scene) {
     this.scene = scene;
     if (this.panels.length !== scene.panels.length) {
-      this.panelBox.replaceChildren();
-      this.panels = scene.panels.map(() => makePanel(this.panelBox));
-      this.panelBox.dataset.count = this.panels.length;
-      this.handles = [];
-      this.pointInputs = [];
-      this.panels.forEach((P, i) => drawPanel(P, scene.panels[i]));
-      for (const c of this.controls) {
-        const P = this.panels[c.panel || 0];
-        if (!P) continue;
-        const get = () => this.state[c.name];
-        const set = (v) => this.change({[c.name]: v});
-        if (c.kind === "handle") this.handles.push(makeHandle(P, c, get, set));
-        if (c.kind === "points") this.pointInputs.push(makePointsInput(P, c, get, set, (m) => this.showNotice(m)));
-      }
+      this.panels = makePanels(this.panelBox, this.id, scene);
+      this.wireInputs();
     } else {
       this.panels.forEach((P, i) => drawPanel(P, scene.panels[i]));
     }
     this.updateInputs();
     drawExtras(this, scene);
+  }
+
+  // Handles and points inputs on their panels, driven by the state.
+  wireInputs() {
+    this.handles = [];
+    this.pointInputs = [];
+    for (const c of this.controls) {
+      const P = this.panels[c.panel || 0];
+      if (!P) continue;
+      const get = () => this.state[c.name];
+      const set = (v) => this.change({[c.name]: v});
+      if (c.kind === "handle") this.handles.push(makeHandle(P, c, get, set));
+      if (c.kind === "points") this.pointInputs.push(makePointsInput(P, c, get, set, (m) => this.showNotice(m)));
+    }
   }
 
   updateInputs() {
@@ -114,9 +126,9 @@ class Figure {
   }
 
   request(action) {
-    if (runtime.getStatus() === "failed") return;
+    if (runtime.getStatus(this.id) === "failed") return;
     this.inflight = true;
-    if (runtime.getStatus() === "live") this.setStatus("busy");
+    if (runtime.getStatus(this.id) === "live") this.setStatus("busy");
     runtime.request(this.id, this.state, action,
       (scene, done) => {
         if (scene) {
@@ -160,22 +172,46 @@ class Figure {
   }
 }
 
-export function initFigures() {
-  const figs = [...document.querySelectorAll(".figure[data-figure]")].map((root) => {
-    try { return new Figure(root); } catch (e) {
+let figs = [];
+let unsubscribe = [];
+
+// saved: {figureId: state} kept in history for this page (back/forward), or null.
+export function initFigures(saved) {
+  teardownFigures();
+  figs = [...document.querySelectorAll(".figure[data-figure]")].map((root) => {
+    try { return new Figure(root, saved && saved[root.dataset.figure]); } catch (e) {
       root.dataset.status = "failed";
       return null;
     }
   }).filter(Boolean);
-  for (const f of figs) f.setStatus("static");
-  runtime.onStatus((status, detail) => {
-    for (const f of figs) {
-      if (status === "live") {
-        f.setStatus(f.inflight ? "busy" : "live");
-      }
+  for (const f of figs) {
+    f.setStatus("static");
+    // each figure follows the worker that serves it (the main one, or its training worker)
+    unsubscribe.push(runtime.onStatus((status, detail) => {
+      if (status === "live") f.setStatus(f.inflight ? "busy" : "live");
       if (status === "failed") f.setStatus("failed", "Not live: " + (detail || "the runtime could not start") + "");
-    }
-  });
+    }, f.id));
+  }
+  runtime.preload([...new Set(figs.filter((f) => !f.training).map((f) => f.module).filter(Boolean))]);
+  // a training figure's worker boots when the reader comes near it (a whole runtime: not for readers who never do)
+  const near = new IntersectionObserver((entries) => {
+    for (const e of entries) if (e.isIntersecting) { runtime.warm(e.target.dataset.figure); near.unobserve(e.target); }
+  }, {rootMargin: "100% 0px"});
+  for (const f of figs) if (f.training) near.observe(f.root);
+  unsubscribe.push(() => near.disconnect());
   runtime.start();
   window.mamlvizFigures = figs;  // for debugging and tests
+}
+
+// The page is being left (client-side navigation): stop what its figures asked for, forget them.
+export function teardownFigures() {
+  for (const off of unsubscribe) off();
+  unsubscribe = [];
+  runtime.cancel(figs.map((f) => f.id));
+  for (const f of figs) clearTimeout(f.noticeTimer);
+  figs = [];
+}
+
+export function figureStates() {
+  return Object.fromEntries(figs.map((f) => [f.id, JSON.parse(JSON.stringify(f.state))]));
 }

@@ -1,10 +1,24 @@
-// Entry point of every page: the menu, then figures and widgets only where the page has them.
+// Entry point of every page: the menu, figures and widgets where the page has them, and client-side navigation
+// that keeps the figure runtime alive from part to part (navigate.js).
 import {initMenu} from "./nav.js";
+import {installNavigation} from "./navigate.js";
+
+let figures = null;  // the figures module, once a page needed it
+
+async function enter(saved) {
+  if (document.querySelector(".figure[data-figure]")) {
+    figures = figures || await import("./figures.js");
+    figures.initFigures(saved);
+  }
+  if (document.querySelector(".widget[data-widget]")) {
+    await (await import("./widgets.js")).initWidgets();  // widgets may add the anchors a link points to
+  }
+}
+
+function leave() {
+  if (figures) figures.teardownFigures();
+}
 
 initMenu();
-if (document.querySelector(".figure[data-figure]")) {
-  import("./figures.js").then((m) => m.initFigures());
-}
-if (document.querySelector(".widget[data-widget]")) {
-  import("./widgets.js").then((m) => m.initWidgets());
-}
+enter(null);
+installNavigation({enter, leave, states: () => (figures ? figures.figureStates() : {})});

@@ -1,83 +1,214 @@
-// The page side of the worker: boot it once, send requests, route replies; for each figure the latest request wins.
+// The page side of the workers. Public contract (docs/architecture.md, "Runtime"):
+//   request(figureId, state, action, onScene, onError)  ask for a scene; the latest request per figure wins
+//   onStatus(fn[, figureId]) → unsubscribe               fn(status, detail): idle | booting | live | failed
+//   start()                                              boot the main worker (once per document)
+//   register(figureId, {training, module})              declare a figure: its module (imported on demand by the
+//                                                        worker); training=true runs it in a training worker
+//   preload(modules)                                     import a page's figure modules in the main worker now
+//   warm(figureId)                                       boot a training figure's worker (when it nears the screen)
+//   cancel(figureIds)                                    forget these figures and stop their running streams
+// One main worker answers every figure; figures declared with training=True run in a pool of their own workers
+// (at most hardwareConcurrency − 1, at least 1), so the other figures keep answering while they train. Trained
+// models that a training figure publishes are handed to every other worker (message "models").
 import {loader} from "./loader.js";
 
-const listeners = new Map();   // figure → {id, onScene, onError}
-const pending = new Map();     // figure → request waiting for the worker to be ready
-let worker = null;
-let status = "idle";           // idle | booting | live | failed
+const BOOT_LIMIT_MS = 120_000;
+const training = new Set();     // figure ids declared as training figures
+const moduleOf = new Map();     // figure id → its figure module (e.g. "part3")
+const assigned = new Map();     // training figure → its Channel
+const pool = [];                // training Channels
+const models = new Map();       // name → latest published model (JSON text), for workers that boot later
 let nextId = 1;
-const statusListeners = [];
 
-export function onStatus(fn) { statusListeners.push(fn); fn(status, null); }
-
-function setStatus(s, detail) {
-  status = s;
-  for (const fn of statusListeners) fn(s, detail);
-}
-
-export function start() {
-  if (worker || status === "failed") return;
-  loader.show();
-  setStatus("booting");
-  if (typeof WebAssembly !== "object" || typeof Worker !== "function") {
-    return fail("This browser cannot run the live figures: it has no WebAssembly. The figures show their first frame only.");
+class Channel {
+  constructor(name, {showLoader}) {
+    this.name = name;
+    this.showLoader = showLoader;
+    this.worker = null;
+    this.status = "idle";
+    this.listeners = new Map();  // figure → {id, onScene, onError}
+    this.pending = new Map();    // figure → request waiting for the worker to be ready
+    this.statusListeners = [];
+    this.figures = new Set();
+    this.preload = [];           // figure modules to import as soon as the worker is up
   }
-  try {
-    worker = new Worker(new URL("./worker.js", import.meta.url));
-  } catch (e) {
-    return fail("The live figures could not start (" + e.message + "). The figures show their first frame only.");
-  }
-  worker.onmessage = (event) => receive(event.data);
-  // Last resort: a boot that never ends is reported as a failure.
-  setTimeout(() => { if (status === "booting") fail("The live figures did not start within two minutes. The figures show their first frame only."); }, 120_000);
-  worker.onerror = (event) => {
-    event.preventDefault();
-    fail("The live figures stopped: " + (event.message || "the worker failed") + ".");
-  };
-}
 
-function fail(message) {
-  status = "failed";
-  loader.fail(message);
-  setStatus("failed", message);
-  if (worker) { worker.terminate(); worker = null; }
-  for (const [, l] of listeners) l.onError && l.onError(message);
-}
+  setStatus(s, detail) {
+    this.status = s;
+    for (const fn of [...this.statusListeners]) fn(s, detail);
+  }
 
-function receive(msg) {
-  if (msg.type === "progress") return loader.progress(msg.step, msg.total, msg.label);
-  if (msg.type === "ready") {
-    loader.ready();
-    status = "live";
-    for (const [figure, req] of pending) send(figure, req);
-    pending.clear();
-    setStatus("live");
-    return;
+  start() {
+    if (this.worker || this.status === "failed") return;
+    if (this.showLoader) loader.show();
+    this.setStatus("booting");
+    if (typeof WebAssembly !== "object" || typeof Worker !== "function") {
+      return this.fail("This browser cannot run the live figures: it has no WebAssembly. The figures show their first frame only.");
+    }
+    try {
+      this.worker = new Worker(new URL("./worker.js", import.meta.url));
+    } catch (e) {
+      return this.fail("The live figures could not start (" + e.message + "). The figures show their first frame only.");
+    }
+    this.worker.onmessage = (event) => this.receive(event.data);
+    // Last resort: a boot that never ends is reported as a failure.
+    setTimeout(() => { if (this.status === "booting") this.fail("The live figures did not start within two minutes. The figures show their first frame only."); }, BOOT_LIMIT_MS);
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      this.fail("The live figures stopped: " + (event.message || "the worker failed") + ".");
+    };
   }
-  if (msg.type === "failed") {
-    return fail("The live figures could not start: " + msg.error + " The figures show their first frame only.");
+
+  fail(message) {
+    this.status = "failed";
+    if (this.showLoader) loader.fail(message);
+    this.setStatus("failed", message);
+    if (this.worker) { this.worker.terminate(); this.worker = null; }
+    for (const [, l] of this.listeners) l.onError && l.onError(message);
   }
-  for (const [, l] of listeners) {
-    if (l.id === msg.id) {
-      if (msg.ok) l.onScene(msg.result, msg.done);
-      else l.onError(msg.error);
+
+  receive(msg) {
+    if (msg.type === "progress") return this.showLoader && loader.progress(msg.step, msg.total, msg.label);
+    if (msg.type === "ready") {
+      this.timings = msg.timings || {};
+      if (this.showLoader) loader.ready();
+      this.status = "live";
+      if (this.preload.length) this.worker.postMessage({type: "load", modules: this.preload});
+      for (const [name, text] of models) this.worker.postMessage({type: "models", name, value: text});
+      for (const [figure, req] of this.pending) this.send(figure, req);
+      this.pending.clear();
+      this.setStatus("live");
       return;
     }
+    if (msg.type === "failed") {
+      return this.fail("The live figures could not start: " + msg.error + " The figures show their first frame only.");
+    }
+    if (msg.type === "models") return handOff(this, msg.name, msg.value);
+    if (msg.type === "stats") return this.onStats && this.onStats(msg);
+    for (const [, l] of this.listeners) {
+      if (l.id === msg.id) {
+        if (msg.ok) l.onScene(msg.result, msg.done);
+        else l.onError(msg.error);
+        return;
+      }
+    }
+    // a reply to a superseded or cancelled request: dropped
   }
-  // a reply to a superseded request: dropped
+
+  send(figure, req) {
+    const id = nextId++;
+    this.listeners.set(figure, {id, onScene: req.onScene, onError: req.onError});
+    this.worker.postMessage({id, figure, module: moduleOf.get(figure) || "", state: req.state, action: req.action || null});
+  }
+
+  request(figure, req) {
+    if (this.status === "live") this.send(figure, req);
+    else if (this.status !== "failed") this.pending.set(figure, req);
+  }
+
+  cancel(figures) {
+    for (const figure of figures) { this.listeners.delete(figure); this.pending.delete(figure); }
+    if (this.worker && this.status === "live" && figures.length) this.worker.postMessage({type: "cancel", figures});
+  }
 }
 
-function send(figure, req) {
-  const id = nextId++;
-  listeners.set(figure, {id, onScene: req.onScene, onError: req.onError});
-  worker.postMessage({id, figure, state: req.state, action: req.action || null});
+const main = new Channel("main", {showLoader: true});
+
+// A trained model from one worker goes to every other worker (and to those that boot later).
+function handOff(from, name, text) {
+  models.set(name, text);
+  for (const ch of [main, ...pool]) {
+    if (ch !== from && ch.status === "live") ch.worker.postMessage({type: "models", name, value: text});
+  }
 }
+
+export function poolSize() {
+  return Math.max(1, (navigator.hardwareConcurrency || 2) - 1);
+}
+
+// The channel of a figure: training figures get a pool worker of their own while the pool has room, then share.
+function channelFor(figure) {
+  if (!training.has(figure)) return main;
+  let ch = assigned.get(figure);
+  if (!ch) {
+    if (pool.length < poolSize()) {
+      ch = new Channel("training-" + (pool.length + 1), {showLoader: false});
+      pool.push(ch);
+    } else {
+      ch = pool.reduce((a, b) => (b.figures.size < a.figures.size ? b : a));
+    }
+    ch.figures.add(figure);
+    assigned.set(figure, ch);
+  }
+  return ch;
+}
+
+// Boot a training figure's worker: once the main worker is up (two cold boots at once would slow the figures'
+// first answers), and only when the figure comes near the screen or is asked for something (figures.js).
+export function warm(figure) {
+  const ch = channelFor(figure);
+  if (ch !== main && ch.status === "idle" && !ch.waiting) {
+    ch.waiting = true;
+    const off = onStatus((s, detail) => {
+      if (s === "live") ch.start();
+      if (s === "failed") ch.fail(detail || "The live figures could not start.");
+      if (s === "live" || s === "failed") queueMicrotask(() => off());
+    });
+  }
+  return ch;
+}
+
+export function register(figure, {training: trains = false, module = ""} = {}) {
+  if (module) moduleOf.set(figure, module);
+  if (!trains) return;
+  training.add(figure);
+  const ch = channelFor(figure);
+  if (!ch.watchesMain) {  // no main worker, no training worker: its figures say so at once
+    ch.watchesMain = true;
+    onStatus((s, detail) => { if (s === "failed" && ch.status !== "failed") ch.fail(detail); });
+  }
+}
+
+// Import these figure modules in the main worker as soon as it is up (before the first request needs them).
+export function preload(modules) {
+  if (main.status === "live") main.worker.postMessage({type: "load", modules});
+  else main.preload.push(...modules);
+}
+
+export function onStatus(fn, figure = null) {
+  const ch = figure === null ? main : channelFor(figure);
+  ch.statusListeners.push(fn);
+  fn(ch.status, null);
+  return () => { const i = ch.statusListeners.indexOf(fn); if (i >= 0) ch.statusListeners.splice(i, 1); };
+}
+
+export function start() { main.start(); }
 
 // Ask for a new scene; a newer request for the same figure supersedes this one.
 export function request(figure, state, action, onScene, onError) {
-  const req = {state: JSON.parse(JSON.stringify(state)), action, onScene, onError};
-  if (status === "live") send(figure, req);
-  else if (status !== "failed") pending.set(figure, req);
+  if (training.has(figure)) warm(figure);
+  channelFor(figure).request(figure, {state: JSON.parse(JSON.stringify(state)), action, onScene, onError});
 }
 
-export function getStatus() { return status; }
+export function cancel(figureIds) {
+  for (const ch of [main, ...pool]) ch.cancel(figureIds);
+}
+
+export function getStatus(figure = null) { return (figure === null ? main : channelFor(figure)).status; }
+
+// For tests and the benchmark: the workers, their status and the figures they serve.
+export function workers() {
+  return [main, ...pool].map((ch) => ({name: ch.name, status: ch.status, figures: [...ch.figures], timings: ch.timings || null}));
+}
+
+// For tests and the benchmark: each live worker's WebAssembly memory (bytes) and running streams (figure ids),
+// {name: {bytes, running}}.
+export function stats() {
+  return Promise.all([main, ...pool].filter((ch) => ch.status === "live").map((ch) => new Promise((resolve) => {
+    ch.onStats = (msg) => resolve([ch.name, {bytes: msg.bytes, running: msg.running}]);
+    ch.worker.postMessage({type: "stats"});
+  }))).then(Object.fromEntries);
+}
+
+// The latest model published under `name` (JSON text), or null.
+export function trainedModel(name) { return models.has(name) ? models.get(name) : null; }

@@ -1,13 +1,21 @@
-// One Web Worker per page: boots Pyodide, NumPy and mamlviz, then answers figure requests.
-// Page → worker: {id, figure, state, action}. Worker → page: {id, ok: true, result, done} (several for a stream)
-// or {id, ok: false, error}; boot reports {type: "progress", step, total, label}, {type: "ready"}, {type: "failed"}.
-// Only registered figures are dispatched (mamlviz.figures.Call); no code sent by the page is ever run.
+// A Web Worker of the runtime (the main one, or a training worker): boots Pyodide, NumPy and mamlviz, then answers
+// figure requests. The protocol (docs/architecture.md, "Worker protocol"):
+// Page → worker: {id, figure, module, state, action}; {type: "load", modules} imports a page's figure modules;
+//   {type: "cancel", figures} stops their streams; {type: "models", name, value} a model trained elsewhere;
+//   {type: "stats"} asks for the WebAssembly heap size and the figures whose streams are running.
+// Worker → page: {id, ok: true, result, done} (several for a stream) or {id, ok: false, error}; boot reports
+//   {type: "progress", step, total, label}, {type: "ready", timings}, {type: "failed", error}; {type: "models", name, value}
+//   when a figure published a trained model; {type: "stats", bytes, running}.
+// Only registered figures in the package's own figure modules are dispatched (mamlviz.figures.Call, .load); no code
+// sent by the page is ever run.
 /* global loadPyodide, importScripts */
 "use strict";
 const indexURL = new URL("../../pyodide/", self.location.href).href;
 const bundleURL = new URL("../../mamlviz.zip", self.location.href).href;
 const STEPS = ["runtime", "NumPy", "mamlviz", "ready"];
-let Call = null;
+let Call = null, figuresPy = null, pyodide = null;
+// A training loop that grows the heap past this is stopped (WebAssembly memory never shrinks): the bound per worker.
+const HEAP_LIMIT = 1024 * 1024 * 1024;
 const latest = new Map();   // figure → newest request not yet started
 const running = new Map();  // figure → {id, call}
 let scheduled = false;
@@ -16,8 +24,17 @@ function progress(i) {
   self.postMessage({type: "progress", step: i + 1, total: STEPS.length, label: STEPS[i]});
 }
 
+const timings = {};  // ms since the worker started: where the boot's time goes (the benchmark reports them)
+const mark = (name) => { timings[name] = Math.round(performance.now()); };
+
 async function boot() {
   progress(0);
+  // the package's zip is small: fetch it while the runtime boots
+  const bundle = fetch(bundleURL).then((r) => {
+    if (!r.ok) throw new Error("Cannot load mamlviz.zip (HTTP " + r.status + ").");
+    return r.arrayBuffer();
+  });
+  bundle.catch(() => {});  // reported below, where it is awaited
   if (typeof WebAssembly !== "object") throw new Error("This browser has no WebAssembly, which the live figures need.");
   // Pyodide hangs rather than failing when its .wasm is missing: check the files are there first (HEAD, no body).
   for (const name of ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]) {
@@ -27,23 +44,24 @@ async function boot() {
   }
   try { importScripts(indexURL + "pyodide.js"); }
   catch (e) { throw new Error("Cannot load pyodide/pyodide.js (" + e.message + ")."); }
-  const pyodide = await loadPyodide({indexURL, lockFileURL: indexURL + "pyodide-lock.json", packages: []});
+  pyodide = await loadPyodide({indexURL, lockFileURL: indexURL + "pyodide-lock.json", packages: []});
+  mark("runtime");
   progress(1);
   const errors = [];
   await pyodide.loadPackage("numpy", {messageCallback: () => {}, errorCallback: (m) => errors.push(m)});
   if (errors.length) throw new Error("Cannot load NumPy: " + errors.join("; "));
   pyodide.runPython("import numpy");
+  mark("numpy");
   progress(2);
-  const response = await fetch(bundleURL);
-  if (!response.ok) throw new Error("Cannot load mamlviz.zip (HTTP " + response.status + ").");
-  pyodide.unpackArchive(await response.arrayBuffer(), "zip", {extractDir: "/home/pyodide/mamlviz-src"});
+  pyodide.unpackArchive(await bundle, "zip", {extractDir: "/home/pyodide/mamlviz-src"});
   pyodide.runPython(`
 import sys
 sys.path.insert(0, "/home/pyodide/mamlviz-src")
 import mamlviz.figures as _figures
-_figures.load_all()
 `);
-  Call = pyodide.globals.get("_figures").Call;
+  figuresPy = pyodide.globals.get("_figures");
+  Call = figuresPy.Call;
+  mark("mamlviz");
   progress(3);
 }
 
@@ -58,7 +76,8 @@ function pump() {
     latest.delete(figure);
     stop(figure);
     try {
-      running.set(figure, {id: msg.id, call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null)});
+      running.set(figure, {id: msg.id, call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null,
+        typeof msg.module === "string" ? msg.module : "")});
     } catch (e) {
       self.postMessage({id: msg.id, ok: false, error: pythonError(e)});
     }
@@ -68,7 +87,12 @@ function pump() {
       const text = job.call.step();
       const out = text ? JSON.parse(text) : {scene: null, done: true};
       self.postMessage({id: job.id, ok: true, result: out.scene, done: out.done});
+      handOff();
       if (out.done) stop(figure);
+      else if (heapBytes() > HEAP_LIMIT) {
+        self.postMessage({id: job.id, ok: false, error: `stopped: this worker's memory passed ${HEAP_LIMIT >> 20} MB.`});
+        stop(figure);
+      }
     } catch (e) {
       self.postMessage({id: job.id, ok: false, error: pythonError(e)});
       stop(figure);
@@ -76,6 +100,17 @@ function pump() {
   }
   if (running.size || latest.size) schedule();
 }
+
+// Trained models a figure published during the last chunk go to the page, which hands them to the other workers.
+function handOff() {
+  const text = figuresPy.take_published();
+  if (!text) return;
+  for (const [name, value] of Object.entries(JSON.parse(text))) {
+    self.postMessage({type: "models", name, value: JSON.stringify(value)});
+  }
+}
+
+function heapBytes() { return pyodide._module.HEAP8.length; }
 
 function stop(figure) {
   const job = running.get(figure);
@@ -98,13 +133,25 @@ self.addEventListener("unhandledrejection", (event) => {
   if (Call === null) { event.preventDefault(); bootFailed(event.reason); }
 });
 const booted = Promise.race([boot(), bootFailure]).then(
-  () => self.postMessage({type: "ready"}),
+  () => self.postMessage({type: "ready", timings}),
   (e) => { self.postMessage({type: "failed", error: String(e && e.message || e)}); throw e; });
 
 self.onmessage = async (event) => {
   const msg = event.data;
-  if (!msg || typeof msg.figure !== "string") return;
+  if (!msg) return;
   try { await booted; } catch (e) { return; }
-  latest.set(msg.figure, msg);
-  schedule();
+  if (msg.type === "cancel" && Array.isArray(msg.figures)) {
+    for (const figure of msg.figures) { latest.delete(figure); stop(figure); }
+  } else if (msg.type === "load" && Array.isArray(msg.modules)) {
+    try { figuresPy.load(pyodide.toPy(msg.modules.filter((m) => typeof m === "string"))); }
+    catch (e) { /* a failing module shows up as an error of its figure's request */ }
+    if (!timings.modules) mark("modules");
+  } else if (msg.type === "models" && typeof msg.name === "string" && typeof msg.value === "string") {
+    figuresPy.receive(msg.name, msg.value);
+  } else if (msg.type === "stats") {
+    self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()]});
+  } else if (typeof msg.figure === "string") {
+    latest.set(msg.figure, msg);
+    schedule();
+  }
 };

@@ -1,0 +1,297 @@
+"""`mamlviz bench --browser`: the site in Debian Chromium, measured as a reader meets it (not part of the tests).
+
+Builds the site, serves it on 127.0.0.1, drives headless Chromium with Playwright and reports medians over `runs`:
+first frame and live (cold, warm), the bare runtime boot (Pyodide + NumPy alone) in the same run, a menu hop to
+live, meta-updates/s per method in the page next to the plain reference in the same page and native NumPy in this
+process, the lab's throughput, input-to-frame latency per live figure (idle and while the lab trains), long
+main-thread tasks, and the bytes a first and a repeat visit transfer. Output: JSON and a Markdown table.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+PAGE = "03-how-maml-works.html"      # the heaviest page
+HOP_VIA = "02-where-maml-sits.html"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+RUNTIME = "import(new URL('assets/js/runtime.js', location.href).href)"
+
+# A bare worker: Pyodide and NumPy only (the floor any page pays), and optionally the package's benchmark.
+BARE_WORKER = """
+const base = %(base)s;
+self.onmessage = async (e) => {
+  const t0 = performance.now();
+  importScripts(base + "pyodide/pyodide.js");
+  const py = await loadPyodide({indexURL: base + "pyodide/", lockFileURL: base + "pyodide/pyodide-lock.json"});
+  await py.loadPackage("numpy", {messageCallback: () => {}});
+  py.runPython("import numpy");
+  const boot = performance.now() - t0;
+  let rates = null;
+  if (e.data.bench) {
+    const zip = await (await fetch(base + "mamlviz.zip")).arrayBuffer();
+    py.unpackArchive(zip, "zip", {extractDir: "/home/pyodide/src"});
+    rates = py.runPython(`
+import sys, json
+sys.path.insert(0, "/home/pyodide/src")
+from mamlviz import bench
+json.dumps(bench.measure(methods=${JSON.stringify(e.data.methods)}, runs=${e.data.runs}, updates=${e.data.updates}))`);
+  }
+  self.postMessage({boot, rates});
+};
+"""
+
+# Input → frame: time from a key press on a figure's slider to the next painted frame after its drawing changed.
+LATENCY = """async ([figureId, n]) => {
+  const fig = document.querySelector(`.figure[data-figure="${figureId}"]`);
+  const input = fig.querySelector('.control-slider input');
+  const out = [];
+  for (let k = 0; k < n; k++) {
+    const changed = new Promise((resolve) => {
+      const mo = new MutationObserver(() => { mo.disconnect(); resolve(); });
+      mo.observe(fig.querySelector('.panels'), {subtree: true, childList: true, attributes: true});
+    });
+    const t0 = performance.now();
+    input.focus();
+    input.value = Number(input.value) + (k % 2 ? -1 : 1) * Number(input.step);
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+    await changed;
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    out.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  return out;
+}"""
+
+LONG_TASKS = """window.__long = [];
+new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); })
+  .observe({type: 'longtask', buffered: true});"""
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 3) if values else None
+
+
+def _p95(values):
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))], 1) if values else None
+
+
+class _Bytes:
+    """Bytes on the wire (encoded bodies + headers) of every request of a context, workers included."""
+
+    def __init__(self, context):
+        self.total = 0
+        self.count = 0
+        context.on("requestfinished", self._add)
+
+    def _add(self, request):
+        try:
+            s = request.sizes()
+        except Exception:  # the page went away mid-request
+            return
+        self.total += s["responseBodySize"] + s["responseHeadersSize"]
+        self.count += 1
+
+
+def _live_figures(pg):
+    return pg.locator(".figure[data-figure]").evaluate_all(
+        "fs => fs.filter(f => !JSON.parse(f.querySelector('script.figure-data').textContent).training)"
+        ".map(f => f.dataset.figure)")
+
+
+def _wait_live(pg, ids, timeout=180_000):
+    pg.wait_for_function("ids => ids.every(id => document.querySelector(`.figure[data-figure=\"${id}\"]`)"
+                         "?.dataset.status === 'live')", arg=ids, timeout=timeout)
+
+
+def _load(pg, url):
+    """(first frame s, live s) of a navigation: first contentful paint (the HTML's SVG) and all figures live."""
+    t0 = time.monotonic()
+    pg.goto(url, wait_until="commit")
+    pg.wait_for_selector(".figure svg.plot", state="attached")
+    ids = _live_figures(pg)
+    _wait_live(pg, ids)
+    live = time.monotonic() - t0
+    fcp = pg.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")
+    return (fcp / 1000 if fcp is not None else None), live
+
+
+def _cold_and_warm(browser, base, out):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(LONG_TASKS)
+    counter = _Bytes(context)
+    pg = context.new_page()
+    first, live = _load(pg, base + PAGE)
+    pg.wait_for_timeout(300)
+    out["first_frame_cold_s"].append(first)
+    out["live_cold_s"].append(live)
+    out["bytes_cold"].append(counter.total)
+    out["long_tasks_cold"].append(pg.evaluate("window.__long.length"))
+    out["long_task_ms_cold"].append(pg.evaluate("window.__long.reduce((a, b) => a + b, 0)"))
+    workers = pg.evaluate(f"{RUNTIME}.then(m => m.workers())")
+    out["boot_steps_ms"].append(workers[0]["timings"])
+    # a menu hop away and back: the worker stays, the figures answer again
+    pg.locator(f'.menu-parts a[href="{HOP_VIA}"]').click()
+    pg.wait_for_function(f"location.pathname.endsWith('{HOP_VIA}') && document.title.startsWith('Part 2')")
+    t0 = time.monotonic()
+    pg.locator(f'.menu-parts a[href="{PAGE}"]').click()
+    pg.wait_for_function(f"location.pathname.endsWith('{PAGE}')")
+    _wait_live(pg, _live_figures(pg))
+    out["menu_hop_to_live_s"].append(time.monotonic() - t0)
+    # a repeat visit in the same browser: revalidated files, the wasm compiled before
+    before = counter.total
+    pg2 = context.new_page()
+    first, live = _load(pg2, base + PAGE)
+    out["first_frame_warm_s"].append(first)
+    out["live_warm_s"].append(live)
+    pg2.wait_for_timeout(300)
+    out["bytes_repeat"].append(counter.total - before)
+    context.close()
+
+
+def _bare_worker(browser, base, bench=None):
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.goto(base + "index.html")
+    code = BARE_WORKER % {"base": json.dumps(base)}
+    result = pg.evaluate("""async ([code, msg]) => {
+        const w = new Worker(URL.createObjectURL(new Blob([code], {type: 'text/javascript'})));
+        const r = await new Promise((resolve) => { w.onmessage = (e) => resolve(e.data); w.postMessage(msg); });
+        w.terminate();
+        return r;
+    }""", [code, bench or {}])
+    context.close()
+    return result
+
+
+def _latency_and_lab(browser, base, runs, out):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(LONG_TASKS)
+    pg = context.new_page()
+    pg.goto(base + PAGE)
+    ids = _live_figures(pg)
+    _wait_live(pg, ids)
+    lab = '.figure[data-figure="meta-lab"]'
+    pg.locator(lab).scroll_into_view_if_needed()
+    pg.wait_for_selector(f'{lab}[data-status="live"]', timeout=180_000)
+    sliders = [i for i in ids if pg.locator(f'.figure[data-figure="{i}"] .control-slider input').count()]
+    for figure_id in sliders:
+        out["latency_idle_ms"][figure_id] = pg.evaluate(LATENCY, [figure_id, 4 * runs])
+    pg.locator(f'{lab} [data-control="budget"] input').fill("10000")
+    pg.locator(f'{lab} [data-control="start"] button').click()
+    pg.wait_for_function(f"Number(document.querySelector('{lab} dd[data-readout=\"meta-updates\"]').textContent) >= 100",
+                         timeout=180_000)
+    pg.evaluate("window.__long = []")
+    for figure_id in sliders:
+        out["latency_training_ms"][figure_id] = pg.evaluate(LATENCY, [figure_id, 4 * runs])
+    out["long_tasks_while_training"] = pg.evaluate("window.__long.length")
+    t0, n0 = time.monotonic(), int(pg.locator(f'{lab} dd[data-readout="meta-updates"]').inner_text())
+    pg.wait_for_timeout(5000)
+    n1 = int(pg.locator(f'{lab} dd[data-readout="meta-updates"]').inner_text())
+    out["lab_updates_per_s_both_models"] = round(2 * (n1 - n0) / (time.monotonic() - t0), 1)
+    stats = pg.evaluate(f"{RUNTIME}.then(m => m.stats())")
+    out["worker_memory_mb"] = {k: round(v["bytes"] / 2**20, 1) for k, v in stats.items()}
+    pg.locator(f'{lab} [data-control="pause"] button').click()
+    context.close()
+
+
+def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "reference"), updates: int = 50,
+            site: Path | None = None, log=print) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from mamlviz import bench
+    from mamlviz.site import Project, build, find_root
+    from mamlviz.site.serve import serve_in_thread
+
+    if site is None:
+        site = Path(tempfile.mkdtemp(prefix="mamlviz-bench-"))
+        log(f"building the site into {site}")
+        build(Project.at(find_root(), site), log=lambda *a: None)
+    server, base = serve_in_thread(site)
+    keys = ["first_frame_cold_s", "live_cold_s", "first_frame_warm_s", "live_warm_s", "menu_hop_to_live_s",
+            "bytes_cold", "bytes_repeat", "long_tasks_cold", "long_task_ms_cold", "boot_steps_ms", "bare_boot_s"]
+    out = {k: [] for k in keys} | {"latency_idle_ms": {}, "latency_training_ms": {}}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            for r in range(runs):
+                log(f"run {r + 1}/{runs}: bare runtime boot, cold and warm loads, menu hop")
+                out["bare_boot_s"].append(_bare_worker(browser, base)["boot"] / 1000)
+                _cold_and_warm(browser, base, out)
+            log("input-to-frame latency (idle, then while the lab trains), lab throughput")
+            _latency_and_lab(browser, base, runs, out)
+            log("meta-updates/s in the page (a bare worker with the package)")
+            page_rates = _bare_worker(browser, base, {"bench": True, "methods": list(methods), "runs": runs,
+                                                      "updates": updates})["rates"]
+            browser.close()
+    finally:
+        server.shutdown()
+    log("meta-updates/s natively")
+    native = bench.measure(methods=list(methods), runs=runs, updates=updates)
+    return summarise(out, json.loads(page_rates), native, runs)
+
+
+def summarise(out, page_rates, native, runs):
+    result = {"runs": runs, "page": PAGE}
+    for k in ["first_frame_cold_s", "live_cold_s", "first_frame_warm_s", "live_warm_s", "menu_hop_to_live_s",
+              "bare_boot_s", "bytes_cold", "bytes_repeat", "long_tasks_cold", "long_task_ms_cold"]:
+        result[k] = _median(out[k])
+    result["boot_steps_ms"] = {k: _median([t.get(k) for t in out["boot_steps_ms"] if t])
+                               for k in ("runtime", "numpy", "mamlviz")}
+    result["latency_ms"] = {f: {"idle_median": _median(out["latency_idle_ms"][f]),
+                                "idle_p95": _p95(out["latency_idle_ms"][f]),
+                                "training_median": _median(out["latency_training_ms"].get(f, [])),
+                                "training_p95": _p95(out["latency_training_ms"].get(f, []))}
+                            for f in out["latency_idle_ms"]}
+    for k in ("long_tasks_while_training", "lab_updates_per_s_both_models", "worker_memory_mb"):
+        result[k] = out.get(k)
+    result["race_updates_per_s"] = None  # Part 8's race is not built yet
+    ref_page = page_rates["rates"].get("reference", {}).get("median")
+    ref_native = native["rates"].get("reference", {}).get("median")
+    result["meta_updates_per_s"] = {
+        m: {"page": round(page_rates["rates"][m]["median"], 1),
+            "page_vs_reference": round(page_rates["rates"][m]["median"] / ref_page, 2) if ref_page else None,
+            "native": round(native["rates"][m]["median"], 1),
+            "native_vs_reference": round(native["rates"][m]["median"] / ref_native, 2) if ref_native else None}
+        for m in page_rates["rates"]}
+    return result
+
+
+def markdown(result) -> str:
+    """The result as the Markdown table the README shows."""
+    r = result
+    mb = lambda b: f"{b / 1e6:.2f} MB" if b is not None else "—"  # noqa: E731
+    s = lambda v: f"{v:.2f} s" if v is not None else "—"  # noqa: E731
+    steps = r["boot_steps_ms"]
+    rows = [
+        ("First frame, cold (first contentful paint; the SVG is in the HTML)", s(r["first_frame_cold_s"])),
+        ("All figures live, cold", s(r["live_cold_s"])),
+        ("Bare runtime boot, same run (Pyodide + NumPy alone)", s(r["bare_boot_s"])),
+        ("Main worker's boot: runtime / NumPy / mamlviz ready (ms since the worker started)",
+         " / ".join(f"{steps.get(k):.0f}" if steps.get(k) is not None else "—" for k in ("runtime", "numpy", "mamlviz"))),
+        ("First frame, repeat visit", s(r["first_frame_warm_s"])),
+        ("All figures live, repeat visit", s(r["live_warm_s"])),
+        ("Menu hop (Part 2 → Part 3) to all figures live", s(r["menu_hop_to_live_s"])),
+        ("Bytes, first visit / repeat visit", f"{mb(r['bytes_cold'])} / {mb(r['bytes_repeat'])}"),
+        ("Long main-thread tasks during a cold load (count, total)",
+         f"{r['long_tasks_cold']}, {r['long_task_ms_cold']:.0f} ms" if r["long_task_ms_cold"] is not None else "—"),
+        ("Lab: meta-updates/s (both models) in its training worker", str(r["lab_updates_per_s_both_models"])),
+        ("Memory per worker (WebAssembly heap, MB)", ", ".join(f"{k} {v}" for k, v in (r["worker_memory_mb"] or {}).items())),
+    ]
+    for f, v in r["latency_ms"].items():
+        rows.append((f"Input → frame, {f}: median / p95, idle → while the lab trains (ms)",
+                     f"{v['idle_median']:.0f} / {v['idle_p95']:.0f} → {v['training_median']:.0f} / {v['training_p95']:.0f}"))
+    for m, v in r["meta_updates_per_s"].items():
+        rows.append((f"Meta-updates/s, {m}: page (× reference in the page) · native (× reference natively)",
+                     f"{v['page']:.0f} ({v['page_vs_reference']:.2f}×) · {v['native']:.0f} ({v['native_vs_reference']:.2f}×)"))
+    lines = [f"Part 3 ({r['page']}), medians of {r['runs']} runs, headless Debian Chromium on 127.0.0.1", "",
+             "| measure | value |", "| --- | --- |"]
+    lines += [f"| {a} | {b} |" for a, b in rows]
+    return "\n".join(lines)
