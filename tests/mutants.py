@@ -25,7 +25,7 @@ FIGURES = ["figures/_common.py", "figures/demo.py", "figures/part3.py"]
 TESTS = ["tests/test_core_nn.py", "tests/test_core_toy.py", "tests/test_core_meta.py", "tests/test_core_train.py",
          "tests/test_core_sine.py", "tests/test_figures_state.py"] + [str(p) for p in
                                                                     sorted(Path("tests").glob("test_known_*.py"))]
-SLOW = "not acceptance and not shipped_sine_models and not every_method_trains"
+SLOW = "not acceptance and not shipped_sine_models and not every_method_trains and not bench"
 KEEP = {"operator_number", "operator_name", "operator_swap_op", "operator_keywords", "operator_remove_unary_ops",
         "operator_augmented_assignment", "operator_if_exp"}
 
