@@ -252,7 +252,8 @@ LAB_TYPO = not hasattr(time, "perfcounter") and "time.perfcounter" in inspect.ge
 LAB_READOUTS = ("pretrained: held-out MSE after 1 step", "MAML: held-out MSE after 1 step")
 
 
-@pytest.mark.xfail(LAB_TYPO, reason="part3._train calls time.perfcounter (no such function): the lab cannot train")
+@pytest.mark.xfail(LAB_TYPO, run=False,
+                   reason="part3._train calls time.perfcounter (no such function): the lab cannot train")
 def test_lab_every_setting_has_its_effect(part3):
     """Train (500 updates, meta-batch 5), then change one setting at a time and train again. After each run the
     held-out numbers on the page equal the native figure's for the page's own state (within what Pyodide's and
