@@ -9,9 +9,7 @@ against the formulas, then used.
 
 from __future__ import annotations
 
-import inspect
 import math
-import time
 
 import numpy as np
 import pytest
@@ -345,12 +343,6 @@ def adam(theta, d, lr, t, m, v, b1=0.9, b2=0.999, eps=1e-8):
     return theta - lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (np.sqrt(v) + eps), m, v
 
 
-LAB_TYPO = not hasattr(time, "perfcounter") and "time.perfcounter" in inspect.getsource(part3)
-lab_xfail = pytest.mark.xfail(LAB_TYPO, raises=AttributeError, strict=True,
-                              reason="part3._train calls time.perfcounter (no such function): the lab cannot train")
-
-
-@lab_xfail
 def test_lab_first_chunk_is_meta_gradient_then_adam_by_hand():
     """The lab's first LAB_CHUNK updates, redone: same seed → θ₀ and batches; MAML's direction with one inner step
     (the pretrained model: k = 0, the plain query gradient); Adam by hand."""
@@ -381,7 +373,6 @@ def test_lab_first_chunk_is_meta_gradient_then_adam_by_hand():
     figures.run("meta-lab", {}, "reset")
 
 
-@lab_xfail
 def test_lab_readouts_are_held_out_mse_after_one_step():
     """At the default α the held-out readout is the median over 50 fixed tasks (K support, 25 query points) of
     the query MSE after one SGD step at α = 0.01 from the trained θ."""
