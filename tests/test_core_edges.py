@@ -136,16 +136,56 @@ def test_bump_tasks_default_and_shift():
 
 
 # ---------------------------------------------------------------------------------------- the methods' defaults
-@pytest.mark.parametrize("direction", [meta.fomaml_direction, meta.reptile_direction])
+@pytest.mark.parametrize("direction", [meta.maml_direction, meta.fomaml_direction, meta.reptile_direction,
+                                       meta.imaml_direction])
 def test_direction_functions_called_directly_keep_no_path_and_report_the_loss_before(direction):
     model = toy.SoftplusLine()
     tasks = toy.softplus_tasks(np.random.default_rng(3))
-    d, info = direction(model, np.array([0.4, 0.6]), tasks, inner_lr=0.05, inner_steps=2)
+    extra = {"reg": 2.0, "cg_steps": 4} if direction is meta.imaml_direction else {}
+    d, info = direction(model, np.array([0.4, 0.6]), tasks, inner_lr=0.05, inner_steps=2, **extra)
     assert "path" not in info
     np.testing.assert_allclose(info["loss_before"], model.loss(np.array([0.4, 0.6]), tasks.xq, tasks.yq))
     d2, _ = meta.meta_gradient(direction.__name__.split("_")[0], model, np.array([0.4, 0.6]), tasks,
-                               inner_lr=0.05, inner_steps=2)
+                               inner_lr=0.05, inner_steps=2, **extra)
     np.testing.assert_allclose(d, d2)
+
+
+def test_imaml_needs_a_positive_lambda():
+    tasks = toy.softplus_tasks(np.random.default_rng(3))
+    for reg in (None, 0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="reg"):
+            meta.meta_gradient("imaml", toy.SoftplusLine(), np.array([0.4, 0.6]), tasks, inner_lr=0.05,
+                               inner_steps=2, reg=reg)
+
+
+def test_cg_from_a_warm_start():
+    """With x0 given, CG starts from it: the first residual is ‖b − A·x0‖ and it reaches the same solution."""
+    from mamlviz.cg import cg
+
+    a = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])
+    b = np.array([1.0, -2.0, 0.5])
+    x0 = np.array([0.3, -0.7, 0.1])
+    x, info = cg(lambda v: v @ a.T, b, 3, x0=x0)
+    np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-10)
+    assert info["residuals"][0] == pytest.approx(np.linalg.norm(b - a @ x0))
+    assert info["residuals"][0] != pytest.approx(np.linalg.norm(b))
+    np.testing.assert_array_equal(x0, [0.3, -0.7, 0.1])          # not modified in place
+    one, _ = cg(lambda v: v @ a.T, b, 1, x0=x0)
+    r0 = b - a @ x0                                             # one step of CG from x0 is one steepest-descent step
+    np.testing.assert_allclose(one, x0 + (r0 @ r0) / (r0 @ a @ r0) * r0, rtol=1e-12)
+
+
+def test_quadratic_uses_the_symmetric_part_of_c_on_a_grid_of_theta():
+    q = toy.Quadratic()
+    c = np.array([[[1.0, 2.0], [0.0, 1.0]]])                   # not symmetric: f only sees (C + Cᵀ)/2
+    g = np.array([[[0.1], [-0.1]]])
+    theta = toy.grid(5)                                         # (5, 5, 2)
+    loss, grad, hess = q.loss_grad_hessian(theta[:, :, None, :], c, g)
+    assert hess.shape == (5, 5, 1, 2, 2)
+    np.testing.assert_allclose(hess[3, 1, 0], [[1.0, 1.0], [1.0, 1.0]])
+    d = theta[3, 1] - 0.5
+    assert loss[3, 1, 0] == pytest.approx(0.5 * d @ c[0] @ d + theta[3, 1] @ [0.1, -0.1])
+    np.testing.assert_allclose(grad[3, 1, 0], [[1.0, 1.0], [1.0, 1.0]] @ d + [0.1, -0.1])
 
 
 def test_sine_tasks_default_query_for_several_tasks_and_2d_points():
