@@ -11,6 +11,7 @@ Not a test module (pytest collects test_*.py only). Usage:
     ./dev mutants                       # the core and figures/ (CPU-heavy: run it under nice, in the background)
     ./dev mutants meta.py cg.py         # some files of src/mamlviz (figures/part3.py for a figure module)
     ./dev mutants --report              # the kill rates and survivors of the last run, without running again
+    ./dev mutants --survivors           # test the last run's survivors again (after adding tests)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 
 CORE = ["meta.py", "nn.py", "toy.py", "cg.py", "sine.py"]
-FIGURES = ["figures/_common.py", "figures/demo.py", "figures/part3.py"]
+FIGURES = ["figures/__init__.py", "figures/_common.py", "figures/demo.py", "figures/part3.py"]
 # The unit tests (tests/test_*.py) reach the library. The browser and site-build tests are left out (they need a
 # built site and take minutes); so are the long training runs and the timings, which the short known answers cover.
 TESTS = [str(p) for p in sorted(Path("tests").glob("test_*.py"))]
@@ -70,18 +71,34 @@ def report(files):
             print(f"    {'no tests' if checked[k] in (5, 33) else 'survived'}: {k}")
 
 
+def survivors(files):
+    import json
+
+    names = []
+    for f in files:
+        meta = Path("mutants/src/mamlviz") / (f + ".meta")
+        if meta.exists():
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            names += [k for k, c in codes.items() if c not in UNCHECKED and c not in KILLED]
+    return names
+
+
 def main(argv):
-    only_report = "--report" in argv
-    files = [a for a in argv if a != "--report"] or CORE + FIGURES
-    if not only_report:
+    flags = {"--report", "--survivors"} & set(argv)
+    files = [a for a in argv if a not in flags] or CORE + FIGURES
+    if "--report" not in flags:
         configure(files)
         from mutmut.__main__ import cli
 
-        try:
-            cli(["run"], standalone_mode=False)
-        except SystemExit as e:
-            if e.code:
-                return e.code
+        names = survivors(files) if "--survivors" in flags else []
+        if "--survivors" in flags and not names:
+            print("no survivors to test again")
+        else:
+            try:
+                cli(["run", *names], standalone_mode=False)
+            except SystemExit as e:
+                if e.code:
+                    return e.code
     print("\nkill rate per file (timeouts count as killed):")
     report(files)
     print("\nsee one mutant: .venv/bin/mutmut show NAME  (from the repository root)")
