@@ -197,3 +197,81 @@ def test_sine_tasks_default_query_for_several_tasks_and_2d_points():
     assert d.xq.shape == (2, 100, 1)
     np.testing.assert_array_equal(d.xq[0], d.xq[1])
     assert d.yq[1, 99, 0] == pytest.approx(2.0 * np.sin(5.0 - 0.5))
+
+
+# ----------------------------------------------------------------------------------- meta_gradient's defaults
+class _InfLossModel:
+    """A stand-in model whose loss is infinite while its gradient and HVP stay finite."""
+
+    size = 2
+
+    def linearize(self, theta, x, y):
+        grad = np.ones(np.broadcast_shapes(np.shape(theta), x.shape[:-2] + (2,)))
+        return np.full(x.shape[:-2], np.inf), grad, (lambda v, reduce=False: 0.0 * v.sum(0) if reduce else 0.0 * v)
+
+    def loss(self, theta, x, y):
+        return self.linearize(theta, x, y)[0]
+
+    def loss_grad(self, theta, x, y):
+        return self.linearize(theta, x, y)[:2]
+
+
+def test_meta_gradient_defaults_and_what_info_holds():
+    model = toy.SoftplusLine()
+    tasks = toy.softplus_tasks(np.random.default_rng(5))
+    theta = np.array([0.2, 0.7])
+    _, info = meta.meta_gradient("maml", model, theta, tasks, inner_lr=0.05, inner_steps=2)
+    assert "path" not in info and "task_directions" not in info and "loss_before" in info
+    _, info = meta.maml_direction(model, theta, tasks, inner_lr=0.05, inner_steps=2)
+    assert "task_directions" not in info
+    # the support loss at θ is reported even when the query loss at θ is skipped
+    _, info = meta.meta_gradient("fomaml", model, theta, tasks, inner_lr=0.05, inner_steps=1, query_before=False)
+    np.testing.assert_allclose(info["support_loss_before"], model.loss(theta, tasks.xs, tasks.ys))
+    assert meta.inner_sgd(model, theta, tasks.xs, tasks.ys, lr=0.05, steps=2).path == []
+    # iMAML's default: 5 CG iterations
+    _, info = meta.meta_gradient("imaml", model, theta, tasks, inner_lr=0.05, inner_steps=2, reg=3.0)
+    assert info["cg_residuals"].shape == (6, 2)
+
+
+def test_an_infinite_loss_is_flagged_even_when_the_direction_is_finite():
+    tasks = toy.softplus_tasks(np.random.default_rng(5))
+    d, info = meta.meta_gradient("fomaml", _InfLossModel(), np.zeros(2), tasks, inner_lr=0.1, inner_steps=1)
+    assert np.isfinite(d).all() and info["nonfinite"] is True
+
+
+# ------------------------------------------------------------------------------- CG on matrices that are not PD
+def test_cg_flags_negative_curvature_however_small_the_residual():
+    from mamlviz.cg import cg
+
+    a = np.diag([-1.0, -2.0])
+    b = np.array([0.1, 0.05])                            # ‖b‖ < 1
+    x, info = cg(lambda v: v @ a.T, b, 3)
+    assert info["nonpd"] and np.allclose(x, b)              # truncated CG: the steepest-descent direction
+
+
+def test_cg_flags_zero_curvature():
+    from mamlviz.cg import cg
+
+    a = np.diag([1.0, 0.0])
+    x, info = cg(lambda v: v @ a.T, np.array([0.0, 1.0]), 2)
+    assert info["nonpd"] and np.allclose(x, [0.0, 1.0]) and np.isfinite(info["residuals"]).all()
+
+
+def test_cg_stops_at_the_last_good_iterate_when_curvature_turns_negative_later():
+    from mamlviz.cg import cg
+
+    a = np.array([[2.0, 0.0], [0.0, -1.0]])
+    b = np.array([1.0, 0.5])
+    x1 = (b @ b) / (b @ a @ b) * b                           # one CG step from 0: pᵀAp = 1.75 > 0
+    r1 = b - a @ x1
+    p1 = r1 + (r1 @ r1) / (b @ b) * b
+    assert p1 @ a @ p1 < 0                                  # the second direction has negative curvature
+    x, info = cg(lambda v: v @ a.T, b, 4)
+    assert info["nonpd"]
+    np.testing.assert_allclose(x, x1, rtol=1e-12)
+    assert info["residuals"][2:] == pytest.approx([np.linalg.norm(r1)] * 3)
+    # batched with a PD system beside it: each system keeps its own fate
+    pd = np.eye(2) * 3.0
+    xb, ib = cg(lambda v: np.stack([v[0] @ a.T, v[1] @ pd.T]), np.stack([b, b]), 4)
+    assert ib["nonpd"].tolist() == [True, False]
+    np.testing.assert_allclose(xb, [x1, b / 3.0], rtol=1e-12)
