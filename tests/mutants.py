@@ -42,6 +42,7 @@ def configure(files):
         "pytest_add_cli_args_test_selection": [t for t in TESTS if Path(t).exists()],
         "pytest_add_cli_args": ["-q", "-p", "no:cacheprovider", "-k", SLOW],
         "use_git_change_detection": False,
+        "also_copy": ["content"],                  # the bibliography, read by the Part 2 test
     }
     configuration._config_reader = lambda: (lambda key, default: settings.get(key, default))
     configuration.reset_config()
