@@ -1,6 +1,6 @@
 """Part 3's figures against known answers computed here, independently of the figure code and of the library's
-models: the softplus line and the sine MLP are written out again below (forward pass, gradient, plain loops over
-tasks and steps), so a figure that scores the support set where the query set belongs, steps with the wrong
+models: the softplus line is written out again below and the sine MLP is the hand-written one of
+test_part3_known_answers.py (forward pass, gradient, plain loops over tasks and steps), so a figure that scores the support set where the query set belongs, steps with the wrong
 method, draws a landscape transposed or fine-tunes with the wrong α fails here.
 
 The figures' task data (`part3.softplus_pair(seed)`, the shipped models) are inputs: their labels are checked
@@ -225,61 +225,19 @@ def test_two_tasks_walk_repeats_the_step_and_plots_the_objective_along_it():
     assert curve["y"][-1] < curve["y"][0]
 
 
-# ------------------------------------------------------------------------------------- the sine MLP, written out
-def unpack(theta, h=40):
-    """θ = W1 (1×h), b1, W2 (h×h, row-major: W2[i, j] from hidden unit i to unit j), b2, W3 (h×1), b3."""
-    w1, b1 = theta[:h].reshape(1, h), theta[h:2 * h]
-    o = 2 * h
-    w2, b2 = theta[o:o + h * h].reshape(h, h), theta[o + h * h:o + h * h + h]
-    o += h * h + h
-    return w1, b1, w2, b2, theta[o:o + h].reshape(h, 1), theta[o + h]
+# ------------------------------------------------------------------------------------------------ the sine MLP
+# The 1-40-40-1 network written out by hand (forward pass, backpropagation, SGD, MSE on the figure's 201 points)
+# lives in test_part3_known_answers.py, with its own check against finite differences; it is reused here.
+from test_part3_known_answers import forward, loss_and_grad, mse_on_grid, sgd  # noqa: E402
 
 
 def mlp(theta, x):
-    w1, b1, w2, b2, w3, b3 = unpack(theta)
-    a1 = np.maximum(x[:, None] @ w1 + b1, 0)
-    a2 = np.maximum(a1 @ w2 + b2, 0)
-    return (a2 @ w3)[:, 0] + b3
+    return forward(theta, x)[-1][:, 0]
 
 
-def mlp_grad(theta, x, y):
-    """∇ of mean_n (M(x_n) − y_n)², by the chain rule through the two ReLU layers."""
-    w1, b1, w2, b2, w3, b3 = unpack(theta)
-    z1 = x[:, None] @ w1 + b1
-    a1 = np.maximum(z1, 0)
-    z2 = a1 @ w2 + b2
-    a2 = np.maximum(z2, 0)
-    out = (a2 @ w3)[:, 0] + b3
-    d3 = 2 * (out - y) / len(x)                       # ∂L/∂out
-    d2 = (d3[:, None] @ w3.T) * (z2 > 0)
-    d1 = (d2 @ w2.T) * (z1 > 0)
-    return np.concatenate([(x[:, None].T @ d1).ravel(), d1.sum(0), (a1.T @ d2).ravel(), d2.sum(0),
-                           (a2.T @ d3[:, None]).ravel(), [d3.sum()]])
-
-
-def sgd_loop(theta, x, y, alpha, steps):
-    for _ in range(steps):
-        theta = theta - alpha * mlp_grad(theta, x, y)
-    return theta
-
-
+sgd_loop = sgd
 X_DENSE = np.linspace(-5, 5, 201)
-
-
-def mse_vs_sine(theta, a, psi):
-    return float(np.mean((mlp(theta, X_DENSE) - a * np.sin(X_DENSE - psi)) ** 2))
-
-
-def test_mlp_written_out_matches_finite_differences():
-    theta = load_sine_models()["maml"]
-    x, y = np.array([-1.0, 0.5, 2.0]), np.array([0.3, -0.2, 1.0])
-    g = mlp_grad(theta, x, y)
-    rng = np.random.default_rng(0)
-    for k in rng.choice(theta.size, 12, replace=False):
-        e = np.zeros_like(theta)
-        e[k] = 1e-6
-        fd = (np.mean((mlp(theta + e, x) - y) ** 2) - np.mean((mlp(theta - e, x) - y) ** 2)) / 2e-6
-        assert g[k] == pytest.approx(fd, rel=1e-5, abs=1e-8)
+mse_vs_sine = mse_on_grid
 
 
 @pytest.mark.parametrize("state", [
@@ -366,7 +324,7 @@ def test_lab_first_chunk_is_meta_gradient_then_adam_by_hand():
             if steps:
                 d, _ = meta_gradient("maml", model, theta, batch, inner_lr=0.02, inner_steps=1)
             else:
-                d = np.mean([mlp_grad(theta, batch.xq[i, :, 0], batch.yq[i, :, 0]) for i in range(5)], axis=0)
+                d = np.mean([loss_and_grad(theta, batch.xq[i, :, 0], batch.yq[i, :, 0])[1] for i in range(5)], axis=0)
             theta, m, v = adam(theta, d, 0.005, t, m, v)
         assert trainers[name].iteration == part3.LAB_CHUNK
         np.testing.assert_allclose(trainers[name].theta, theta, rtol=1e-7, atol=1e-10)
