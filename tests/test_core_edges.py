@@ -275,3 +275,9 @@ def test_cg_stops_at_the_last_good_iterate_when_curvature_turns_negative_later()
     xb, ib = cg(lambda v: np.stack([v[0] @ a.T, v[1] @ pd.T]), np.stack([b, b]), 4)
     assert ib["nonpd"].tolist() == [True, False]
     np.testing.assert_allclose(xb, [x1, b / 3.0], rtol=1e-12)
+
+
+def test_mlp_rejects_inputs_with_too_many_axes():
+    model = MLP((1, 3, 1))
+    with pytest.raises(ValueError, match="x has shape"):
+        model.predict(np.zeros(model.size), np.zeros((2, 3, 4, 1)))
