@@ -2,6 +2,7 @@
 the command line."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -198,3 +199,164 @@ def test_train_command_uses_and_records_the_methods_settings(tmp_path, capsys):
                  "--out", str(out)]) == 0
     with np.load(out) as f:
         assert json.loads(str(f["meta"]))["config"]["reg"] == 50.0
+
+
+# ------------------------------------------------------------------ each setting has its effect (known answers)
+def adam_by_hand(theta, d, lr, t=1, m=None, v=None, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam as Kingma & Ba write it at the end of their Section 2 (bias corrections folded into the step size,
+    ε added to √v): α_t = α·√(1 − β₂ᵗ)/(1 − β₁ᵗ), θ ← θ − α_t·m/(√v + ε). Returns (θ', m, v)."""
+    m = (1 - b1) * d if m is None else b1 * m + (1 - b1) * d
+    v = (1 - b2) * d * d if v is None else b2 * v + (1 - b2) * d * d
+    step = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    return theta - step * m / (np.sqrt(v) + eps), m, v
+
+
+def sgd_steps_by_loop(model, theta, x, y, lr, steps):
+    """Plain SGD on one task's points, one step at a time."""
+    phi = theta.copy()
+    for _ in range(steps):
+        phi = phi - lr * model.loss_grad(phi, x, y)[1]
+    return phi
+
+
+@pytest.mark.parametrize("method, k_shot, alpha, steps, optimizer", [
+    ("maml", 3, 0.02, 2, "sgd"), ("fomaml", 7, 0.005, 1, "sgd"), ("pretrained", 4, 0.3, 5, "sgd"),
+    ("maml", 5, 0.01, 1, "adam")])
+def test_first_update_uses_k_alpha_steps_and_the_optimizer(method, k_shot, alpha, steps, optimizer):
+    """The trainer's first update, redone here: same seed → θ₀ and the batch (K support, 6 query points),
+    the direction of `meta_gradient` with α and k (k = 0 for pretrained), then the outer step by hand."""
+    model = MLP((1, 8, 8, 1))
+    config = TrainConfig(n_tasks=4, n_support=k_shot, n_query=6, inner_lr=alpha, inner_steps=steps, outer_lr=0.05,
+                         optimizer=optimizer, eval_tasks=3)
+    tr = MetaTrainer(method, model, config, seed=11)
+    rng = np.random.default_rng(11)
+    theta0 = model.init(rng)
+    np.testing.assert_array_equal(tr.theta, theta0)
+    batch = sine.sample(rng, 4, k_shot, 6)
+    tr.run(1, evaluate=False)
+    if method == "pretrained":                  # joint training: the plain gradient of the query loss at θ
+        d = np.mean([model.loss_grad(theta0, batch.xq[t], batch.yq[t])[1] for t in range(4)], axis=0)
+    elif method == "fomaml":                    # the query gradient at φ after k SGD steps on the support set
+        d = np.mean([model.loss_grad(sgd_steps_by_loop(model, theta0, batch.xs[t], batch.ys[t], alpha, steps),
+                                     batch.xq[t], batch.yq[t])[1] for t in range(4)], axis=0)
+    else:
+        d, _ = meta_gradient(method, model, theta0, batch, inner_lr=alpha, inner_steps=steps)
+    if optimizer == "sgd":
+        np.testing.assert_allclose(tr.theta, theta0 - 0.05 * d, rtol=1e-9, atol=1e-12)
+    else:   # Adam's first step is ±β whatever |d| is, so the second update is checked too
+        theta1, m, v = adam_by_hand(theta0, d, 0.05)
+        np.testing.assert_allclose(tr.theta, theta1, rtol=1e-9, atol=1e-12)
+        batch2 = sine.sample(rng, 4, k_shot, 6)
+        d2, _ = meta_gradient(method, model, theta1, batch2, inner_lr=alpha, inner_steps=steps)
+        tr.run(1, evaluate=False)
+        np.testing.assert_allclose(tr.theta, adam_by_hand(theta1, d2, 0.05, 2, m, v)[0], rtol=1e-9, atol=1e-12)
+        return
+    if method == "pretrained":
+        assert tr.config.inner_steps == 0
+    # the training loss reported is the mean query loss after adaptation, recomputed here
+    phis = [sgd_steps_by_loop(model, theta0, batch.xs[t], batch.ys[t], alpha, tr.config.inner_steps)
+            for t in range(4)]
+    loss = np.mean([model.loss(phis[t], batch.xq[t], batch.yq[t]) for t in range(4)])
+    assert tr.train_curve == [pytest.approx(loss, rel=1e-9)]
+
+
+def test_evaluation_after_m_steps_is_sgd_on_each_tasks_support_set():
+    """evaluate(): MSE on the query points after m = 0 … steps SGD steps at lr, task by task in a loop."""
+    model = MLP((1, 6, 1))
+    rng = np.random.default_rng(5)
+    theta = model.init(rng)
+    batch = sine.sample(rng, 5, 4, 9)
+    ev = evaluate(model, theta, batch, steps=3, lr=0.05)
+    want = np.array([[model.loss(sgd_steps_by_loop(model, theta, batch.xs[t], batch.ys[t], 0.05, m),
+                                 batch.xq[t], batch.yq[t]) for t in range(5)] for m in range(4)])
+    np.testing.assert_allclose(ev["mse"], want, rtol=1e-10)
+    np.testing.assert_allclose(ev["median"], np.median(want, axis=1), rtol=1e-10)
+    np.testing.assert_allclose(ev["mean"], want.mean(axis=1), rtol=1e-10)
+    assert ev["steps"] == [0, 1, 2, 3]
+
+
+def test_trainer_evaluation_uses_the_eval_settings():
+    """eval_tasks, eval_support, eval_query, eval_steps, eval_lr and eval_seed all reach the held-out evaluation."""
+    model = MLP((1, 6, 1))
+    config = TrainConfig(eval_tasks=6, eval_support=3, eval_query=7, eval_steps=2, eval_lr=0.2, eval_seed=42)
+    tr = MetaTrainer("maml", model, config, seed=0)
+    batch = sine.sample(np.random.default_rng(42), 6, 3, 7)
+    np.testing.assert_array_equal(tr.eval_batch.xs, batch.xs)
+    assert tr.eval_batch.xq.shape == (6, 7, 1)
+    ev = tr.run(0)["eval"]
+    want = evaluate(model, tr.theta, batch, steps=2, lr=0.2)
+    assert ev["steps"] == [0, 1, 2]
+    np.testing.assert_allclose(ev["median"], want["median"], rtol=1e-12)
+    assert tr.eval_curve == [(0, ev["median"])]
+    # another lr gives other numbers: the setting is not ignored
+    assert evaluate(model, tr.theta, batch, steps=2, lr=0.01)["median"][2] != pytest.approx(ev["median"][2])
+
+
+def test_train_command_passes_every_setting_and_saves_a_model(tmp_path, monkeypatch, capsys):
+    store = tmp_path / "models.npz"
+    monkeypatch.setattr(models, "SINE_MODELS", store)
+    out = tmp_path / "run.npz"
+    args = ["train", "--method", "maml", "--iterations", "3", "--eval-every", "3", "--tasks", "2", "--support", "4",
+            "--query", "5", "--inner-lr", "0.03", "--inner-steps", "2", "--outer-lr", "0.002", "--optimizer", "adam",
+            "--seed", "7", "--eval-seed", "8", "--out", str(out), "--save-model", "mine"]
+    assert main(args) == 0
+    config = TrainConfig(n_tasks=2, n_support=4, n_query=5, inner_lr=0.03, inner_steps=2, outer_lr=0.002,
+                         optimizer="adam", eval_seed=8)
+    tr = MetaTrainer("maml", MLP(), config, seed=7)
+    tr.run(3)
+    with np.load(out) as f:
+        np.testing.assert_array_equal(f["theta"], tr.theta)
+        np.testing.assert_allclose(f["train_loss"], tr.train_curve)
+        np.testing.assert_allclose(f["eval_median"][0], tr.eval_curve[0][1])
+        meta = json.loads(str(f["meta"]))
+    assert meta["config"] == config.to_dict() and meta["iterations"] == 3 and meta["seed"] == 7
+    saved = models.load_sine_models(store)
+    np.testing.assert_array_equal(saved["mine"], tr.theta)
+    assert models.load_sine_metadata(store)["mine"]["config"]["n_support"] == 4
+    # a second model is added beside the first, not over it
+    assert main(["train", "--method", "pretrained", "--iterations", "1", "--eval-every", "1", "--tasks", "2",
+                 "--save-model", "other"]) == 0
+    assert set(models.load_sine_models(store)) == {"mine", "other"}
+    capsys.readouterr()
+
+
+def test_train_command_exits_with_1_on_divergence(tmp_path, capsys):
+    out = tmp_path / "run.npz"
+    code = main(["train", "--method", "maml", "--iterations", "50", "--eval-every", "25", "--tasks", "5",
+                 "--inner-lr", "5", "--inner-steps", "3", "--outer-lr", "1", "--optimizer", "sgd", "--out", str(out)])
+    assert code == 1
+    assert "Diverged" in capsys.readouterr().err
+    with np.load(out) as f:
+        assert np.isfinite(f["theta"]).all() and len(f["train_loss"]) < 50
+
+
+def _bench_rows(lines):
+    """The table's rows: the method, its settings (several words), then updates/s, ms/update and the ratio."""
+    row = re.compile(r"^(\w+)\s.*?\s([\d.]+)\s+([\d.]+)\s+([\d.]+)x$")
+    return {m[1]: [float(m[2]), float(m[3]), float(m[4])] for m in map(row.match, lines) if m}
+
+
+def test_bench_numbers_are_consistent(capsys):
+    """The table's numbers: updates/s > 0, ms/update = 1000 / (updates/s), ratio = rate / reference rate."""
+    assert main(["bench", "--runs", "2", "--updates", "3", "--methods", "maml,fomaml,reference"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = _bench_rows(lines)
+    assert set(rows) == {"maml", "fomaml", "reference"}
+    ref = rows["reference"][0]
+    for name, (rate, ms, ratio) in rows.items():
+        assert rate > 0 and ms == pytest.approx(1000 / rate, rel=0.01, abs=0.002)
+        assert ratio == pytest.approx(rate / ref, rel=0.02, abs=0.01)
+    assert rows["reference"][2] == 1.0
+    assert "median of 2 runs" in lines[0] and "25 tasks, K = 10" in lines[0]
+
+
+def test_bench_measure_and_table_on_known_rates():
+    from mamlviz import bench
+
+    result = bench.measure(methods=("fomaml", "reference"), n_tasks=3, k=2, runs=3, updates=2)
+    assert result["config"] == {"n_tasks": 3, "k": 2, "inner_steps": None, "runs": 3, "updates": 2}
+    for r in result["rates"].values():
+        assert len(r["runs"]) == 3 and r["median"] == pytest.approx(np.median(r["runs"]))
+        assert all(v > 0 and np.isfinite(v) for v in r["runs"])
+    known = {"config": result["config"], "rates": {"maml": {"median": 250.0}, "reference": {"median": 100.0}}}
+    assert _bench_rows(bench.table(known).splitlines()) == {"maml": [250, 4.0, 2.5], "reference": [100, 10.0, 1.0]}
