@@ -58,3 +58,11 @@ def trail_points(value):
     ok = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
     return [[float(a), float(b)] for a, b in (p for p in value if isinstance(p, list) and len(p) == 2)
             if ok(a) and ok(b)][-MAX_TRAIL:]
+
+
+# iMAML on the sine MLP, for the figures that compare methods (Part 4's cost figure; Part 8 may share it).
+# λ and the CG steps are the trainer's defaults (TrainConfig.reg, .cg_steps). Plain gradient descent on the
+# proximal problem L^tr(φ) + (λ/2)‖φ − θ‖² is stable only while α(λ + largest eigenvalue of ∇²L^tr) < 2; at
+# initialisation that eigenvalue reaches about 4,000 on some tasks (Lanczos, `mamlviz.lanczos`), so
+# α = 0.0003 keeps α(λ + 4,000) ≈ 1.5.
+IMAML_SINE_SETTINGS = {"inner_lr": 0.0003, "reg": 1000.0, "cg_steps": 5}
