@@ -109,15 +109,16 @@ def jacobians_figure(state, action=None):
     path = r["path"]
     names = [f"φ{f'({j})'.translate(SUP)}" for j in range(k + 1)]
     on_path = list(support_layers) + [
-        {"kind": "line", "x": path[:, 0], "y": path[:, 1], "class": "phi", "label": "inner path"},
-        {"kind": "points", "x": path[1:, 0], "y": path[1:, 1], "class": "phi", "label": "φ⁽ʲ⁾"},
-        {"kind": "label", "at": [path[-1, 0], path[-1, 1] + 0.04], "text": names[-1], "class": "phi"},
+        {"kind": "line", "x": path[:, 0], "y": path[:, 1], "class": "trail", "label": "inner path"},
+        {"kind": "points", "x": path[1:, 0], "y": path[1:, 1], "class": "trail", "label": "φ⁽ʲ⁾"},
+        {"kind": "label", "at": [path[-1, 0] + 0.03, path[-1, 1] - 0.05], "text": names[-1], "class": "trail",
+         "anchor": "start"},
         {"kind": "points", "x": [ONE_TASK[0][0]], "y": [ONE_TASK[0][1]], "class": "muted", "label": "task optimum"},
     ]
     arrows = _direction_arrows(theta, r, state["first_order"])
+    arrows.append({"kind": "points", "x": [theta[0]], "y": [theta[1]], "class": "theta", "label": "θ"})
     panels = [unit_panel(f"Support loss L^tr (log₁₀), inner path θ → {names[-1]}", on_path),
-              unit_panel(f"Meta-objective L^te(U⁽{k}⁾(θ)) (log₁₀), directions at θ".translate(SUP), 
-                         list(objective_layers) + arrows)]
+              unit_panel(f"L^te(U{names[-1][1:]}(θ)) (log₁₀) and −∇ at θ", list(objective_layers) + arrows)]
     readouts = [{"label": f"A{str(j).translate(SUB)}", "value": fmt_matrix(a), "format": ""}
                 for j, a in enumerate(r["factors"])]
     product = "A" + str(k - 1).translate(SUB) + ("⋯A₀" if k > 2 else "A₀" if k == 2 else "")
@@ -132,7 +133,7 @@ def jacobians_figure(state, action=None):
     if state["first_order"]:
         readouts.append({"label": "angle to first-order direction",
                          "value": angle_degrees(r["by_hvp"], r["grad_query"]), "format": ".1f"})
-    legend = [{"class": "phi", "label": "inner path θ → φ⁽ᵏ⁾ (support steps)"},
+    legend = [{"class": "trail", "label": "inner path θ → φ⁽ᵏ⁾ (support steps)"},
               {"class": "maml", "label": "−meta-gradient (all three routes)"}]
     if state["first_order"]:
         legend.append({"class": "fomaml", "label": "−∇L^te(φ⁽ᵏ⁾), first order (dashed)"})
@@ -197,7 +198,7 @@ MLP_MODEL = MLP()
 COST_METHODS = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "imaml": "iMAML"}
 COST_KS = tuple(range(1, 11))
 COST_TASKS, COST_SHOTS = 25, 10
-COST_REPEATS = 3                      # median of three timings per method and k
+COST_REPEATS = 3                      # the fastest of three timings per method and k (load only ever adds time)
 COST_ALPHA = 0.01                     # the MAML paper's inner rate (iMAML: its own, see IMAML_SINE_SETTINGS)
 COST_SEED = 4
 EXPLICIT_KS = (1, 2, 3)               # the explicit-Jacobian route, measured on one task
@@ -220,7 +221,7 @@ def method_settings(method):
 
 
 def measure_method(method, k, theta, batch, repeats=COST_REPEATS):
-    """(median seconds of one meta-gradient, bytes kept per task for the backward pass) of `method` with k steps."""
+    """(seconds of one meta-gradient, the fastest of `repeats` runs; bytes kept per task for the backward pass)."""
     times, kept = [], 0
     for _ in range(repeats):
         start = time.perf_counter()
@@ -228,7 +229,7 @@ def measure_method(method, k, theta, batch, repeats=COST_REPEATS):
                                      **method_settings(method))
         times.append(time.perf_counter() - start)
         kept = info["kept_bytes"]
-    return float(np.median(times)), kept / batch.xs.shape[0]
+    return min(times), kept / batch.xs.shape[0]
 
 
 def explicit_steps(theta, x, y, alpha, steps, block=HESSIAN_BLOCK):
@@ -341,6 +342,7 @@ def _cost_scene(session, status):
     memory = session["memory"] if session else {}
     explicit = session["explicit"] if session else {}
     time_layers, memory_layers, top_t, top_m = [], [], 1.0, 1.0
+    memory_labels = {}                                   # methods with identical memory share one label
     for method, name in COST_METHODS.items():
         ks = [k for k in COST_KS if (method, k) in times]
         if not ks:
@@ -348,15 +350,16 @@ def _cost_scene(session, status):
         ms = [1000 * times[(method, k)] for k in ks]
         kb = [memory[(method, k)] / 1000 for k in ks]
         top_t, top_m = max(top_t, max(ms)), max(top_m, max(kb))
-        for layers, ys in ((time_layers, ms), (memory_layers, kb)):
-            layers += [{"kind": "line", "x": ks, "y": ys, "class": method, "label": name},
-                       {"kind": "points", "x": ks, "y": ys, "class": method},
-                       {"kind": "label", "at": [ks[-1] + 0.15, ys[-1]], "text": name, "class": method,
-                        "anchor": "start"}]
+        time_layers += _method_layers(method, name, ks, ms)
+        memory_layers += _method_layers(method, None, ks, kb)
+        memory_labels.setdefault((ks[-1], kb[-1]), []).append((method, name))
+    for (k, kb), group in memory_labels.items():
+        memory_layers.append({"kind": "label", "at": [k + 0.2, kb], "text": ", ".join(n for _, n in group),
+                              "class": group[0][0], "anchor": "start"})
     panels = [
-        {"title": "Time per meta-update (25 tasks, K = 10)", "xlim": [0.5, 11.8], "ylim": [0, top_t * 1.1],
+        {"title": "Time per meta-update (25 tasks, K = 10)", "xlim": [0.5, 13.5], "ylim": [0, top_t * 1.1],
          "xlabel": "inner steps k", "ylabel": "milliseconds", "layers": time_layers},
-        {"title": "Memory kept per task for the backward pass", "xlim": [0.5, 11.8], "ylim": [0, top_m * 1.1],
+        {"title": "Memory kept per task for the backward pass", "xlim": [0.5, 13.5], "ylim": [0, top_m * 1.1],
          "xlabel": "inner steps k", "ylabel": "kB per task", "layers": memory_layers},
     ]
     readouts = []
@@ -388,6 +391,15 @@ def _cost_scene(session, status):
         "description": _cost_description(words, times, memory, explicit, session),
         "state": {"_status": status},
     }
+
+
+def _method_layers(method, name, ks, ys):
+    """A method's measured line and points, with its name at the end of the line when `name` is given."""
+    layers = [{"kind": "line", "x": ks, "y": ys, "class": method, "label": COST_METHODS[method]},
+              {"kind": "points", "x": ks, "y": ys, "class": method}]
+    if name:
+        layers.append({"kind": "label", "at": [ks[-1] + 0.2, ys[-1]], "text": name, "class": method, "anchor": "start"})
+    return layers
 
 
 def _cost_description(words, times, memory, explicit, session):

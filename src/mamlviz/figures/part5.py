@@ -22,6 +22,7 @@ from .part4 import angle_degrees, fmt_matrix, fmt_vector
 QUADRATIC = toy.Quadratic()
 G = np.array(toy.QUADRATIC_G)                  # g = (0.1, −0.1)
 N_GRID = 41
+ARROW_SCALE = 2.0                              # both arrows drawn at twice their length (angles unchanged)
 
 
 def curvature_arrows(a, b, c, x):
@@ -36,7 +37,7 @@ def curvature_arrows(a, b, c, x):
     Slider("b", "C₁₂ = C₂₁ = b", -0.5, 0.5, step=0.01, default=0.2),
     Slider("c", "C₂₂ = c", -0.5, 0.5, step=0.01, default=-0.3),
     Button("zero", "C = 0"),
-    Handle("x", "x", panel=0, default=(0.85, 0.8), bounds=((0, 1), (0, 1)), step=0.01),
+    Handle("x", "x", panel=0, default=(0.75, 0.35), bounds=((0, 1), (0, 1)), step=0.01),
 ])
 def local_curvature_figure(state, action=None):
     a, b, c = (0.0, 0.0, 0.0) if action == "zero" else (float(state[n]) for n in "abc")
@@ -49,8 +50,9 @@ def local_curvature_figure(state, action=None):
     layers = [{"kind": "heatmap", "z": np.round(f, 4), "extent": [0, 1, 0, 1], "zmin": lo, "zmax": hi,
                "cmap": "viridis"},
               {"kind": "contour", "z": np.round(f, 4), "extent": [0, 1, 0, 1], "levels": levels},
-              {"kind": "arrow", "from": x, "to": x + true, "class": "maml", "label": "−∇f"},
-              {"kind": "arrow", "from": x, "to": x + approx, "class": "fomaml secondary", "label": "−g (C = 0)"}]
+              {"kind": "arrow", "from": x, "to": x + ARROW_SCALE * true, "class": "trail", "label": "−∇f"},
+              {"kind": "arrow", "from": x, "to": x + ARROW_SCALE * approx, "class": "gradient secondary",
+               "label": "−g"}]
     angle = angle_degrees(true, approx)
     dropped = np.linalg.norm(true - approx)                          # ‖C(x − ½)‖, the curvature term
     eig = np.linalg.eigvalsh(np.array([[a, b], [b, c]]))
@@ -65,8 +67,9 @@ def local_curvature_figure(state, action=None):
     ]
     return {
         "panels": [unit_panel("f(x) = ½(x − ½)ᵀC(x − ½) + gᵀx", layers)],
-        "legend": [{"class": "maml", "label": "−∇f(x), the true descent direction"},
-                   {"class": "fomaml", "label": "−g, the same with C = 0 (dashed)"}],
+        "legend": [{"class": "trail", "label": "−∇f(x), the true descent direction (white, solid)"},
+                   {"class": "gradient", "label": "−g, the same with C = 0 (dashed)"},
+                   {"class": "muted", "label": "both drawn ×2"}],
         "readouts": readouts,
         "message": ("∇f(x) = 0 here: x is a stationary point, the angle is undefined." if angle is None else None),
         "description": _curvature_description(a, b, c, x, true, approx, angle, eig),
@@ -90,6 +93,7 @@ FIXED_TASKS = 25
 CHUNK = 25                                # meta-updates of each model between two frames
 EVAL_EVERY = 100
 LANCZOS_STEPS = 20
+DIVERGED_MSE = 1e3                        # a held-out MSE above this means adaptation blew up (a sine's is ≤ 25)
 
 
 def fixed_batch():
@@ -101,20 +105,24 @@ def compare_directions(theta, batch, alpha, k):
     """(cosine between the MAML and FOMAML meta-gradients, ‖MAML − FOMAML‖ / ‖MAML‖) at θ on `batch`.
 
     The difference MAML − FOMAML is exactly the dropped term: the meta-gradient minus its first-order part.
+    Both are NaN when the inner steps diverge at θ (the meta-gradients are then not finite).
     """
-    full, _ = meta.meta_gradient("maml", MLP_MODEL, theta, batch, inner_lr=alpha, inner_steps=k, query_before=False)
-    first, _ = meta.meta_gradient("fomaml", MLP_MODEL, theta, batch, inner_lr=alpha, inner_steps=k,
-                                  query_before=False)
-    norm = np.linalg.norm(full)
-    cos = float(full @ first / (norm * np.linalg.norm(first)))
-    return cos, float(np.linalg.norm(full - first) / norm)
+    full, info_full = meta.meta_gradient("maml", MLP_MODEL, theta, batch, inner_lr=alpha, inner_steps=k,
+                                         query_before=False)
+    first, info_first = meta.meta_gradient("fomaml", MLP_MODEL, theta, batch, inner_lr=alpha, inner_steps=k,
+                                           query_before=False)
+    norm, norm_first = np.linalg.norm(full), np.linalg.norm(first)
+    if info_full["nonfinite"] or info_first["nonfinite"] or not (norm > 0 and norm_first > 0):
+        return float("nan"), float("nan")
+    return float(full @ first / (norm * norm_first)), float(np.linalg.norm(full - first) / norm)
 
 
 def top_curvature(theta, batch, seed=0):
     """The largest eigenvalue of each task's support-loss Hessian at θ (Lanczos, LANCZOS_STEPS HVPs), shape (T,)."""
     _, _, hvp = MLP_MODEL.linearize(theta, batch.xs, batch.ys)
     v0 = np.random.default_rng(seed).standard_normal((batch.xs.shape[0], MLP_MODEL.size))
-    return lanczos(hvp, v0, LANCZOS_STEPS)[:, 0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return lanczos(hvp, v0, LANCZOS_STEPS)[:, 0]
 
 
 def _config(state):
@@ -199,18 +207,20 @@ def _scene(state, run, status, message=None):
     it = curve[:, 0]
     right = max(float(state["budget"]), 1.0)
     panels = [
-        {"title": "Cosine between the MAML and FOMAML meta-gradients", "xlim": [0, right], "ylim": [-1, 1],
+        {"title": "cos(MAML, FOMAML meta-gradient)", "xlim": [0, right], "ylim": [-1, 1],
          "xlabel": "meta-updates", "ylabel": "cosine",
          "layers": [{"kind": "line", "x": it, "y": curve[:, 1], "class": "maml", "label": "cosine"},
                     {"kind": "points", "x": it[:1], "y": curve[:1, 1], "class": "maml"}]},
-        {"title": "Dropped term ‖MAML − FOMAML‖ / ‖MAML‖", "xlim": [0, right],
-         "ylim": [0, max(1.0, float(np.nanmax(curve[:, 2])) * 1.05)], "xlabel": "meta-updates", "ylabel": "ratio",
+        {"title": "Dropped term, ‖MAML − FOMAML‖ / ‖MAML‖", "xlim": [0, right],
+         "ylim": [0, max([1.0] + [1.05 * v for v in curve[:, 2] if np.isfinite(v)])], "xlabel": "meta-updates",
+         "ylabel": "ratio",
          "layers": [{"kind": "line", "x": it, "y": curve[:, 2], "class": "gradient", "label": "relative norm"},
                     {"kind": "points", "x": it[:1], "y": curve[:1, 2], "class": "gradient"}]},
         _eval_panel(trainers, k, right),
     ]
     iteration = trainers["maml"].iteration if trainers else 0
     after = {m: t.eval_curve[-1][1][k] for m, t in trainers.items()} if trainers else {}
+    after = {m: (v if v < DIVERGED_MSE else None) for m, v in after.items()}
     top_now = run["curvature"][-1][1] if run["curvature"] else None
     top_start = run["curvature"][0][1] if run["curvature"] else None
     readouts = [
@@ -227,6 +237,9 @@ def _scene(state, run, status, message=None):
          "format": ".2f"},
     ]
     diverged = [f"{m.upper() if m == 'maml' else 'FOMAML'}: {t.message}" for m, t in trainers.items() if t.diverged]
+    if not np.isfinite(curve[-1, 1]):
+        diverged.insert(0, f"At the MAML model's θ the {k} inner step(s) at α = {alpha:g} diverge on the fixed batch: "
+                           "the meta-gradients are not finite, so there is nothing to compare. Lower α or k.")
     words = {"training": "Training", "paused": "Paused", "finished": "Finished", "ready": "Ready"}[status]
     return {
         "panels": panels,
@@ -235,31 +248,44 @@ def _scene(state, run, status, message=None):
                    {"class": "gradient", "label": "dropped term, relative"}],
         "readouts": readouts,
         "message": " ".join(filter(None, [message] + diverged)) or None,
-        "description": _training_description(words, iteration, alpha, k, curve, after, top_start, top_now),
+        "description": _training_description(words, iteration, alpha, k, curve, after, top_start, top_now,
+                                             trainers["maml"].eval_curve[0][1][k] if trainers else None),
         "state": {"_status": status},
     }
 
 
 def _eval_panel(trainers, k, right):
-    layers, top = [], 4.0
+    """Held-out MSE after k steps of both models; the axis follows the values after the start (at initialisation
+    one step at the training α can overshoot far above them; the description says the value)."""
+    layers, later = [], []
     for m, css in (("maml", "maml"), ("fomaml", "fomaml secondary")):
         if m not in trainers:
             continue
         it = [c[0] for c in trainers[m].eval_curve]
         mse = [min(c[1][k], 1e3) for c in trainers[m].eval_curve]
         layers.append({"kind": "line", "x": it, "y": mse, "class": css, "label": m})
-        top = max(top, min(max(mse), 10.0))
-    return {"title": f"Held-out MSE after {k} step{'s' * (k > 1)} at the training α", "xlim": [0, right],
-            "ylim": [0, top * 1.05], "xlabel": "meta-updates", "ylabel": "median MSE", "layers": layers}
+        later += mse[1:]
+    top = min(max(later), 10.0) if later else 10.0
+    return {"title": f"Held-out MSE after {k} step{'s' * (k > 1)}", "xlim": [0, right],
+            "ylim": [0, max(top, 1.0) * 1.05], "xlabel": "meta-updates", "ylabel": "median MSE", "layers": layers}
 
 
-def _training_description(words, iteration, alpha, k, curve, after, top_start, top_now):
+def _num(value, fmt):
+    return "not finite" if value is None or not np.isfinite(value) else format(value, fmt)
+
+
+def _training_description(words, iteration, alpha, k, curve, after, top_start, top_now, start):
     text = (f"{words} after {iteration} meta-updates (α = {alpha:g}, k = {k}). On the fixed batch, the cosine between "
-            f"the MAML and FOMAML meta-gradients at the MAML model's θ was {curve[0, 1]:.4f} at the start and is "
-            f"{curve[-1, 1]:.4f} now; the dropped term is {curve[-1, 2]:.3f} times the meta-gradient's norm. ")
+            f"the MAML and FOMAML meta-gradients at the MAML model's θ was {_num(curve[0, 1], '.4f')} at the start "
+            f"and is {_num(curve[-1, 1], '.4f')} now")
+    text += (f"; the dropped term is {curve[-1, 2]:.3f} times the meta-gradient's norm. " if np.isfinite(curve[-1, 2])
+             else " (the inner steps diverge there). ")
     if after:
-        text += (f"Median held-out MSE after {k} step(s): MAML {after['maml']:.3f}, FOMAML {after['fomaml']:.3f}. ")
-    if top_start:
-        text += f"α times the largest support-Hessian eigenvalue (the largest over the batch's tasks): {alpha * top_start:.2f} at the start"
-        text += f", {alpha * top_now:.2f} at the last evaluation." if iteration else "."
+        mse = {m: "diverged" if v is None else f"{v:.3f}" for m, v in after.items()}
+        text += (f"Median held-out MSE after {k} step(s): MAML {mse['maml']}, FOMAML {mse['fomaml']}"
+                 + (f" (both {start:.3g} at the start). " if start is not None and start < DIVERGED_MSE else ". "))
+    if top_start is not None:
+        text += (f"α times the largest support-Hessian eigenvalue (the largest over the batch's tasks): "
+                 f"{_num(alpha * top_start, '.2f')} at the start")
+        text += f", {_num(alpha * top_now, '.2f')} at the last evaluation." if iteration else "."
     return text
