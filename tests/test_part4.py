@@ -80,7 +80,7 @@ def test_jacobian_figure_shows_what_it_computed():
     assert values["A₃"] == part4.fmt_matrix(r["factors"][3])
     assert values["∂φ⁽ᵏ⁾/∂θ = A₃⋯A₀"] == part4.fmt_matrix(r["jacobian"])
     assert values["meta-gradient: finite differences"] == part4.fmt_vector(r["by_fd"], 8)
-    assert values["largest relative difference"] < 1e-6
+    assert float(values["largest relative difference"]) < 1e-6
     arrows = [layer for layer in scene["panels"][1]["layers"] if layer["kind"] == "arrow"]
     assert [a["class"] for a in arrows] == ["maml", "fomaml secondary"]
     directions = [np.subtract(a["to"], a["from"]) for a in arrows]
@@ -98,7 +98,7 @@ def test_jacobian_figure_at_the_extremes_stays_finite(theta):
     scene = figures.run("jacobians", {"theta": theta, "alpha": 0.2, "k": 10, "first_order": True})
     values = {r["label"]: r["value"] for r in scene["readouts"]}
     assert scene["message"] is None and "nan" not in str(scene).lower()
-    assert values["largest relative difference"] < 1e-5      # finite differences lose digits at the largest α
+    assert float(values["largest relative difference"]) < 1e-5      # finite differences lose digits at the largest α
 
 
 # ------------------------------------------------------------------------------ memory kept by the inner loop

@@ -128,7 +128,7 @@ def jacobians_figure(state, action=None):
         {"label": "meta-gradient: Jacobians", "value": fmt_vector(r["by_jacobian"], 8), "format": ""},
         {"label": "meta-gradient: HVP backpropagation", "value": fmt_vector(r["by_hvp"], 8), "format": ""},
         {"label": "meta-gradient: finite differences", "value": fmt_vector(r["by_fd"], 8), "format": ""},
-        {"label": "largest relative difference", "value": max(diff_hvp, diff_fd), "format": ".1e"},
+        {"label": "largest relative difference", "value": f"{max(diff_hvp, diff_fd):.1e}", "format": ""},
     ]
     if state["first_order"]:
         readouts.append({"label": "angle to first-order direction",
@@ -186,7 +186,7 @@ def _diverged_scene(state, seed, theta, alpha, k):
     support_layers, _ = _landscapes(seed, alpha, k)
     return {"panels": [unit_panel("Support loss L^tr (log₁₀)", list(support_layers)),
                        unit_panel("Meta-objective (not finite here)", [])],
-            "readouts": [{"label": "largest relative difference", "value": None, "format": ".1e"}],
+            "readouts": [{"label": "largest relative difference", "value": None, "format": ""}],
             "message": (f"The inner steps diverge from θ = ({theta[0]:.2f}, {theta[1]:.2f}) at α = {alpha:g}: "
                         "the step overshoots the curvature of the support loss. Lower α or k."),
             "description": f"At α = {alpha:g} and k = {k} the inner steps from θ diverge; nothing to compare.",
