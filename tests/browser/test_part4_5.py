@@ -14,16 +14,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mamlviz import figures, meta, sine
-from mamlviz.bench import reference_maml
-from mamlviz.figures import part4, part5
-from mamlviz.nn import MLP
-from mamlviz.train import MetaTrainer
+from mamlviz import figures, meta
+from mamlviz.figures import part4
 
 PART4, PART5 = "04-meta-gradient-cost.html", "05-first-order-maml.html"
-_spec = importlib.util.spec_from_file_location("part4_native", Path(__file__).resolve().parents[1] / "test_part4.py")
-native4 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(native4)
+
+
+def _native_tests(name):
+    """A native test module of this suite, for its independent reference implementations."""
+    spec = importlib.util.spec_from_file_location(f"{name}_native", Path(__file__).resolve().parents[1] / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+native4, native5 = _native_tests("test_part4"), _native_tests("test_part5")
 
 
 def fig(figure_id):
@@ -236,7 +241,7 @@ def test_part4_on_a_narrow_screen(part4_page, shots):
 def drawn_angle(pg):
     """The angle between the two arrows as drawn in the SVG (equal aspect: screen angles are data angles)."""
     vectors = []
-    for css in ("trail", "gradient"):
+    for css in ("maml", "gradient"):
         line = pg.locator(f'{fig("local-curvature")} .arrow.{css} line')
         x1, y1, x2, y2 = (float(line.get_attribute(a)) for a in ("x1", "y1", "x2", "y2"))
         vectors.append(np.array([x2 - x1, y1 - y2]))
@@ -287,25 +292,16 @@ def test_maml_fomaml_controls_before_training(part5_page):
 
 def test_maml_fomaml_trains_and_its_first_point_is_independent(part5_page):
     pg, F = part5_page, fig("maml-vs-fomaml")
-    pg.evaluate("window.mamlvizFigures.find(f => f.id === 'maml-vs-fomaml').change({alpha: 0.01, k: 1, seed: 0, "
-                "budget: 200})")
-    settle(pg, "maml-vs-fomaml")
-    pg.locator(f'{F} [data-control="start"] button').click()
+    start_training(pg, {"alpha": 0.01, "k": 1, "seed": 0, "budget": 200})
     pg.wait_for_function(f"document.querySelector('{F} .describe p').textContent.startsWith('Finished after 200')",
                          timeout=600_000)
     scene = page_scene(pg, "maml-vs-fomaml")
     cos_line, dropped_line = scene["panels"][0]["layers"][0], scene["panels"][1]["layers"][0]
     assert cos_line["x"] == list(range(0, 201, 25))
-    # the first point: MAML by the plain reference implementation of mamlviz.bench, FOMAML as the mean query
-    # gradient after one step, at the trainer's θ₀ for seed 0, on the fixed batch
-    model = MLP()
-    theta = MetaTrainer("maml", model, part5._config({"alpha": 0.01, "k": 1}), seed=0).theta
-    batch = sine.sample(np.random.default_rng(part5.FIXED_SEED), 25, 10, 10)
-    full = reference_maml(theta, batch, 0.01)
-    first = np.mean([model.loss_grad(theta - 0.01 * model.loss_grad(theta, batch.xs[t], batch.ys[t])[1],
-                                     batch.xq[t], batch.yq[t])[1] for t in range(25)], axis=0)
-    assert cos_line["y"][0] == pytest.approx(full @ first / np.linalg.norm(full) / np.linalg.norm(first), rel=1e-9)
-    assert dropped_line["y"][0] == pytest.approx(np.linalg.norm(full - first) / np.linalg.norm(full), rel=1e-9)
+    # the first point, computed in the page, against the reference implementation run natively
+    cos, dropped = native5.independent_first_point(seed=0, alpha=0.01)
+    assert cos_line["y"][0] == pytest.approx(cos, rel=1e-9)
+    assert dropped_line["y"][0] == pytest.approx(dropped, rel=1e-9)
     assert all(-1 <= c <= 1 for c in cos_line["y"])
     held = {layer["label"]: layer for layer in scene["panels"][2]["layers"]}
     assert held["maml"]["x"] == [0, 100, 200] and held["fomaml"]["x"] == [0, 100, 200]
@@ -314,11 +310,16 @@ def test_maml_fomaml_trains_and_its_first_point_is_independent(part5_page):
     assert pg.console_errors == []
 
 
+def start_training(pg, patch):
+    """Set the training figure's controls (as the reader would, through the page's state) and press Start."""
+    pg.evaluate(f"window.mamlvizFigures.find(f => f.id === 'maml-vs-fomaml').change({json.dumps(patch)})")
+    settle(pg, "maml-vs-fomaml")
+    pg.locator(f'{fig("maml-vs-fomaml")} [data-control="start"] button').click()
+
+
 def test_maml_fomaml_pause_and_reset(part5_page):
     pg, F = part5_page, fig("maml-vs-fomaml")
-    pg.evaluate("window.mamlvizFigures.find(f => f.id === 'maml-vs-fomaml').change({budget: 2000})")
-    settle(pg, "maml-vs-fomaml")
-    pg.locator(f'{F} [data-control="start"] button').click()
+    start_training(pg, {"budget": 2000})
     pg.wait_for_function(f"Number(document.querySelector('{F} dd[data-readout=\"meta-updates\"]').textContent) >= 250",
                          timeout=300_000)
     pg.locator(f'{F} [data-control="pause"] button').click()
@@ -334,9 +335,7 @@ def test_maml_fomaml_pause_and_reset(part5_page):
 
 def test_maml_fomaml_divergence_is_said(part5_page):
     pg, F = part5_page, fig("maml-vs-fomaml")
-    pg.evaluate("window.mamlvizFigures.find(f => f.id === 'maml-vs-fomaml').change({alpha: 0.05, k: 5, budget: 200})")
-    settle(pg, "maml-vs-fomaml")
-    pg.locator(f'{F} [data-control="start"] button').click()
+    start_training(pg, {"alpha": 0.05, "k": 5, "budget": 200})
     pg.wait_for_function(f"document.querySelector('{F} .figure-message').textContent.includes('diverge')",
                          timeout=120_000)
     assert "NaN" not in pg.locator(F).inner_text()
