@@ -47,10 +47,8 @@ def local_curvature_figure(state, action=None):
     f = QUADRATIC.loss(toy.grid(N_GRID), task.xs[0], task.ys[0])
     lo, hi = float(f.min()), float(f.max())
     levels = np.linspace(lo, hi, 10)[1:-1] if hi > lo else []
-    layers = [{"kind": "heatmap", "z": np.round(f, 4), "extent": [0, 1, 0, 1], "zmin": lo, "zmax": hi,
-               "cmap": "viridis"},
-              {"kind": "contour", "z": np.round(f, 4), "extent": [0, 1, 0, 1], "levels": levels},
-              {"kind": "arrow", "from": x, "to": x + ARROW_SCALE * true, "class": "trail", "label": "−∇f"},
+    layers = [{"kind": "contour", "z": np.round(f, 4), "extent": [0, 1, 0, 1], "levels": levels, "class": "task2"},
+              {"kind": "arrow", "from": x, "to": x + ARROW_SCALE * true, "class": "maml", "label": "−∇f"},
               {"kind": "arrow", "from": x, "to": x + ARROW_SCALE * approx, "class": "gradient secondary",
                "label": "−g"}]
     angle = angle_degrees(true, approx)
@@ -66,10 +64,10 @@ def local_curvature_figure(state, action=None):
          "format": ".3f"},
     ]
     return {
-        "panels": [unit_panel("f(x) = ½(x − ½)ᵀC(x − ½) + gᵀx", layers)],
-        "legend": [{"class": "trail", "label": "−∇f(x), the true descent direction (white, solid)"},
+        "panels": [unit_panel("Contours of f; both arrows drawn ×2", layers)],
+        "legend": [{"class": "maml", "label": "−∇f(x), the true descent direction (solid)"},
                    {"class": "gradient", "label": "−g, the same with C = 0 (dashed)"},
-                   {"class": "muted", "label": "both drawn ×2"}],
+                   {"class": "task2", "label": "contours of f(x) = ½(x − ½)ᵀC(x − ½) + gᵀx"}],
         "readouts": readouts,
         "message": ("∇f(x) = 0 here: x is a stationary point, the angle is undefined." if angle is None else None),
         "description": _curvature_description(a, b, c, x, true, approx, angle, eig),
