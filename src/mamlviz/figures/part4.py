@@ -357,7 +357,7 @@ def _cost_scene(session, status):
         memory_layers.append({"kind": "label", "at": [k + 0.2, kb], "text": ", ".join(n for _, n in group),
                               "class": group[0][0], "anchor": "start"})
     panels = [
-        {"title": "Time per meta-update (25 tasks, K = 10)", "xlim": [0.5, 13.5], "ylim": [0, top_t * 1.1],
+        {"title": "Time per meta-gradient (25 tasks, K = 10)", "xlim": [0.5, 13.5], "ylim": [0, top_t * 1.1],
          "xlabel": "inner steps k", "ylabel": "milliseconds", "layers": time_layers},
         {"title": "Memory kept per task for the backward pass", "xlim": [0.5, 13.5], "ylim": [0, top_m * 1.1],
          "xlabel": "inner steps k", "ylabel": "kB per task", "layers": memory_layers},
