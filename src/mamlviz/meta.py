@@ -15,6 +15,8 @@ task starts from the same θ, so the first support pass is one large product ove
     task_directions             each task's direction before averaging, (T, P) (MAML: with per_task=True)
     path                        φ^(0) = θ, φ^(1), …, φ^(k), shape (k + 1, T, P), only with keep_path=True
     cg_residuals, nonpd         iMAML only: ‖residual‖ per CG iteration (cg_steps + 1, T); non-PD flag (T,)
+    kept_bytes                  bytes of the arrays kept for the backward pass (MAML: k linearisations; FOMAML,
+                                Reptile: φ^(k); iMAML: φ^(k) and one linearisation at it), all tasks together
     inner_residual              iMAML only: ‖∇L^tr(φ) + λ(φ − θ)‖ per task (T,), 0 when φ solves the inner problem
     nonfinite                   True when any loss or the direction is not finite (the caller must not step)
 """
@@ -32,22 +34,53 @@ METHODS = ("maml", "fomaml", "reptile", "imaml")
 
 @dataclass
 class InnerPath:
-    """Result of `inner_sgd`: φ^(k), the support losses L(φ^(j)), the HVP functions at φ^(j) (j < k), the path."""
+    """Result of `inner_sgd`: φ^(k), the support losses L(φ^(j)), the HVP functions at φ^(j) (j < k, only with
+    keep_hvps=True), the path (only with keep_path=True)."""
 
     phi: np.ndarray
     losses: list = field(default_factory=list)
     hvps: list = field(default_factory=list)
     path: list = field(default_factory=list)
 
+    @property
+    def nbytes(self):
+        """Bytes of the arrays this result keeps alive: φ^(k), the path, and what each kept HVP function holds."""
+        return held_bytes([self.phi, self.path, self.hvps])
 
-def inner_sgd(model, theta, x, y, *, lr, steps, reg=None, keep_path=False):
+
+def held_bytes(obj):
+    """Bytes of the distinct NumPy buffers reachable from `obj` (arrays, lists, tuples, dicts, the cells of a
+    closure such as an HVP function). Views count once, as their base buffer; Python objects themselves are not
+    counted. This is how the cost figure of Part 4 measures the memory a method keeps."""
+    seen, buffers, stack = set(), {}, [obj]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        if isinstance(o, np.ndarray):
+            base = o
+            while isinstance(base.base, np.ndarray):
+                base = base.base
+            buffers[id(base)] = base.nbytes
+        elif isinstance(o, (list, tuple)):
+            stack.extend(o)
+        elif isinstance(o, dict):
+            stack.extend(o.values())
+        elif callable(o) and getattr(o, "__closure__", None):
+            stack.extend(c.cell_contents for c in o.__closure__)
+    return sum(buffers.values())
+
+
+def inner_sgd(model, theta, x, y, *, lr, steps, reg=None, keep_path=False, keep_hvps=False):
     """k steps of gradient descent on the support loss, from θ, for all tasks at once: U^(k)(θ).
 
     φ^(0) = θ,  φ^(j+1) = φ^(j) − α ∇L^tr(φ^(j))                (MAML, FOMAML, Reptile)
     φ^(j+1) = φ^(j) − α (∇L^tr(φ^(j)) + λ(φ^(j) − θ))           (iMAML's proximal objective, with reg = λ)
 
-    θ has shape (P,) (shared by the T tasks of x, y) or (T, P). The HVP function at each φ^(j) is kept (it reuses
-    that step's forward pass), so MAML can backpropagate through the steps without recomputing them.
+    θ has shape (P,) (shared by the T tasks of x, y) or (T, P). keep_hvps=True keeps the HVP function at each φ^(j)
+    (it holds that step's forward pass), so MAML can backpropagate through the steps without recomputing them:
+    memory linear in k. Without it only the current step is alive (FOMAML, Reptile, iMAML): memory independent of k.
     """
     phi = theta
     inner = InnerPath(phi=phi, path=[theta] if keep_path else [])
@@ -57,7 +90,8 @@ def inner_sgd(model, theta, x, y, *, lr, steps, reg=None, keep_path=False):
             grad = grad + reg * (phi - theta)                 # ∇[L^tr(φ) + (λ/2)‖φ − θ‖²]
         phi = phi - lr * grad
         inner.losses.append(loss)
-        inner.hvps.append(hvp)
+        if keep_hvps:
+            inner.hvps.append(hvp)
         if keep_path:
             inner.path.append(phi)
     inner.phi = phi
@@ -90,16 +124,18 @@ def proximal_descent(model, theta, x, y, *, reg, steps, max_lr, keep_path=False)
     return inner
 
 
-def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=None, query_before=True):
+def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=None, query_before=True,
+                     keep_hvps=False):
     """Shared by all methods: adapt on the support set (iMAML: `proximal_descent`), then the query loss and its
     gradient at φ."""
     if reg is None:
-        inner = inner_sgd(model, theta, batch.xs, batch.ys, lr=inner_lr, steps=inner_steps, keep_path=keep_path)
+        inner = inner_sgd(model, theta, batch.xs, batch.ys, lr=inner_lr, steps=inner_steps, keep_path=keep_path,
+                          keep_hvps=keep_hvps)
     else:
         inner = proximal_descent(model, theta, batch.xs, batch.ys, reg=reg, steps=inner_steps, max_lr=inner_lr,
                                  keep_path=keep_path)
     loss_after, grad_q = model.loss_grad(inner.phi, batch.xq, batch.yq)
-    info = {"loss_after": loss_after}
+    info = {"loss_after": loss_after, "kept_bytes": inner.nbytes}
     if query_before or not inner_steps:
         info["loss_before"] = model.loss(theta, batch.xq, batch.yq) if inner_steps else loss_after
     if inner.losses or query_before:
@@ -123,7 +159,7 @@ def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fals
     summed over tasks in one pass unless per_task=True asks for each task's direction.
     """
     inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
-                                       query_before=query_before)
+                                       query_before=query_before, keep_hvps=True)
     hvps = inner.hvps if per_task else inner.hvps[1:]
     for hvp in reversed(hvps):
         g = g - inner_lr * hvp(g)            # g ← (I − α ∇²L^tr(φ^(j))) g
@@ -170,6 +206,7 @@ def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps
     inner, grad_q, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=reg,
                                                query_before=query_before)
     _, grad_s, hvp = model.linearize(inner.phi, batch.xs, batch.ys)   # ∇L^tr and ∇²L^tr at φ
+    info["kept_bytes"] = held_bytes([inner.phi, inner.path, hvp])
     info["inner_residual"] = np.linalg.norm(grad_s + reg * (inner.phi - theta), axis=-1)   # 0 when φ solves it
     g, cg_info = cg(lambda v: v + hvp(v) / reg, grad_q, cg_steps)
     info["cg_residuals"] = cg_info["residuals"]

@@ -154,12 +154,13 @@ class MLP(Model):
                 delta = _matmul_shared(delta, wt, flat) * masks[i - 1]  # δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1})
         lead = out.shape[:-2]
         grad = np.concatenate([g.reshape(lead + (-1,)) for g in grads], axis=-1)
+        grad_shape = grad.shape                                  # hvp keeps the shape, not the gradient itself
 
         def hvp(v, reduce=False):
             """∇²L·v (forward-over-reverse). reduce=True: summed over the task axis, Σ_t ∇²L_t·v_t, shape (P,)."""
             v = np.asarray(v, dtype=float)
             if v.shape[-1] != self.size or v.ndim > 2 or (v.ndim == 2 and lead and v.shape[0] != lead[0]):
-                raise ValueError(f"v has shape {v.shape} but the gradient has shape {grad.shape}")
+                raise ValueError(f"v has shape {v.shape} but the gradient has shape {grad_shape}")
             vws, vbs = self._unpack(v)
             # Tangent forward pass: ż_l = ȧ_{l-1}·W_l + a_{l-1}·V_l + v_b,l, ȧ_l = ż_l ⊙ relu'(z_l).
             dacts = [None]

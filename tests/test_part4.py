@@ -1,0 +1,213 @@
+"""Part 4: the Jacobian figure's three routes against each other and against an independent implementation; the
+inner loop keeps per-step state only for MAML, and the memory counts equal what tracemalloc sees; the cost figure's
+stream; the text's numbers equal the code's."""
+
+from __future__ import annotations
+
+import gc
+import re
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mamlviz import figures, meta, sine
+from mamlviz.figures import part4
+from mamlviz.nn import MLP
+
+figures.load_all()
+TEXT = (Path(__file__).resolve().parents[1] / "content" / "04-meta-gradient-cost.md").read_text()
+
+
+# ------------------------------------------------------------------------------ an independent softplus model
+def softplus_grad_hess(theta, x, y):
+    """Gradient and Hessian of ½Σ(softplus(a·x + b) − y)², written point by point (not vectorised, no library)."""
+    a, b = theta
+    g, h = np.zeros(2), np.zeros((2, 2))
+    for xn, yn in zip(x.ravel(), y.ravel()):
+        z = a * xn + b
+        s = 1.0 / (1.0 + np.exp(-z))
+        r = np.log1p(np.exp(z)) - yn
+        u = np.array([xn, 1.0])
+        g += r * s * u
+        h += (s * s + r * s * (1.0 - s)) * np.outer(u, u)
+    return g, h
+
+
+def independent_meta_gradient(tasks, theta, alpha, k):
+    """Reference: forward accumulation of dφ/dθ (no explicit factor list) with the point-by-point model."""
+    x, y, xq, yq = tasks.xs[0], tasks.ys[0], tasks.xq[0], tasks.yq[0]
+    phi, jac = np.array(theta, dtype=float), np.eye(2)
+    for _ in range(k):
+        g, h = softplus_grad_hess(phi, x, y)
+        jac = jac - alpha * h @ jac              # d/dθ of φ − α∇L(φ): (I − αH(φ)) dφ/dθ
+        phi = phi - alpha * g
+    gq, _ = softplus_grad_hess(phi, xq, yq)
+    return jac, jac.T @ gq
+
+
+@pytest.mark.parametrize("k", range(1, 11))
+@pytest.mark.parametrize("theta,alpha", [((0.15, 0.8), 0.05), ((0.9, 0.3), 0.1), ((0.4, 0.5), 0.01)])
+def test_three_routes_agree_for_every_k(k, theta, alpha):
+    tasks = part4.one_task(0)
+    r = part4.three_routes(tasks, np.array(theta), alpha, k)
+    assert part4.relative_difference(r["by_hvp"], r["by_jacobian"]) < 1e-10
+    assert part4.relative_difference(r["by_fd"], r["by_jacobian"]) < 1e-6
+    jac, grad = independent_meta_gradient(tasks, theta, alpha, k)
+    np.testing.assert_allclose(r["jacobian"], jac, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(r["by_jacobian"], grad, rtol=1e-10, atol=1e-13)
+    assert len(r["factors"]) == k and len(r["path"]) == k + 1
+
+
+def test_product_order_matters_and_is_the_right_one():
+    """A_{k−1}⋯A_0 (the figure's) differs from A_0⋯A_{k−1}, and only the former is ∂φ^(k)/∂θ (finite differences)."""
+    tasks, theta, alpha, k = part4.one_task(0), np.array([0.15, 0.8]), 0.1, 3
+    r = part4.three_routes(tasks, theta, alpha, k)
+    wrong = np.linalg.multi_dot(r["factors"])                 # A_0 A_1 A_2
+    assert not np.allclose(wrong, r["jacobian"], atol=1e-4)
+    eps = 1e-6
+    path = lambda t: meta.inner_sgd(part4.SOFTPLUS, t, tasks.xs, tasks.ys, lr=alpha, steps=k).phi[0]
+    fd = np.stack([(path(theta + eps * e) - path(theta - eps * e)) / (2 * eps) for e in np.eye(2)], axis=1)
+    np.testing.assert_allclose(r["jacobian"], fd, rtol=1e-6, atol=1e-9)
+
+
+def test_jacobian_figure_shows_what_it_computed():
+    state = {"theta": [0.3, 0.6], "alpha": 0.08, "k": 4, "first_order": True}
+    scene = figures.run("jacobians", state)
+    values = {r["label"]: r["value"] for r in scene["readouts"]}
+    r = part4.three_routes(part4.one_task(0), np.array([0.3, 0.6]), 0.08, 4)
+    assert values["A₃"] == part4.fmt_matrix(r["factors"][3])
+    assert values["∂φ⁽ᵏ⁾/∂θ = A₃⋯A₀"] == part4.fmt_matrix(r["jacobian"])
+    assert values["meta-gradient: finite differences"] == part4.fmt_vector(r["by_fd"], 8)
+    assert float(values["largest relative difference"]) < 1e-6
+    arrows = [layer for layer in scene["panels"][1]["layers"] if layer["kind"] == "arrow"]
+    assert [a["class"] for a in arrows] == ["maml", "fomaml secondary"]
+    directions = [np.subtract(a["to"], a["from"]) for a in arrows]
+    # the arrows point along −meta-gradient and −∇L^te(φ^(k)) (one common positive scale)
+    assert part4.angle_degrees(directions[0], -r["by_hvp"]) < 1e-6
+    assert part4.angle_degrees(directions[1], -r["grad_query"]) < 1e-6
+    assert values["angle to first-order direction"] == pytest.approx(part4.angle_degrees(r["by_hvp"], r["grad_query"]))
+    line = next(layer for layer in scene["panels"][0]["layers"] if layer["kind"] == "line")
+    np.testing.assert_allclose(np.c_[line["x"], line["y"]], r["path"])
+    assert "4 inner step(s)" in scene["description"]
+
+
+@pytest.mark.parametrize("theta", [(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0)])
+def test_jacobian_figure_at_the_extremes_stays_finite(theta):
+    scene = figures.run("jacobians", {"theta": theta, "alpha": 0.2, "k": 10, "first_order": True})
+    values = {r["label"]: r["value"] for r in scene["readouts"]}
+    assert scene["message"] is None and "nan" not in str(scene).lower()
+    assert float(values["largest relative difference"]) < 1e-5      # finite differences lose digits at the largest α
+
+
+# ------------------------------------------------------------------------------ memory kept by the inner loop
+def traced_bytes(make):
+    """Bytes that stay allocated while the object returned by make() is alive (tracemalloc sees NumPy's buffers)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        obj = make()
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    return held, obj
+
+
+@pytest.mark.parametrize("keep_hvps", [True, False])
+@pytest.mark.parametrize("steps", [1, 4])
+def test_inner_path_bytes_are_what_is_really_allocated(keep_hvps, steps):
+    model, rng = MLP(), np.random.default_rng(0)
+    theta, batch = model.init(rng), sine.sample(rng, 25, 10, 10)
+    # θ and the data are copied inside, so that every buffer the result may keep is allocated while tracing
+    held, inner = traced_bytes(lambda: meta.inner_sgd(model, theta.copy(), batch.xs.copy(), batch.ys.copy(), lr=0.01,
+                                                      steps=steps, keep_hvps=keep_hvps))
+    # tracemalloc also sees a few small Python objects (lists, closures): well under 1 % here
+    assert inner.nbytes == pytest.approx(held, rel=0.01)
+    assert len(inner.hvps) == (steps if keep_hvps else 0)
+
+
+def test_kept_memory_per_method_by_formula():
+    """MAML keeps, for each step j, φ^(j), the activations and errors of every support point in every layer and the
+    ReLU patterns; the first-order methods keep φ^(k) only; iMAML φ^(k) and one linearisation. Counted by hand for
+    the 1-40-40-1 MLP and compared with info["kept_bytes"]."""
+    model, rng = MLP(), np.random.default_rng(1)
+    theta, batch = model.init(rng), sine.sample(rng, 25, 10, 10)
+    t, n, p = 25, 10, model.size
+    x = t * n * 8                                    # a_0 = x: the support inputs, shared by every step
+    acts = t * n * (40 + 40) * 8                     # a_1, a_2
+    deltas = t * n * (40 + 40 + 1) * 8               # δ_1, δ_2, δ_3
+    masks = t * n * (40 + 40)                        # relu'(z_1), relu'(z_2), one byte each
+    step = acts + deltas + masks
+    for k in (1, 3, 10):
+        expected = {"maml": p * 8 + x + k * step + (k - 1) * t * p * 8 + t * p * 8,  # θ shared, φ^(1…k−1), φ^(k)
+                    "fomaml": t * p * 8, "reptile": t * p * 8, "imaml": t * p * 8 + x + step}
+        for method, want in expected.items():
+            _, info = meta.meta_gradient(method, model, theta, batch, inner_lr=0.0003 if method == "imaml" else 0.01,
+                                         inner_steps=k, reg=1000.0, cg_steps=5)
+            assert info["kept_bytes"] == want, (method, k)
+
+
+def test_text_states_the_measured_memory():
+    theta, batch = part4.cost_batch()
+    for method, k, text in [("maml", 1, "28.4 kB at $k = 1$"), ("maml", 5, "139.5 kB at $k = 5$"),
+                            ("maml", 10, "278.3 kB at $k = 10$"), ("fomaml", 7, "14.1 kB for any $k$"),
+                            ("imaml", 7, "27.8 kB for any $k$")]:
+        _, per_task = part4.measure_method(method, k, theta, batch, repeats=1)
+        assert f"{per_task / 1000:.1f} kB" in text and text in TEXT
+
+
+# ------------------------------------------------------------------------------ the cost figure
+def test_explicit_route_equals_the_hessian_vector_route():
+    theta, batch = part4.cost_batch()
+    one = sine.SineTasks(batch.xs[:1], batch.ys[:1], batch.xq[:1], batch.yq[:1], batch.amplitude[:1], batch.phase[:1])
+    steps = part4.explicit_steps(theta, one.xs[0], one.ys[0], 0.01, 2, block=600)
+    fractions = []
+    while True:
+        try:
+            fractions.append(next(steps))
+        except StopIteration as done:
+            path, factors = done.value
+            break
+    assert fractions[-1] == (1, 1.0) and len(fractions) == 2 * 3
+    for a in factors:
+        np.testing.assert_allclose(a, a.T, atol=1e-9)                # each A_j is symmetric
+    gq = part4.MLP_MODEL.loss_grad(path[2], one.xq[0], one.yq[0])[1]
+    direction = part4.explicit_meta_gradient(factors, gq)
+    reference, _ = meta.meta_gradient("maml", part4.MLP_MODEL, theta, one, inner_lr=0.01, inner_steps=2)
+    assert part4.relative_difference(direction, reference) < 1e-10
+
+
+def test_cost_figure_stream_measures_every_method_and_k(monkeypatch):
+    monkeypatch.setattr(part4, "COST_KS", (1, 2))
+    monkeypatch.setattr(part4, "EXPLICIT_KS", (1, 2))
+    monkeypatch.setattr(part4, "COST_REPEATS", 1)
+    monkeypatch.setattr(part4, "HESSIAN_BLOCK", 1000)
+    figures.sessions.pop("meta-cost", None)
+    first = figures.run("meta-cost", {})
+    assert first["message"].startswith("Press Measure")
+    scenes = list(figures.run("meta-cost", {}, "measure"))
+    last = scenes[-1]
+    assert last["description"].startswith("Finished: all 8 timings done")
+    session = figures.sessions["meta-cost"]
+    assert set(session["times"]) == {(m, k) for m in part4.COST_METHODS for k in (1, 2)}
+    assert all(t > 0 for t in session["times"].values())
+    assert session["explicit_check"] < 1e-10 and session["product"] > 0
+    for method in part4.COST_METHODS:
+        line = next(layer for layer in last["panels"][1]["layers"] if layer["kind"] == "line" and layer["class"] == method)
+        assert line["y"] == [session["memory"][(method, k)] / 1000 for k in (1, 2)]
+    # the stream can be stopped and cleared; nothing is lost by stopping
+    stopped = figures.run("meta-cost", {}, "stop")
+    assert stopped["description"].startswith("Stopped after 8")
+    figures.run("meta-cost", {}, "clear")
+    assert "meta-cost" not in figures.sessions
+
+
+def test_million_parameter_jacobian_is_labelled_as_computed():
+    scene = figures.run("meta-cost", {}, "clear")
+    values = {r["label"]: r["value"] for r in scene["readouts"]}
+    assert values["Jacobian, 10⁶ parameters (computed, not run)"] == "8.0 TB"
+    assert values["one A_j of the MLP (1,761 × 1,761 floats)"] == "24.8 MB"
+    assert re.search(r"8 TB", TEXT) and "24.8 MB" in TEXT

@@ -1,0 +1,204 @@
+"""Part 5: the curvature figure against the closed form; Lanczos against a dense eigen-solver; the MAML/FOMAML
+figure's first point against an independent computation; its stream, pause and reset; the text's numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mamlviz import figures, meta, sine
+from mamlviz.bench import reference_maml
+from mamlviz.figures import part5
+from mamlviz.lanczos import lanczos
+from mamlviz.nn import MLP
+from mamlviz.train import MetaTrainer
+
+figures.load_all()
+TEXT = (Path(__file__).resolve().parents[1] / "content" / "05-first-order-maml.md").read_text()
+
+
+def arrows(scene):
+    layers = scene["panels"][0]["layers"]
+    return {a["label"]: np.subtract(a["to"], a["from"]) for a in layers if a["kind"] == "arrow"}
+
+
+def readouts(scene):
+    return {r["label"]: r["value"] for r in scene["readouts"]}
+
+
+def angle_by_cosine(u, v):
+    return np.degrees(np.arccos(np.clip(u @ v / np.linalg.norm(u) / np.linalg.norm(v), -1, 1)))
+
+
+# ------------------------------------------------------------------------------ local curvature
+@pytest.mark.parametrize("a,b,c,x", [(0.4, 0.2, -0.3, (0.75, 0.35)), (-0.5, 0.5, 0.5, (0.0, 1.0)),
+                                     (0.1, -0.4, 0.3, (0.2, 0.9)), (0.5, 0.0, 0.5, (1.0, 0.0))])
+def test_curvature_arrows_are_the_closed_form_gradient(a, b, c, x):
+    scene = figures.run("local-curvature", {"a": a, "b": b, "c": c, "x": list(x)})
+    drawn = arrows(scene)
+    C, g, xv = np.array([[a, b], [b, c]]), np.array([0.1, -0.1]), np.array(x)
+    np.testing.assert_allclose(drawn["−∇f"], -part5.ARROW_SCALE * (C @ (xv - 0.5) + g), atol=1e-12)
+    np.testing.assert_allclose(drawn["−g"], -part5.ARROW_SCALE * g, atol=1e-12)
+    # the readout is the angle between the two drawn vectors (arccos loses digits near 0°: ~1e-6°)
+    assert readouts(scene)["angle between the arrows (°)"] == pytest.approx(angle_by_cosine(drawn["−∇f"], drawn["−g"]),
+                                                                           abs=1e-5)
+    assert readouts(scene)["Hessian C"] == part5.fmt_matrix(C, 2)
+    eig = np.linalg.eigvalsh(C)
+    assert readouts(scene)["eigenvalues of C"] == part5.fmt_vector(eig[::-1], 3)
+
+
+def test_curvature_arrows_coincide_at_zero_curvature():
+    for action, state in (("zero", {"a": 0.3, "b": -0.2, "c": 0.1}), (None, {"a": 0.0, "b": 0.0, "c": 0.0})):
+        scene = figures.run("local-curvature", {**state, "x": [0.1, 0.2]}, action)
+        drawn = arrows(scene)
+        np.testing.assert_array_equal(drawn["−∇f"], drawn["−g"])
+        assert readouts(scene)["angle between the arrows (°)"] == 0.0
+        assert scene["state"] == {"a": 0.0, "b": 0.0, "c": 0.0}
+
+
+def test_curvature_stationary_point_is_a_message_not_an_error():
+    # C = diag(0.2, 0.2): ∇f = 0.2(x − ½) + g vanishes at x = ½ − g/0.2 = (0, 1)
+    scene = figures.run("local-curvature", {"a": 0.2, "b": 0.0, "c": 0.2, "x": [0.0, 1.0]})
+    assert "stationary" in scene["message"]
+    assert readouts(scene)["angle between the arrows (°)"] is None
+
+
+# ------------------------------------------------------------------------------ Lanczos
+def test_lanczos_finds_the_extreme_eigenvalues_of_a_dense_matrix():
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.standard_normal((200, 200)))
+    eig = np.concatenate([[50.0, 30.0, 20.0], rng.uniform(-5, 5, 194), [-40.0, -60.0, -90.0]])
+    a = (q * eig) @ q.T
+    ritz = lanczos(lambda v: v @ a, rng.standard_normal(200), 60)
+    np.testing.assert_allclose(ritz[:3], [50.0, 30.0, 20.0], rtol=1e-8)
+    np.testing.assert_allclose(ritz[-3:], [-40.0, -60.0, -90.0], rtol=1e-8)
+
+
+def test_lanczos_batched_equals_one_by_one_and_the_mlp_hessian():
+    model, rng = MLP((1, 12, 12, 1)), np.random.default_rng(3)      # small enough for a dense eigen-solver
+    theta, batch = model.init(rng), sine.sample(rng, 3, 10, 10)
+    _, _, hvp = model.linearize(theta, batch.xs, batch.ys)
+    v0 = rng.standard_normal((3, model.size))
+    batched = lanczos(hvp, v0, 30)
+    for t in range(3):
+        _, _, hvp_t = model.linearize(theta, batch.xs[t], batch.ys[t])
+        single = lanczos(hvp_t, v0[t], 30)
+        np.testing.assert_allclose(batched[t], single, rtol=1e-8, atol=1e-6)
+        dense = hvp_t(np.eye(model.size))                       # the Hessian, row by row
+        top = np.linalg.eigvalsh((dense + dense.T) / 2)[::-1]
+        np.testing.assert_allclose(single[:2], top[:2], rtol=1e-6)
+
+
+def test_figure_curvature_is_the_largest_eigenvalue_of_each_task():
+    """On the sine MLP, the figure's 20 Lanczos steps give the largest eigenvalue to 0.1 % of a long run (150 steps;
+    Lanczos itself is checked against a dense solver on a small network above)."""
+    rng = np.random.default_rng(4)
+    theta, batch = part5.MLP_MODEL.init(rng), sine.sample(rng, 2, 10, 10)
+    top = part5.top_curvature(theta, batch)
+    _, _, hvp = part5.MLP_MODEL.linearize(theta, batch.xs, batch.ys)
+    converged = lanczos(hvp, rng.standard_normal((2, part5.MLP_MODEL.size)), 150)[:, 0]
+    np.testing.assert_allclose(top, converged, rtol=1e-3)
+
+
+def test_lanczos_stops_when_the_krylov_space_is_exhausted():
+    a = np.diag([3.0, 1.0])
+    ritz = lanczos(lambda v: v @ a, np.array([1.0, 1.0]), 10)
+    np.testing.assert_allclose(ritz, [3.0, 1.0])
+
+
+# ------------------------------------------------------------------------------ MAML against FOMAML
+def independent_first_point(seed=0, alpha=0.01):
+    """(cosine, ‖MAML − FOMAML‖ / ‖MAML‖) at the trainer's θ₀ for `seed` on the fixed batch, one inner step: MAML by
+    the plain reference implementation of `mamlviz.bench` (θ tiled, no code shared with `mamlviz.meta`), FOMAML as
+    the mean of the query gradients after one step, task by task."""
+    model = MLP()
+    theta = MetaTrainer("maml", model, part5._config({"alpha": alpha, "k": 1}), seed=seed).theta
+    batch = sine.sample(np.random.default_rng(part5.FIXED_SEED), 25, 10, 10)
+    full = reference_maml(theta, batch, alpha)
+    first = np.mean([model.loss_grad(theta - alpha * model.loss_grad(theta, batch.xs[t], batch.ys[t])[1],
+                                     batch.xq[t], batch.yq[t])[1] for t in range(25)], axis=0)
+    return (full @ first / np.linalg.norm(full) / np.linalg.norm(first),
+            np.linalg.norm(full - first) / np.linalg.norm(full))
+
+
+def test_first_point_equals_an_independent_computation():
+    scene = figures.run("maml-vs-fomaml", {"seed": 0})
+    first_cos = scene["panels"][0]["layers"][0]["y"][0]
+    first_dropped = scene["panels"][1]["layers"][0]["y"][0]
+    cos, dropped = independent_first_point()
+    assert first_cos == pytest.approx(cos, rel=1e-9)
+    assert first_dropped == pytest.approx(dropped, rel=1e-9)
+    assert readouts(scene)["cosine at the start"] == first_cos
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_dropped_term_is_maml_minus_fomaml_for_several_steps(k):
+    model, rng = MLP(), np.random.default_rng(5)
+    theta, batch = model.init(rng), sine.sample(rng, 4, 10, 10)
+    cos, dropped = part5.compare_directions(theta, batch, 0.01, k)
+    full, _ = meta.meta_gradient("maml", model, theta, batch, inner_lr=0.01, inner_steps=k)
+    first, _ = meta.meta_gradient("fomaml", model, theta, batch, inner_lr=0.01, inner_steps=k)
+    assert cos == pytest.approx(full @ first / np.linalg.norm(full) / np.linalg.norm(first), rel=1e-12)
+    assert dropped == pytest.approx(np.linalg.norm(full - first) / np.linalg.norm(full), rel=1e-12)
+
+
+def test_training_stream_pause_and_reset():
+    figures.sessions.pop("maml-vs-fomaml", None)
+    state = {"budget": 200, "alpha": 0.01, "k": 1, "seed": 1}
+    stream = figures.run("maml-vs-fomaml", state, "start")
+    first = next(stream)
+    assert first["description"].startswith("Training after 0 meta-updates")
+    for _ in range(3):                                     # three chunks of 25 updates, then the reader pauses
+        scene = next(stream)
+    stream.close()
+    paused = figures.run("maml-vs-fomaml", state, "pause")
+    assert readouts(paused)["meta-updates"] == 75 and paused["description"].startswith("Paused")
+    run = figures.sessions["maml-vs-fomaml"]
+    assert [c[0] for c in run["curve"]] == [0, 25, 50, 75]
+    # both models train on the same seed: same θ₀, same task stream
+    maml, fomaml = run["trainers"]["maml"], run["trainers"]["fomaml"]
+    assert maml.iteration == fomaml.iteration == 75
+    last = list(figures.run("maml-vs-fomaml", state, "start"))[-1]
+    assert last["description"].startswith("Finished after 200")
+    assert [c[0] for c in run["curve"]][-1] == 200 and len(run["curvature"]) == 3   # at 0, 100 and 200
+    values = readouts(last)
+    assert values["MAML: held-out MSE after 1 step"] == maml.eval_curve[-1][1][1]
+    assert values["α·λ_max of the support Hessian, now"] == pytest.approx(0.01 * run["curvature"][-1][1])
+    reset = figures.run("maml-vs-fomaml", state, "reset")
+    assert readouts(reset)["meta-updates"] == 0 and "maml-vs-fomaml" not in figures.sessions
+
+
+def test_changed_settings_restart_from_scratch():
+    figures.sessions.pop("maml-vs-fomaml", None)
+    stream = figures.run("maml-vs-fomaml", {"budget": 200, "seed": 2}, "start")
+    next(stream), next(stream)
+    stream.close()
+    preview = figures.run("maml-vs-fomaml", {"budget": 200, "seed": 2, "alpha": 0.02})
+    assert "Settings changed" in preview["message"]
+    restarted = next(figures.run("maml-vs-fomaml", {"budget": 200, "seed": 2, "alpha": 0.02}, "start"))
+    assert "started again from scratch" in restarted["message"] and readouts(restarted)["meta-updates"] == 0
+    figures.sessions.pop("maml-vs-fomaml", None)
+
+
+def test_diverging_training_is_reported():
+    figures.sessions.pop("maml-vs-fomaml", None)
+    scenes = list(figures.run("maml-vs-fomaml", {"budget": 200, "alpha": 0.05, "k": 5, "seed": 0}, "start"))
+    last = scenes[-1]
+    assert "nan" not in str(last).lower()
+    if last["message"]:                                     # a divergence says so, θ stays at its last good value
+        assert "Diverged" in last["message"]
+    figures.sessions.pop("maml-vs-fomaml", None)
+
+
+def test_text_states_the_figures_numbers_at_initialisation():
+    scene = figures.run("maml-vs-fomaml", {"seed": 0})
+    values = readouts(scene)
+    assert f"initialisation is {values['cosine at the start']:.3f}" in TEXT
+    assert f"{scene['panels'][1]['layers'][0]['y'][0]:.3f} times the meta-gradient's norm" in TEXT
+    top = values["α·λ_max of the support Hessian, start"] / 0.01
+    assert f"about\n{top:,.0f}" in TEXT or f"about {top:,.0f}" in TEXT
+    assert f"is about {round(0.01 * top)}" in TEXT
+    low = figures.run("maml-vs-fomaml", {"seed": 0, "alpha": 0.001})
+    assert f"{readouts(low)['cosine at the start']:.2f}" in TEXT
