@@ -99,26 +99,39 @@ def demo_site(demo_built):
     server.shutdown()
 
 
+def recorded_page(browser, viewport=None, init_script=None, **context_options):
+    """A page in a fresh context that records `console_errors`, `requests` and `failed_requests`; close it with
+    `pg.context.close()`."""
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, **context_options)
+    if init_script:
+        context.add_init_script(init_script)
+    pg = context.new_page()
+    pg.console_errors, pg.requests, pg.failed_requests = [], [], []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(f"uncaught: {e}"))
+    context.on("request", lambda r: pg.requests.append(r.url))
+    context.on("requestfailed", lambda r: pg.failed_requests.append(f"{r.url}: {r.failure}"))
+    return pg
+
+
+@pytest.fixture(scope="session")
+def open_page(browser):
+    """`open_page(viewport=None, init_script=None, **context_options)`: `recorded_page` for fixtures of any scope
+    (a module-scoped fixture shares one live page across its module's tests and closes it with pg.context.close())."""
+    return lambda **kwargs: recorded_page(browser, **kwargs)
+
+
 @pytest.fixture
 def page(browser):
-    contexts = []
+    pages = []
 
     def new_page(viewport=None, init_script=None):
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
-        contexts.append(context)
-        if init_script:
-            context.add_init_script(init_script)
-        pg = context.new_page()
-        pg.console_errors, pg.requests, pg.failed_requests = [], [], []
-        pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-        pg.on("pageerror", lambda e: pg.console_errors.append(f"uncaught: {e}"))
-        context.on("request", lambda r: pg.requests.append(r.url))
-        context.on("requestfailed", lambda r: pg.failed_requests.append(f"{r.url}: {r.failure}"))
-        return pg
+        pages.append(recorded_page(browser, viewport, init_script))
+        return pages[-1]
 
     yield new_page
-    for c in contexts:
-        c.close()
+    for pg in pages:
+        pg.context.close()
 
 
 @pytest.fixture

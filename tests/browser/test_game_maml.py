@@ -30,16 +30,12 @@ def models():
 
 
 @pytest.fixture(scope="module")
-def live(browser, served_site):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(f"uncaught: {e}"))
+def live(open_page, served_site):
+    pg = open_page()
     pg.goto(served_site + PAGE)
     pg.wait_for_selector(f"{GAME}[data-maml-status=answered]", timeout=BOOT)
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def trial(pg):

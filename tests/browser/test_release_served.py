@@ -77,7 +77,8 @@ def test_every_page_loads_under_the_sub_path_and_its_figures_go_live(page, base,
         for figure_id in pg.locator(".figure[data-figure]").evaluate_all("els => els.map(e => e.dataset.figure)"):
             wait_live(pg, figure_id)
             live += 1
-        for widget in pg.locator("[data-widget]").all():  # widgets mount without the worker
+        for widget in pg.locator("[data-widget]").all():  # widgets mount without the worker (after `load`:
+            widget.locator("xpath=self::*[@data-mounted='true']").wait_for()   # through a dynamic import)
             assert widget.locator("*").count() > 0, href
     assert live >= 4  # Part 3's figures at least
     assert pg.console_errors == []

@@ -41,19 +41,14 @@ def one_boot_per_worker(pg):
 
 
 @pytest.fixture(scope="module")
-def nav_page(browser, served_site):
+def nav_page(open_page, served_site):
     """One page for the whole module: Part 3, live, with a marker that a full load would wipe."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.console_errors, pg.requests = [], []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(f"uncaught: {e}"))
-    context.on("request", lambda r: pg.requests.append(r.url))
+    pg = open_page()
     pg.goto(served_site + P3)
     pg.wait_for_selector(f'{fig("sine-fit")}[data-status="live"]', timeout=60_000)
     mark(pg)
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def mark(pg):
@@ -206,12 +201,8 @@ def running(pg):
 
 
 @pytest.fixture(scope="module")
-def lab_page(browser, served_site):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(f"uncaught: {e}"))
+def lab_page(open_page, served_site):
+    pg = open_page()
     pg.goto(served_site + P3)
     pg.wait_for_selector(f'{fig("sine-fit")}[data-status="live"]', timeout=120_000)
     assert [w["name"] for w in pg.evaluate(f"{RUNTIME}.then(m => m.workers())")] == ["main", "training-1"]
@@ -221,7 +212,7 @@ def lab_page(browser, served_site):
         pg.wait_for_selector(f'{fig(figure_id)}[data-status="live"]', timeout=120_000)
     mark(pg)
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def test_the_lab_trains_in_a_worker_of_its_own_and_the_figures_keep_answering(lab_page):
