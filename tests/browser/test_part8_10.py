@@ -30,7 +30,13 @@ def page_state(pg, figure_id):
 
 
 def page_scene(pg, figure_id):
-    return json.loads(pg.evaluate(f"JSON.stringify(window.mamlvizFigures.find(f => f.id === '{figure_id}').scene)"))
+    """The page's current scene. The first frame drawn at build time keeps only its axes as data (its layers are in
+    the HTML as SVG, drawn natively by the same function), so for it this is the native scene of the page's state:
+    only what the reader reads (readouts, description) is then compared with the page."""
+    scene = json.loads(pg.evaluate(f"JSON.stringify(window.mamlvizFigures.find(f => f.id === '{figure_id}').scene)"))
+    if any("layers" not in panel for panel in scene["panels"]):
+        return figures.run(figure_id, page_state(pg, figure_id))
+    return scene
 
 
 def wait_idle(pg, figure_id, timeout=60_000):
@@ -47,16 +53,12 @@ def assert_matches_native(pg, figure_id, what, final=False):
     state = page_state(pg, figure_id)
     native = known.final(figure_id, state) if final else figures.run(figure_id, state)
     scene = page_scene(pg, figure_id)
-    if any("layers" not in panel for panel in scene["panels"]):
-        # the first frame drawn at build time: its data keeps only the axes (the layers are in the HTML as SVG,
-        # drawn by the same function natively), so only what the reader reads can be compared
-        scene = None
-    got, want = (known.arrows(scene) if scene else known.arrows(native)), known.arrows(native)
+    got, want = known.arrows(scene), known.arrows(native)
     assert set(got) == set(want), what
     for m in want:
         np.testing.assert_allclose(got[m][1], want[m][1], rtol=1e-9, atol=1e-12, err_msg=what)
     for m, p in known.paths(native).items():
-        np.testing.assert_allclose(known.paths(scene or native)[m], p, rtol=1e-9, atol=1e-12, err_msg=what)
+        np.testing.assert_allclose(known.paths(scene)[m], p, rtol=1e-9, atol=1e-12, err_msg=what)
     for r in native["readouts"]:
         text = pg.locator(f'{fig(figure_id)} dd[data-readout="{r["label"]}"]').inner_text()
         if r["format"].endswith("e") and r["value"] is not None:   # JS writes 9.30e-4 where Python writes 9.30e-04
