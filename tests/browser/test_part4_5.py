@@ -35,30 +35,34 @@ def fig(figure_id):
     return f'.figure[data-figure="{figure_id}"]'
 
 
-def open_part(browser, served_site, page_name, figure_ids, viewport=None):
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(f"uncaught: {e}"))
+RUNTIME = "import(new URL('assets/js/runtime.js', location.href).href)"  # the page's own module instance
+
+
+def open_part(open_page, served_site, page_name, figure_ids, viewport=None):
+    pg = open_page(viewport=viewport)
     pg.goto(served_site + page_name)
     for figure_id in figure_ids:
+        pg.locator(fig(figure_id)).scroll_into_view_if_needed()   # a training figure's worker boots near the screen
         pg.wait_for_selector(f'{fig(figure_id)}[data-status="live"]', timeout=90_000)
-    return context, pg
+    return pg
+
+
+def worker_names(pg):
+    return [w["name"] for w in pg.evaluate(f"{RUNTIME}.then(m => m.workers())")]
 
 
 @pytest.fixture(scope="module")
-def part4_page(browser, served_site):
-    context, pg = open_part(browser, served_site, PART4, ("jacobians", "meta-cost"))
+def part4_page(open_page, served_site):
+    pg = open_part(open_page, served_site, PART4, ("jacobians", "meta-cost"))
     yield pg
-    context.close()
+    pg.context.close()
 
 
 @pytest.fixture(scope="module")
-def part5_page(browser, served_site):
-    context, pg = open_part(browser, served_site, PART5, ("local-curvature", "maml-vs-fomaml"))
+def part5_page(open_page, served_site):
+    pg = open_part(open_page, served_site, PART5, ("local-curvature", "maml-vs-fomaml"))
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def page_state(pg, figure_id):
@@ -175,6 +179,7 @@ def test_cost_figure_measures_every_method_and_k_and_the_page_stays_usable(part4
     pg.keyboard.press("ArrowLeft")
     pg.wait_for_function(f"document.querySelector('{fig('jacobians')}').dataset.status === 'live'", timeout=60_000)
     assert "Measuring" in pg.locator(f"{F} .describe p").text_content()
+    assert worker_names(pg) == ["main", "training-1"]           # the measuring runs in a training worker
     pg.wait_for_function(f"document.querySelector('{F} .describe p').textContent.startsWith('Finished')",
                          timeout=900_000)
     scene = page_scene(pg, "meta-cost")
@@ -214,13 +219,13 @@ def test_cost_figure_stop_and_clear(part4_page):
     assert pg.console_errors == []
 
 
-def test_garbage_in_the_url_is_clamped(browser, served_site):
-    context, pg = open_part(browser, served_site, PART4 + "#jacobians:theta=zz;k=99;alpha=-4", ("jacobians",))
+def test_garbage_in_the_url_is_clamped(open_page, served_site):
+    pg = open_part(open_page, served_site, PART4 + "#jacobians:theta=zz;k=99;alpha=-4", ("jacobians",))
     state = page_state(pg, "jacobians")
     assert state["k"] == 10 and state["alpha"] == 0.005 and state["theta"] == [0.15, 0.8]
     assert_page_is_native(pg, "jacobians", "from a garbage URL")
     assert pg.console_errors == []
-    context.close()
+    pg.context.close()
 
 
 def narrow_screen(pg, shots, prefix, figure_ids):

@@ -269,7 +269,7 @@ def format_bytes(n):
     return f"{n:.0f} B"
 
 
-@figure("meta-cost", title="What one meta-update costs, measured in your browser", controls=[
+@figure("meta-cost", title="What one meta-update costs, measured in your browser", training=True, controls=[
     Button("measure", "Measure"),
     Button("stop", "Stop"),
     Button("clear", "Clear results"),

@@ -128,7 +128,7 @@ def _config(state):
     return TrainConfig(inner_lr=alpha, inner_steps=k, eval_lr=alpha, eval_steps=k, eval_tasks=50, eval_query=25)
 
 
-@figure("maml-vs-fomaml", title="MAML and first-order MAML trained side by side", controls=[
+@figure("maml-vs-fomaml", title="MAML and first-order MAML trained side by side", training=True, controls=[
     Slider("alpha", "Inner learning rate α", 0.001, 0.05, step=0.001, default=0.01),
     Slider("k", "Inner steps k", 1, 5, step=1, default=1),
     Slider("budget", "Stop after (meta-updates)", 200, 5000, step=100, default=1000),
