@@ -93,7 +93,7 @@ export function mount(root, data) {
     const out = results.map((r) => ({ kind: r.family, year: r.year, name: r.name + dagger(r), short: r.short + dagger(r),
       acc: r.acc, protocol: r.protocol, source: r.source }));
     for (const m of machines) {
-      out.push({ kind: "glyph", year: "ours", name: `${m.name} — our characters`, short: m.short, acc: m.acc,
+      out.push({ kind: "glyph", year: "ours", name: m.name, short: m.short, acc: m.acc,
                  ci: m.ci, band: true });
     }
     if (scores["20"]) out.push({ kind: "you", year: "you", name: `You, 20-way (${trials(scores["20"].total)})`,
