@@ -118,6 +118,7 @@ def test_about_page_lists_what_was_vendored_and_ships_the_notices(released_toy):
     notices = released_toy / "licenses"
     assert (notices / "numpy-LICENSE.txt").read_text() == "Known NumPy notice.\n"  # taken from the wheel
     assert hashlib.sha256((notices / "pyodide-MPL-2.0.txt").read_bytes()).hexdigest() == MPL_SHA256
+    assert "PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2" in (notices / "cpython-PSF-2.0.txt").read_text()
     assert (notices / "LICENSE.txt").read_text() == "toy code licence\n"
     assert (notices / "LICENSE-text.txt").read_text() == "toy text licence\n"
     for href in re.findall(r'href="(licenses/[^"]+)"', html):

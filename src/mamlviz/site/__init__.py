@@ -154,7 +154,7 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
 
 
 def needs_build(project: Project) -> bool:
-    """True when site/ is missing or older than any source (content, templates, the package)."""
+    """True when site/ is missing or older than any source (content, templates, the package, pyproject.toml)."""
     index = project.out / "index.html"
     if not index.exists() or not (project.out / "pyodide" / "pyodide.asm.wasm").exists():
         return True
@@ -162,4 +162,6 @@ def needs_build(project: Project) -> bool:
     import mamlviz
 
     sources = [project.content, project.templates, Path(mamlviz.__file__).parent]
-    return any(p.stat().st_mtime > built for d in sources for p in Path(d).rglob("*") if p.is_file())
+    files = [p for d in sources for p in Path(d).rglob("*") if p.is_file()]
+    files += [f for f in [project.content.parent / "pyproject.toml"] if f.is_file()]  # the version in the footer
+    return any(p.stat().st_mtime > built for p in files)
