@@ -102,7 +102,8 @@ def _rate(method, n_tasks, k, inner_steps, updates, seed):
             d = reference_maml(theta, batch, s.inner_lr)
         else:
             d, _ = meta_gradient(method, model, theta, batch, inner_lr=s.inner_lr, inner_steps=inner_steps,
-                                 reg=s.reg, cg_steps=s.cg_steps, query_before=False)  # what MetaTrainer.step does
+                                 reg=s.reg, cg_steps=s.cg_steps, query_before=False,
+                                 kept_bytes=False)  # what MetaTrainer.step does
         theta = opt.step(theta, d)
     return updates / (time.perf_counter() - start)
 

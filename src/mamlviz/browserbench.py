@@ -10,6 +10,8 @@ main-thread tasks, and the bytes a first and a repeat visit transfer. Output: JS
 from __future__ import annotations
 
 import json
+import os
+import re
 import statistics
 import tempfile
 import time
@@ -67,6 +69,14 @@ LATENCY = """async ([figureId, n]) => {
   }
   return out;
 }"""
+
+# Where a menu hop's time goes, from navigate.js's marks: fetching the page, swapping the article, the figures'
+# initialisation (they are live at once: the worker stays).
+HOP_STEPS = """(() => {
+  const m = Object.fromEntries(performance.getEntriesByType('mark').filter((e) => e.name.startsWith('mamlviz:nav-'))
+    .map((e) => [e.name.slice(12), e.startTime]));
+  return {fetch: m.fetched - m.start, swap: m.swapped - m.fetched, init: m.entered - m.swapped};
+})()"""
 
 LONG_TASKS = """window.__long = [];
 new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); })
@@ -145,6 +155,7 @@ def _cold_and_warm(browser, base, out):
     pg.wait_for_function(f"location.pathname.endsWith('{PAGE}')")
     _wait_live(pg, _live_figures(pg))
     out["menu_hop_to_live_s"].append(time.monotonic() - t0)
+    out["menu_hop_steps_ms"].append(pg.evaluate(HOP_STEPS))
     # a repeat visit in the same browser: revalidated files, the wasm compiled before
     before = counter.total
     pg2 = context.new_page()
@@ -216,8 +227,10 @@ def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "refer
         build(Project.at(find_root(), site), log=lambda *a: None)
     server, base = serve_in_thread(site)
     keys = ["first_frame_cold_s", "live_cold_s", "first_frame_warm_s", "live_warm_s", "menu_hop_to_live_s",
-            "bytes_cold", "bytes_repeat", "long_tasks_cold", "long_task_ms_cold", "boot_steps_ms", "bare_boot_s"]
+            "bytes_cold", "bytes_repeat", "long_tasks_cold", "long_task_ms_cold", "boot_steps_ms", "bare_boot_s",
+            "menu_hop_steps_ms"]
     out = {k: [] for k in keys} | {"latency_idle_ms": {}, "latency_training_ms": {}}
+    out["load_average"] = [os.getloadavg()[0]]  # the machine's 1-minute load, sampled through the run
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -225,6 +238,7 @@ def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "refer
                 log(f"run {r + 1}/{runs}: bare runtime boot, cold and warm loads, menu hop")
                 out["bare_boot_s"].append(_bare_worker(browser, base)["boot"] / 1000)
                 _cold_and_warm(browser, base, out)
+                out["load_average"].append(os.getloadavg()[0])
             log("input-to-frame latency (idle, then while the lab trains), lab throughput")
             _latency_and_lab(browser, base, runs, out)
             log("meta-updates/s in the page (a bare worker with the package)")
@@ -233,8 +247,10 @@ def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "refer
             browser.close()
     finally:
         server.shutdown()
+    out["load_average"].append(os.getloadavg()[0])
     log("meta-updates/s natively")
     native = bench.measure(methods=list(methods), runs=runs, updates=updates)
+    out["load_average"].append(os.getloadavg()[0])
     return summarise(out, json.loads(page_rates), native, runs)
 
 
@@ -245,6 +261,10 @@ def summarise(out, page_rates, native, runs):
         result[k] = _median(out[k])
     result["boot_steps_ms"] = {k: _median([t.get(k) for t in out["boot_steps_ms"] if t])
                                for k in ("runtime", "numpy", "mamlviz")}
+    result["menu_hop_steps_ms"] = {k: _median([t.get(k) for t in out.get("menu_hop_steps_ms", []) if t])
+                                   for k in ("fetch", "swap", "init")}
+    loads = out.get("load_average") or []
+    result["load_average"] = {"min": round(min(loads), 2), "max": round(max(loads), 2)} if loads else None
     result["latency_ms"] = {f: {"idle_median": _median(out["latency_idle_ms"][f]),
                                 "idle_p95": _p95(out["latency_idle_ms"][f]),
                                 "training_median": _median(out["latency_training_ms"].get(f, [])),
@@ -270,6 +290,7 @@ def markdown(result) -> str:
     mb = lambda b: f"{b / 1e6:.2f} MB" if b is not None else "—"  # noqa: E731
     s = lambda v: f"{v:.2f} s" if v is not None else "—"  # noqa: E731
     steps = r["boot_steps_ms"]
+    hop = r.get("menu_hop_steps_ms") or {}
     rows = [
         ("First frame, cold (first contentful paint; the SVG is in the HTML)", s(r["first_frame_cold_s"])),
         ("All figures live, cold", s(r["live_cold_s"])),
@@ -279,6 +300,8 @@ def markdown(result) -> str:
         ("First frame, repeat visit", s(r["first_frame_warm_s"])),
         ("All figures live, repeat visit", s(r["live_warm_s"])),
         ("Menu hop (Part 2 → Part 3) to all figures live", s(r["menu_hop_to_live_s"])),
+        ("Menu hop: fetch / swap the article / figures initialised (ms)",
+         " / ".join(f"{hop[k]:.0f}" if hop.get(k) is not None else "—" for k in ("fetch", "swap", "init"))),
         ("Bytes, first visit / repeat visit", f"{mb(r['bytes_cold'])} / {mb(r['bytes_repeat'])}"),
         ("Long main-thread tasks during a cold load (count, total)",
          f"{r['long_tasks_cold']}, {r['long_task_ms_cold']:.0f} ms" if r["long_task_ms_cold"] is not None else "—"),
@@ -291,7 +314,23 @@ def markdown(result) -> str:
     for m, v in r["meta_updates_per_s"].items():
         rows.append((f"Meta-updates/s, {m}: page (× reference in the page) · native (× reference natively)",
                      f"{v['page']:.0f} ({v['page_vs_reference']:.2f}×) · {v['native']:.0f} ({v['native_vs_reference']:.2f}×)"))
-    lines = [f"Part 3 ({r['page']}), medians of {r['runs']} runs, headless Debian Chromium on 127.0.0.1", "",
+    load = r.get("load_average")
+    during = f"; 1-minute load average {load['min']:.1f}–{load['max']:.1f} during the run" if load else ""
+    lines = [f"Part 3 ({r['page']}), medians of {r['runs']} runs, headless Debian Chromium on 127.0.0.1"
+             f" ({os.cpu_count()} cores{during})", "",
              "| measure | value |", "| --- | --- |"]
     lines += [f"| {a} | {b} |" for a, b in rows]
     return "\n".join(lines)
+
+
+README_MARKERS = ("<!-- bench:browser -->", "<!-- /bench:browser -->")
+
+
+def update_readme(path, table: str) -> None:
+    """Put `table` between the README's bench markers (what `mamlviz bench --browser --readme` does)."""
+    text = Path(path).read_text()
+    start, end = README_MARKERS
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no {start} … {end} block for the table")
+    Path(path).write_text(pattern.sub(lambda _: f"{start}\n{table}\n{end}", text))

@@ -124,6 +124,8 @@ def add_bench(commands):
     p.add_argument("--browser", metavar="JSON", nargs="?", const="-", default=None,
                    help="measure the built site in Debian Chromium instead (mamlviz.browserbench); "
                         "writes the JSON to this file if given, and prints the Markdown table")
+    p.add_argument("--readme", metavar="README", nargs="?", const="README.md", default=None,
+                   help="with --browser: also put the table into this README's bench block (default README.md)")
 
     def run(args):
         from mamlviz import bench
@@ -140,7 +142,10 @@ def add_bench(commands):
             if args.browser != "-":
                 with open(args.browser, "w") as f:
                     json.dump(result, f, indent=1)
-            print(browserbench.markdown(result))
+            table = browserbench.markdown(result)
+            print(table)
+            if args.readme:
+                browserbench.update_readme(args.readme, table)
             return
 
         tuned = not args.default_malloc and bench.tune_allocator()

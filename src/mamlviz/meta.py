@@ -41,6 +41,7 @@ class InnerPath:
     losses: list = field(default_factory=list)
     hvps: list = field(default_factory=list)
     path: list = field(default_factory=list)
+    query_factors: list | None = None      # the query gradient's factors at φ^(k) (see `nn.loss_grad_factors`)
 
     @property
     def nbytes(self):
@@ -124,18 +125,29 @@ def proximal_descent(model, theta, x, y, *, reg, steps, max_lr, keep_path=False)
     return inner
 
 
+def task_mean(g):
+    """Mean over the task axis (axis 0). Written as a sum: in Pyodide's NumPy `g.mean(axis=0)` of a (25, 1761)
+    array costs ~30 sums' worth (its generic reduction path), about 0.3 ms per meta-update."""
+    return g.sum(axis=0) / g.shape[0]
+
+
 def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=None, query_before=True,
-                     keep_hvps=False):
+                     keep_hvps=False, kept_bytes=True):
     """Shared by all methods: adapt on the support set (iMAML: `proximal_descent`), then the query loss and its
-    gradient at φ."""
+    gradient at φ. kept_bytes=False skips measuring the memory kept (walking the HVP closures costs ~0.2 ms)."""
     if reg is None:
         inner = inner_sgd(model, theta, batch.xs, batch.ys, lr=inner_lr, steps=inner_steps, keep_path=keep_path,
                           keep_hvps=keep_hvps)
     else:
         inner = proximal_descent(model, theta, batch.xs, batch.ys, reg=reg, steps=inner_steps, max_lr=inner_lr,
                                  keep_path=keep_path)
-    loss_after, grad_q = model.loss_grad(inner.phi, batch.xq, batch.yq)
-    info = {"loss_after": loss_after, "kept_bytes": inner.nbytes}
+    if hasattr(model, "loss_grad_factors"):        # models of the `mamlviz.nn` interface; plain ones: loss_grad
+        loss_after, grad_q, inner.query_factors = model.loss_grad_factors(inner.phi, batch.xq, batch.yq)
+    else:
+        loss_after, grad_q = model.loss_grad(inner.phi, batch.xq, batch.yq)
+    info = {"loss_after": loss_after}
+    if kept_bytes:
+        info["kept_bytes"] = inner.nbytes
     if query_before or not inner_steps:
         info["loss_before"] = model.loss(theta, batch.xq, batch.yq) if inner_steps else loss_after
     if inner.losses or query_before:
@@ -147,7 +159,7 @@ def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=
 
 
 def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, per_task=False,
-                   query_before=True):
+                   query_before=True, kept_bytes=True):
     """Second-order MAML (Finn, Abbeel & Levine 2017, Eq. 1 and Algorithm 1 line 8), exact for any k:
 
         ∇_θ L^te(U^(k)(θ)) = A_0 A_1 ⋯ A_{k−1} ∇L^te(φ^(k)),   A_j = I − α ∇²L^tr(φ^(j)),   φ^(0) = θ,
@@ -159,42 +171,48 @@ def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fals
     summed over tasks in one pass unless per_task=True asks for each task's direction.
     """
     inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
-                                       query_before=query_before, keep_hvps=True)
+                                       query_before=query_before, keep_hvps=True, kept_bytes=kept_bytes)
+    # The first product meets g = ∇L^te(φ^(k)) itself, whose factored form (if the model has one) is cheaper.
+    factors = {"factors": inner.query_factors} if inner.query_factors is not None else {}
     hvps = inner.hvps if per_task else inner.hvps[1:]
     for hvp in reversed(hvps):
-        g = g - inner_lr * hvp(g)            # g ← (I − α ∇²L^tr(φ^(j))) g
+        g = g - inner_lr * hvp(g, **factors)  # g ← (I − α ∇²L^tr(φ^(j))) g
+        factors = {}
     if per_task or not inner.hvps:
         info["task_directions"] = g
-        return g.mean(axis=0), info
+        return task_mean(g), info
     t = g.shape[0]
-    return g.mean(axis=0) - (inner_lr / t) * inner.hvps[0](g, reduce=True), info   # mean_t (I − α∇²L_t(θ)) g_t
+    hg = inner.hvps[0](g, reduce=True, **factors)                 # Σ_t ∇²L_t(θ) g_t
+    return task_mean(g) - (inner_lr / t) * hg, info               # mean_t (I − α∇²L_t(θ)) g_t
 
 
-def fomaml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, query_before=True):
+def fomaml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, query_before=True,
+                     kept_bytes=True):
     """First-order MAML (Finn et al. 2017, Section 5.2): MAML with ∂U/∂θ ≈ I, i.e. the Hessian term dropped:
 
         g = ∇L^te(φ_k).
     """
     _, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
-                                       query_before=query_before)
+                                  query_before=query_before, kept_bytes=kept_bytes)
     info["task_directions"] = g
-    return g.mean(axis=0), info
+    return task_mean(g), info
 
 
-def reptile_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, query_before=True):
+def reptile_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, query_before=True,
+                      kept_bytes=True):
     """Reptile (Nichol, Achiam & Schulman 2018, Algorithm 2, batched): direction θ − mean_i φ_i, so the outer step
     θ ← θ − ε(θ − φ̄) = θ + ε(φ̄ − θ) moves toward the mean of the adapted parameters. Uses the support set only
     (no split needed; the query loss is reported). With k = 1: θ − φ = α ∇L^tr(θ), joint training.
     """
     inner, _, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
-                                       query_before=query_before)
+                                      query_before=query_before, kept_bytes=kept_bytes)
     d = theta - info["phi"]
     info["task_directions"] = d
-    return d.mean(axis=0), info
+    return task_mean(d), info
 
 
 def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps, keep_path=False,
-                    query_before=True):
+                    query_before=True, kept_bytes=True):
     """Implicit MAML (Rajeswaran, Finn, Kakade & Levine 2019, Eq. 4–7 and Algorithm 2):
 
         φ ≈ argmin_φ L^tr(φ) + (λ/2)‖φ − θ‖²      (k steps of `proximal_descent` from θ, steps ≤ α)
@@ -204,15 +222,16 @@ def imaml_direction(model, theta, batch, *, inner_lr, inner_steps, reg, cg_steps
     if reg is None or not reg > 0:
         raise ValueError(f"imaml needs reg = λ > 0, got {reg}")
     inner, grad_q, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=reg,
-                                               query_before=query_before)
+                                               query_before=query_before, kept_bytes=False)
     _, grad_s, hvp = model.linearize(inner.phi, batch.xs, batch.ys)   # ∇L^tr and ∇²L^tr at φ
-    info["kept_bytes"] = held_bytes([inner.phi, inner.path, hvp])
+    if kept_bytes:
+        info["kept_bytes"] = held_bytes([inner.phi, inner.path, hvp])
     info["inner_residual"] = np.linalg.norm(grad_s + reg * (inner.phi - theta), axis=-1)   # 0 when φ solves it
     g, cg_info = cg(lambda v: v + hvp(v) / reg, grad_q, cg_steps)
     info["cg_residuals"] = cg_info["residuals"]
     info["nonpd"] = cg_info["nonpd"]
     info["task_directions"] = g
-    return g.mean(axis=0), info
+    return task_mean(g), info
 
 
 _DIRECTIONS = {"maml": maml_direction, "fomaml": fomaml_direction, "reptile": reptile_direction,
@@ -220,7 +239,7 @@ _DIRECTIONS = {"maml": maml_direction, "fomaml": fomaml_direction, "reptile": re
 
 
 def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=None, cg_steps=None,
-                  keep_path=False, per_task=False, query_before=True):
+                  keep_path=False, per_task=False, query_before=True, kept_bytes=True):
     """The meta-update direction of `method` ("maml", "fomaml", "reptile", "imaml") for θ (P,) on a task batch.
 
     Returns (direction (P,), info); the outer step is θ ← θ − β·direction. inner_lr = α, inner_steps = k;
@@ -229,7 +248,8 @@ def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=Non
     per_task: MAML also returns each task's direction in info["task_directions"] (the other methods always do;
     MAML otherwise sums its last Hessian-vector product over tasks in one pass, which is faster).
     query_before=False skips the query loss at θ (one forward pass; the trainer does not need it), and
-    info["loss_before"] is then absent. See the module docstring for `info`.
+    info["loss_before"] is then absent; kept_bytes=False leaves out info["kept_bytes"] (the trainer's lean mode,
+    with query_before=False). See the module docstring for `info`.
     """
     if method not in _DIRECTIONS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
@@ -238,7 +258,8 @@ def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=Non
         raise ValueError(f"theta has shape {theta.shape}, expected ({model.size},)")
     if inner_steps < 0:
         raise ValueError(f"inner_steps must be ≥ 0, got {inner_steps}")
-    kwargs = {"inner_lr": inner_lr, "inner_steps": inner_steps, "keep_path": keep_path, "query_before": query_before}
+    kwargs = {"inner_lr": inner_lr, "inner_steps": inner_steps, "keep_path": keep_path, "query_before": query_before,
+              "kept_bytes": kept_bytes}
     if method == "maml":
         kwargs["per_task"] = per_task
     if method == "imaml":

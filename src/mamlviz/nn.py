@@ -11,6 +11,10 @@ Every model in mamlviz (this MLP and the 2-D toy problems of `mamlviz.toy`) has 
     model.linearize(theta, x, y)            (L, ∇L, hvp) with hvp(v) = ∇²L·v at the same point, reusing the
                                             forward pass (what meta-learning uses on its hot path);
                                             hvp(v, reduce=True) returns Σ_t ∇²L_t·v_t over the task axis
+    model.loss_grad_factors(theta, x, y)    (L, ∇L, factors): factors describe ∇L's weight blocks as sums of
+                                            outer products, so that hvp(∇L, factors=factors) can multiply by
+                                            them in factored form (cheaper when there are few points); None
+                                            when the model has no such form
 
 Each accepts a single θ of shape (P,) with data x (N, d_in), y (N, d_out), or a task batch: θ (T, P) with
 x, y (T, N, ·), one call for all tasks. A shared θ (P,) with batched data (T, N, ·) is the "all tasks start from
@@ -41,6 +45,9 @@ class Model:
 
     def hvp(self, theta, x, y, v):
         return self.linearize(theta, x, y)[2](v)
+
+    def loss_grad_factors(self, theta, x, y):
+        return (*self.loss_grad(theta, x, y), None)
 
 
 def _check_shapes(theta, x, y, size, d_in, d_out):
@@ -108,7 +115,8 @@ class MLP(Model):
         acts, masks = [h], []
         last = len(ws) - 1
         for i, (w, b) in enumerate(zip(ws, bs)):
-            z = _mm(h, w) + b                  # z_l = a_{l-1}·W_l + b_l
+            z = _mm(h, w)
+            z += b                             # z_l = a_{l-1}·W_l + b_l
             if i < last:
                 m = z > 0                      # relu'(z_l)
                 h = z * m                      # a_l = relu(z_l)
@@ -138,6 +146,15 @@ class MLP(Model):
         ∂L/∂b_l = Σ δ_l, δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1}). Cross-entropy changes only δ_L and δ̇_L (see XentHead).
         hvp(v) is forward-over-reverse: the directional derivative of that backward pass along v (relu'' = 0).
         """
+        return self._linearize(theta, x, y)[:3]
+
+    def loss_grad_factors(self, theta, x, y):
+        """(L, ∇L, factors): factors[l] = (a_{l-1}, δ_l), the two arrays whose product a_{l-1}ᵀδ_l (summed over the
+        points) is ∇L's W_l block, for `hvp(∇L, factors=factors)` of another linearisation."""
+        loss, grad, _, factors = self._linearize(theta, x, y)
+        return loss, grad, factors
+
+    def _linearize(self, theta, x, y):
         theta, x, y = _check_shapes(theta, x, y, self.size, self.sizes[0], self.sizes[-1])
         ws, acts, masks, out = self._forward(theta, x)
         batched = out.ndim == 3
@@ -150,25 +167,47 @@ class MLP(Model):
             grads[2 * i] = np.swapaxes(acts[i], -1, -2) @ delta  # ∂L/∂W_l = a_{l-1}ᵀ δ_l
             grads[2 * i + 1] = delta.sum(axis=-2)                # ∂L/∂b_l = Σ_points δ_l
             if i:
-                wt = np.swapaxes(ws[i], -1, -2)
-                delta = _matmul_shared(delta, wt, flat) * masks[i - 1]  # δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1})
+                delta = _matmul_shared(delta, np.swapaxes(ws[i], -1, -2), flat)
+                delta *= masks[i - 1]                            # δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1})
         lead = out.shape[:-2]
         grad = np.concatenate([g.reshape(lead + (-1,)) for g in grads], axis=-1)
         grad_shape = grad.shape                                  # hvp keeps the shape, not the gradient itself
 
-        def hvp(v, reduce=False):
-            """∇²L·v (forward-over-reverse). reduce=True: summed over the task axis, Σ_t ∇²L_t·v_t, shape (P,)."""
+        def hvp(v, reduce=False, factors=None):
+            """∇²L·v (forward-over-reverse). reduce=True: summed over the task axis, Σ_t ∇²L_t·v_t, shape (P,).
+
+            factors: when v is a gradient from `loss_grad_factors` (one per task), its weight blocks
+            V_l = Σ_n p_nᵀ q_n are applied as a·V_l = (a pᵀ) q and δ·V_lᵀ = (δ qᵀ) p where that takes fewer
+            products (few points, wide layers: for the sine MLP's 40×40 layer with 10 points, half)."""
             v = np.asarray(v, dtype=float)
             if v.shape[-1] != self.size or v.ndim > 2 or (v.ndim == 2 and lead and v.shape[0] != lead[0]):
                 raise ValueError(f"v has shape {v.shape} but the gradient has shape {grad_shape}")
             vws, vbs = self._unpack(v)
+            low_rank = [None] * len(ws)
+            if factors is not None and v.ndim == 2:
+                low_rank = [(p, q) if p.shape[-2] * (p.shape[-1] + q.shape[-1]) < p.shape[-1] * q.shape[-1]
+                            else None for p, q in factors]
+
+            def times_v(a, i):                                   # a·V_l
+                if low_rank[i] is None:
+                    return _mm(a, vws[i])
+                p, q = low_rank[i]
+                return (a @ np.swapaxes(p, -1, -2)) @ q
+
+            def times_vt(d, i):                                  # d·V_lᵀ
+                if low_rank[i] is None:
+                    return _mm(d, np.swapaxes(vws[i], -1, -2))
+                p, q = low_rank[i]
+                return (d @ np.swapaxes(q, -1, -2)) @ p
+
             # Tangent forward pass: ż_l = ȧ_{l-1}·W_l + a_{l-1}·V_l + v_b,l, ȧ_l = ż_l ⊙ relu'(z_l).
             dacts = [None]
-            h = _mm(acts[0], vws[0]) + vbs[0]
+            h = times_v(acts[0], 0) + vbs[0]
             for i in range(1, len(ws)):
                 da = h * masks[i - 1]
                 dacts.append(da)
-                h = _matmul_shared(da, ws[i], flat) + _mm(acts[i], vws[i]) + vbs[i]
+                h = _matmul_shared(da, ws[i], flat) + times_v(acts[i], i)
+                h += vbs[i]
             ddelta = out_tangent(h)                              # δ̇_L, e.g. 2 Ṁ / N for MSE
             total = reduce and ddelta.ndim == 3                  # Σ over tasks: one product over all T·N points
             mul_t = _mul_t_flat if total else _mul_t
@@ -182,12 +221,12 @@ class MLP(Model):
                 out_parts[2 * i + 1] = ddelta.sum(axis=(0, 1) if total else -2)   # (∇²L v)_b = Σ δ̇_l
                 if i:
                     # δ̇_{l-1} = (δ̇_l W_lᵀ + δ_l V_lᵀ) ⊙ relu'(z_{l-1})
-                    ddelta = (_matmul_shared(ddelta, np.swapaxes(ws[i], -1, -2), flat)
-                              + _mm(d, np.swapaxes(vws[i], -1, -2))) * masks[i - 1]
+                    ddelta = _matmul_shared(ddelta, np.swapaxes(ws[i], -1, -2), flat) + times_vt(d, i)
+                    ddelta *= masks[i - 1]
             vlead = () if total else np.broadcast_shapes(lead, v.shape[:-1])
             return np.concatenate([p.reshape(vlead + (-1,)) for p in out_parts], axis=-1)
 
-        return loss, grad, hvp
+        return loss, grad, hvp, list(zip(acts, deltas))
 
 
 class MSEHead:
@@ -249,7 +288,11 @@ def _mul_t(a, b):
 
 
 def _mul_t_flat(a, b):
-    """Σ_t a_tᵀ·b_t as one (k × T·N)·(T·N × m) product."""
+    """Σ_t a_tᵀ·b_t. Without BLAS (Pyodide) a product that sums over all T·N points walks both operands with a
+    large stride and is ~30 % slower than the T per-task products plus a sum of their (k × m) results, so the
+    per-task form is used while that stack of results stays small."""
+    if a.ndim == 3 and a.shape[0] * a.shape[-1] * b.shape[-1] <= 1 << 16:
+        return (np.swapaxes(a, -1, -2) @ b).sum(axis=0)
     return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
 
 

@@ -125,7 +125,7 @@ class MetaTrainer:
         batch = sine.sample(self.rng, c.n_tasks, c.n_support, c.n_query)
         direction, info = meta_gradient(self.method, self.model, self.theta, batch, inner_lr=c.inner_lr,
                                         inner_steps=c.inner_steps, reg=c.reg, cg_steps=c.cg_steps,
-                                        query_before=False)
+                                        query_before=False, kept_bytes=False)
         loss = float(info["loss_after"].mean())
         if info["nonfinite"] or not loss < c.max_loss:
             return self._diverge(f"training loss {loss:.3g} at update {self.iteration + 1}")

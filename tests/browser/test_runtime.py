@@ -153,6 +153,47 @@ def test_a_reload_after_client_side_hops_loads_the_page_itself(nav_page):
     assert pg.console_errors == []
 
 
+def window_listeners(pg, types=("storage", "pageshow", "visibilitychange")):
+    """{event type: listeners on window and document}, as Chromium's debugger lists them (no hook in our code)."""
+    cdp = pg.context.new_cdp_session(pg)
+    counts = dict.fromkeys(types, 0)
+    for target in ("window", "document"):
+        handle = cdp.send("Runtime.evaluate", {"expression": target})["result"]["objectId"]
+        for listener in cdp.send("DOMDebugger.getEventListeners", {"objectId": handle})["listeners"]:
+            if listener["type"] in counts:
+                counts[listener["type"]] += 1
+    cdp.detach()
+    return counts
+
+
+def test_widget_listeners_do_not_pile_up_across_visits(nav_page):
+    """Part 2's timeline listens on window and document; leaving the part by the menu removes those listeners,
+    so after three visits there are as many as after one, and none while another part is shown."""
+    pg = nav_page
+    if not pg.url.endswith(P2):
+        hop(pg, f'.menu-parts a[href="{P2}"]', P2)
+    timeline = '.widget[data-widget="omniglot-timeline"][data-mounted="true"]'
+    pg.wait_for_selector(timeline)
+    once = window_listeners(pg)
+    assert once["storage"] >= 1 and once["pageshow"] >= 1 and once["visibilitychange"] >= 1
+    hop(pg, f'.menu-parts a[href="{P3}"]', P3)
+    away = window_listeners(pg)
+    assert all(away[k] == once[k] - 1 for k in once), (once, away)  # the timeline's own three are gone
+    for _ in range(2):
+        hop(pg, f'.menu-parts a[href="{P2}"]', P2)
+        pg.wait_for_selector(timeline)
+        hop(pg, f'.menu-parts a[href="{P3}"]', P3)
+    hop(pg, f'.menu-parts a[href="{P2}"]', P2)
+    pg.wait_for_selector(timeline)
+    assert window_listeners(pg) == once
+    # and the live timeline still answers: a score stored by another tab redraws its note
+    pg.evaluate("""window.localStorage.setItem('mamlviz.fewshot.scores',
+                   JSON.stringify({'20': {right: 3, total: 4}}));
+                   window.dispatchEvent(new StorageEvent('storage', {key: null}))""")
+    pg.wait_for_function("document.querySelector('[data-testid=timeline-note]').textContent.includes('3 right of 4')")
+    assert pg.console_errors == []
+
+
 @pytest.fixture(scope="module")
 def no_js(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
@@ -280,4 +321,30 @@ def test_leaving_the_page_stops_the_training(lab_page):
     hop(pg, f'.menu-parts a[href="{P4}"]', P4)
     pg.wait_for_function(f"""{RUNTIME}.then(m => m.stats()).then(s => s['training-1'].running.length === 0)""")
     assert same_document(pg)
+    assert pg.console_errors == []
+
+
+def test_coming_back_shows_the_paused_job_not_the_built_frame(lab_page):
+    """Back on Part 3 by the menu, the lab shows the job its worker kept (left paused when the reader left): its
+    update count, the curves so far and "Paused", and it answers; not the built first frame (0 updates)."""
+    pg = lab_page
+    if not pg.url.endswith(P4):
+        pg.locator(f'{LAB} [data-control="start"] button').click()
+        wait_updates(pg, 25)
+        hop(pg, f'.menu-parts a[href="{P4}"]', P4)
+    pg.wait_for_function(f"""{RUNTIME}.then(m => m.stats()).then(s => s['training-1'].running.length === 0)""")
+    trained = json.loads(pg.evaluate(f"{RUNTIME}.then(m => m.trainedModel('meta-lab'))"))["iteration"]
+    assert trained >= 25
+    hop(pg, f'.menu-parts a[href="{P3}"]', P3)
+    pg.wait_for_function(f"document.querySelector('{LAB} dd[data-readout=\"meta-updates\"]').textContent === '{trained}'",
+                         timeout=30_000)
+    pg.wait_for_function(f"document.querySelector('{LAB} .describe p').textContent.startsWith('Paused')")
+    assert pg.locator(f'{LAB}[data-status="live"]').count() == 1
+    # the curves so far are drawn (the built frame of an untrained lab has none)
+    assert pg.locator(f"{LAB} svg path.line").count() > 0
+    # and Start continues from there
+    pg.locator(f'{LAB} [data-control="start"] button').click()
+    wait_updates(pg, trained + 25)
+    pg.locator(f'{LAB} [data-control="pause"] button').click()
+    assert same_document(pg) and one_boot_per_worker(pg)
     assert pg.console_errors == []

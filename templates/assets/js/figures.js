@@ -39,6 +39,8 @@ class Figure {
     this.wireInputs();
     this.updateInputs();
     if (fromUrl || saved) this.request(null);
+    // back on a part whose training worker lives on (a client-side visit): show its job as it is, not the built frame
+    else if (this.training && runtime.getStatus(this.id) === "live") this.request(null);
   }
 
   // A state kept in history (back/forward): our own, so only its keys that the figure knows are taken.

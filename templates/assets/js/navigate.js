@@ -43,6 +43,7 @@ function swap(doc) {
 
 async function go(url, {push, restore}) {
   const mine = ++token;
+  performance.mark("mamlviz:nav-start");  // the marks time a hop for the benchmark: fetch, swap, figures initialised
   let doc;
   try {
     const response = await fetch(url.href, {credentials: "same-origin"});
@@ -54,11 +55,14 @@ async function go(url, {push, restore}) {
     return;
   }
   if (mine !== token) return;  // a newer navigation won
+  performance.mark("mamlviz:nav-fetched");
   hooks.leave();
   swap(doc);
   if (push) history.pushState({scrollY: 0}, "", url.href);
   shownPath = location.pathname;
+  performance.mark("mamlviz:nav-swapped");
   await hooks.enter(restore ? restore.figures : null);
+  performance.mark("mamlviz:nav-entered");
   if (restore && typeof restore.scrollY === "number") {
     window.scrollTo(0, restore.scrollY);
   } else {

@@ -4,6 +4,7 @@ import {initMenu} from "./nav.js";
 import {installNavigation} from "./navigate.js";
 
 let figures = null;  // the figures module, once a page needed it
+let widgets = null;  // the widgets module, likewise
 
 async function enter(saved) {
   if (document.querySelector(".figure[data-figure]")) {
@@ -11,12 +12,15 @@ async function enter(saved) {
     figures.initFigures(saved);
   }
   if (document.querySelector(".widget[data-widget]")) {
-    await (await import("./widgets.js")).initWidgets();  // widgets may add the anchors a link points to
+    widgets = widgets || await import("./widgets.js");
+    await widgets.initWidgets();  // widgets may add the anchors a link points to
   }
 }
 
+// The article is about to be swapped: its figures and widgets stop listening, timing and computing.
 function leave() {
   if (figures) figures.teardownFigures();
+  if (widgets) widgets.teardownWidgets();
 }
 
 initMenu();

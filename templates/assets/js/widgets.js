@@ -1,5 +1,13 @@
-// Widgets: `<div class="widget" data-widget=ID data-module=…>` → import(module).mount(element, data).
+// Widgets: `<div class="widget" data-widget=ID data-module=…>` → import(module).mount(element, data, {signal}).
+// The signal aborts when the reader leaves the page by client-side navigation (teardownWidgets): a widget passes it
+// to every listener it adds outside its own element (window, document) and stops its timers and observers on
+// "abort", so that nothing piles up from visit to visit.
+let controller = null;
+
 export async function initWidgets() {
+  teardownWidgets();
+  controller = new AbortController();
+  const signal = controller.signal;
   for (const el of document.querySelectorAll(".widget[data-widget]")) {
     try {
       let data = null;
@@ -7,7 +15,8 @@ export async function initWidgets() {
       if (inline) data = JSON.parse(inline.textContent);
       else if (el.dataset.src) data = await (await fetch(new URL(el.dataset.src, document.baseURI))).json();
       const module = await import(new URL(el.dataset.module, document.baseURI).href);
-      await module.mount(el, data);
+      if (signal.aborted) return;  // the reader left while the widget was loading
+      await module.mount(el, data, {signal});
       el.dataset.mounted = "true";
     } catch (e) {
       el.dataset.mounted = "failed";
@@ -17,4 +26,9 @@ export async function initWidgets() {
       el.append(p);
     }
   }
+}
+
+export function teardownWidgets() {
+  if (controller) controller.abort();
+  controller = null;
 }

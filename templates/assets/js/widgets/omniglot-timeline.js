@@ -49,7 +49,7 @@ function marker(kind, x, y, r, cls) {
 const fmt = (v) => (Math.round(v * 10) / 10).toFixed(1);
 const trials = (n) => `${n} trial${n === 1 ? "" : "s"}`;
 
-export function mount(root, data) {
+export function mount(root, data, {signal} = {}) {
   const key = data.storage_key || SCORE_KEY;
   const results = [...data.results].sort((a, b) => String(a.date).localeCompare(String(b.date)));  // stable: ties keep data order
   const protocols = data.protocols || {};
@@ -210,14 +210,17 @@ export function mount(root, data) {
 
   draw();
   const refresh = () => { scores = readScores(key); draw(); };
-  window.addEventListener("storage", (ev) => { if (ev.key === null || ev.key === key) refresh(); });
-  window.addEventListener("pageshow", refresh);
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
+  // listeners outside our element end with the page (signal: client-side navigation away)
+  window.addEventListener("storage", (ev) => { if (ev.key === null || ev.key === key) refresh(); }, {signal});
+  window.addEventListener("pageshow", refresh, {signal});
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); }, {signal});
   if (typeof ResizeObserver !== "undefined") {
-    new ResizeObserver(() => {
+    const resize = new ResizeObserver(() => {
       const w = Math.round(chart.clientWidth);
       if (w && Math.abs(w - lastWidth) > 8 && !(lastWidth === 760 && w > 760)) draw();
-    }).observe(chart);
+    });
+    resize.observe(chart);
+    signal?.addEventListener("abort", () => resize.disconnect());
   }
   return { refresh };
 }

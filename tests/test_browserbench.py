@@ -1,0 +1,36 @@
+"""The browser benchmark's report (not the measuring, which needs Chromium and minutes: `mamlviz bench --browser`):
+its Markdown table names the machine's load during the run and the menu hop's steps, and `--readme` puts that
+table, and only it, between the README's markers."""
+
+import pytest
+
+from mamlviz import browserbench
+
+
+def result():
+    return {"runs": 2, "page": browserbench.PAGE, "first_frame_cold_s": 0.5, "live_cold_s": 3.0, "bare_boot_s": 2.6,
+            "boot_steps_ms": {"runtime": 1000, "numpy": 2000, "mamlviz": 2100}, "first_frame_warm_s": 0.2,
+            "live_warm_s": 2.0, "menu_hop_to_live_s": 0.21, "menu_hop_steps_ms": {"fetch": 25, "swap": 55, "init": 9},
+            "bytes_cold": 9e6, "bytes_repeat": 0, "long_tasks_cold": 3, "long_task_ms_cold": 200,
+            "lab_updates_per_s_both_models": 200.0, "worker_memory_mb": {"main": 40.0},
+            "latency_ms": {"sine-fit": {"idle_median": 20, "idle_p95": 30, "training_median": 25, "training_p95": 40}},
+            "meta_updates_per_s": {"maml": {"page": 130, "page_vs_reference": 1.1, "native": 400,
+                                            "native_vs_reference": 1.9}},
+            "load_average": {"min": 0.5, "max": 1.3}}
+
+
+def test_table_names_the_load_and_the_hop_steps():
+    table = browserbench.markdown(result())
+    assert "load average 0.5–1.3 during the run" in table
+    assert "| Menu hop: fetch / swap the article / figures initialised (ms) | 25 / 55 / 9 |" in table
+    assert "| Meta-updates/s, maml: page (× reference in the page) · native (× reference natively) | 130 (1.10×) · 400 (1.90×) |" in table
+
+
+def test_update_readme_replaces_only_the_block(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- bench:browser -->\nold table\n<!-- /bench:browser -->\nafter\n")
+    browserbench.update_readme(readme, "| new |")
+    assert readme.read_text() == "before\n<!-- bench:browser -->\n| new |\n<!-- /bench:browser -->\nafter\n"
+    (tmp_path / "other.md").write_text("no markers\n")
+    with pytest.raises(ValueError, match="no <!-- bench:browser -->"):
+        browserbench.update_readme(tmp_path / "other.md", "| new |")
