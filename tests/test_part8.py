@@ -4,6 +4,7 @@ iMAML system solved directly, the sine race's first update recomputed from the s
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -330,8 +331,10 @@ def first_update_native(method, seed):
 @pytest.fixture
 def clean_race():
     figures.sessions.pop("sine-race", None)
+    figures.trained.pop("sine-race", None)
     yield
     figures.sessions.pop("sine-race", None)
+    figures.trained.pop("sine-race", None)
 
 
 def test_race_first_update_equals_the_native_recomputation(clean_race):
@@ -361,6 +364,46 @@ def test_race_streams_learning_curves_for_every_method_and_pauses(clean_race):
     assert "Reached" in figures.run("sine-race", {"budget": 100}, "start")["message"]
     assert figures.run("sine-race", {"budget": 100})["description"].startswith("Paused after 100")
     assert figures.run("sine-race", {}, "reset")["description"].startswith("Ready")
+
+
+def test_race_publishes_its_models_as_it_goes_and_reset_withdraws_them(clean_race):
+    figures.run("sine-race", {"seed": 1}, "step")
+    race = figures.sessions["sine-race"]
+    published = figures.trained["sine-race"]
+    assert published["iteration"] == 1 and published["seed"] == 1
+    for m in part8.RACERS:
+        np.testing.assert_array_equal(published["thetas"][m], race["trainers"][m].theta)
+    stream = figures.run("sine-race", {"seed": 1, "budget": 100}, "start")
+    for _ in range(2):
+        next(stream)
+    stream.close()        # what the worker does when Pause supersedes the stream: the models as they are then
+    assert figures.trained["sine-race"]["iteration"] == part8.race_iteration(race) > 1
+    figures.run("sine-race", {}, "reset")
+    assert figures.trained["sine-race"] is None
+    assert "No race has run yet" in figures.run("race-fit", {})["message"]
+
+
+def test_race_fit_fits_the_published_models_not_the_race_in_this_process(clean_race):
+    """In the browser the race trains in another worker: race-fit sees only what arrives through `receive`."""
+    rng = np.random.default_rng(5)
+    thetas = {m: MLP().init(rng) for m in part8.RACERS}
+    figures.receive("sine-race", json.dumps({"seed": 0, "iteration": 7, "thetas": {m: t.tolist() for m, t in
+                                                                                    thetas.items()}}))
+    assert "sine-race" not in figures.sessions
+    pts = [[-1.0, 0.0], [2.0, 0.0]]
+    scene = figures.run("race-fit", {"points": pts, "steps": 3, "alpha": 0.02, "amplitude": 1.5, "phase": 0.5})
+    assert scene["message"] is None or "No race" not in scene["message"]
+    assert "after 7 race updates" in scene["description"]
+    xs = np.array([-1.0, 2.0])
+    ys = 1.5 * np.sin(xs - 0.5)
+    x = np.linspace(-5, 5, 201)
+    model = MLP()
+    for m, name in part8.RACERS.items():
+        phi = thetas[m]
+        for _ in range(3):
+            phi = phi - 0.02 * model.loss_grad(phi, xs[:, None], ys[:, None])[1]
+        want = np.mean((model.predict(phi, x[:, None])[:, 0] - 1.5 * np.sin(x - 0.5)) ** 2)
+        assert readout(scene, f"{name}: MSE") == pytest.approx(want, rel=1e-9), name
 
 
 def test_race_fit_uses_the_raced_models_and_handles_zero_points(clean_race):

@@ -28,7 +28,7 @@ def time_updates(method, n, seed=0):
     return float(np.median(times))
 
 
-@figure("cost-per-update", title="Time per meta-update, measured in your browser", controls=[
+@figure("cost-per-update", title="Time per meta-update, measured in your browser", training=True, controls=[
     Slider("updates", "Timed updates per method", 3, 30, step=1, default=5),
     Button("measure", "Measure"),
 ])
