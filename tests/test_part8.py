@@ -391,7 +391,7 @@ def test_race_fit_fits_the_published_models_not_the_race_in_this_process(clean_r
                                                                                     thetas.items()}}))
     assert "sine-race" not in figures.sessions
     pts = [[-1.0, 0.0], [2.0, 0.0]]
-    scene = figures.run("race-fit", {"points": pts, "steps": 3, "alpha": 0.02, "amplitude": 1.5, "phase": 0.5})
+    scene = figures.run("race-fit", {"points": pts, "steps": 3, "alpha": 0.002, "amplitude": 1.5, "phase": 0.5})
     assert scene["message"] is None or "No race" not in scene["message"]
     assert "after 7 race updates" in scene["description"]
     xs = np.array([-1.0, 2.0])
@@ -401,7 +401,7 @@ def test_race_fit_fits_the_published_models_not_the_race_in_this_process(clean_r
     for m, name in part8.RACERS.items():
         phi = thetas[m]
         for _ in range(3):
-            phi = phi - 0.02 * model.loss_grad(phi, xs[:, None], ys[:, None])[1]
+            phi = phi - 0.002 * model.loss_grad(phi, xs[:, None], ys[:, None])[1]
         want = np.mean((model.predict(phi, x[:, None])[:, 0] - 1.5 * np.sin(x - 0.5)) ** 2)
         assert readout(scene, f"{name}: MSE") == pytest.approx(want, rel=1e-9), name
 
