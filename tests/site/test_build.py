@@ -207,3 +207,16 @@ def test_real_content_front_matter():
     assert [p.part for p in parts] == list(range(1, 11))
     assert all(p.title and p.description for p in parts)
     assert len({p.title for p in parts}) == 10
+
+
+def test_citations_in_lists_and_tables_are_numbered_in_reading_order():
+    """Markdown's inline patterns visit list items and paragraphs out of reading order; the numbers must not."""
+    from mamlviz.site import markdown_renderer
+
+    bib = {k: {"title": k, "ENTRYTYPE": "article"} for k in "abcde"}
+    md, ext = markdown_renderer(bib)
+    html = md.convert("Intro [@a].\n\n- one [@b]\n- two [@c; @a]\n    - inner [@d]\n\n"
+                      "| x |\n| --- |\n| [@e] |\n\nEnd [@c].\n")
+    cites = re.findall(r'href="#ref-(\w)"[^>]*>(\d)</a>', html)
+    assert cites == [("a", "1"), ("b", "2"), ("c", "3"), ("a", "1"), ("d", "4"), ("e", "5"), ("c", "3")]
+    assert ext["cite"].cited == list("abcde")
