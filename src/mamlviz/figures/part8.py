@@ -78,10 +78,12 @@ def _markers(layers):
 
 # ------------------------------------------------------------------------------- one meta-update, four methods
 def _method_controls(m, outer, outer_label, alpha, k):
+    """A method's switch and sliders, one collapsible group on the page (the state keeps every key flat)."""
     name = METHODS[m]
-    return [Slider(f"{m}_outer", f"{name} {outer_label}", 0.0, 1.0, step=0.01, default=outer),
-            Slider(f"{m}_alpha", f"{name} α", 0.0, 0.1, step=0.001, default=alpha),
-            Slider(f"{m}_k", f"{name} k", 1, 10, step=1, default=k)]
+    return [Toggle(f"{m}_on", name, default=True, group=m),
+            Slider(f"{m}_outer", f"{name} {outer_label}", 0.0, 1.0, step=0.01, default=outer, group=m),
+            Slider(f"{m}_alpha", f"{name} α", 0.0, 0.1, step=0.001, default=alpha, group=m),
+            Slider(f"{m}_k", f"{name} k", 1, 10, step=1, default=k, group=m)]
 
 
 BACKGROUNDS = {"maml": "MAML objective", "imaml": "iMAML objective", "joint": "joint-training loss",
@@ -99,13 +101,12 @@ def settings(state, m):
 
 
 @figure("four-methods", title="One meta-update, four methods", controls=[
-    *(Toggle(f"{m}_on", name, default=True) for m, name in METHODS.items()),
     *_method_controls("maml", 0.5, "β", 0.06, 5),
     *_method_controls("fomaml", 0.5, "β", 0.06, 5),
     *_method_controls("reptile", 0.8, "ε", 0.06, 5),
     *_method_controls("imaml", 0.5, "β", 0.06, 10),
-    Slider("imaml_lambda", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0),
-    Slider("imaml_cg", "iMAML CG steps", 1, 10, step=1, default=5),
+    Slider("imaml_lambda", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0, group="imaml"),
+    Slider("imaml_cg", "iMAML CG steps", 1, 10, step=1, default=5, group="imaml"),
     Select("background", "Background", options=BACKGROUNDS, default="maml"),
     Toggle("unit", "Directions only (unit arrows)", default=False),
     Button("resample", "New samples"),
