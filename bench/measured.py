@@ -174,7 +174,7 @@ def main():
     data.update({"machine": machine(), "pyodide": vendor.VERSION, "pyodide_numpy": "2.0.2",
                  "budget": args.budget, "cost_rounds": args.updates,
                  "race_settings": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
-                 "kept_bytes_per_task": {m: part9.kept_per_task(m) for m in part8.RACERS}})
+                 "kept_kb_per_task": {m: part9.kept_per_task(m) / 1000 for m in part8.RACERS}})
     sections = {"native": native, "browser": browser}
     for name in ([args.only] if args.only else ["browser", "native"]):   # the browser first: its timings
         data.setdefault(name, {}).update(sections[name](args, args.what))

@@ -220,3 +220,19 @@ def test_citations_in_lists_and_tables_are_numbered_in_reading_order():
     cites = re.findall(r'href="#ref-(\w)"[^>]*>(\d)</a>', html)
     assert cites == [("a", "1"), ("b", "2"), ("c", "3"), ("a", "1"), ("d", "4"), ("e", "5"), ("c", "3")]
     assert ext["cite"].cited == list("abcde")
+
+
+def test_measured_numbers_come_from_the_data_file_and_a_missing_key_stops_the_build(tmp_path):
+    import markdown
+
+    from mamlviz.site.measured import MeasuredError, MeasuredExtension
+
+    data = tmp_path / "measured.json"
+    data.write_text(json.dumps({"browser": {"ms": {"maml": 12.345, "imaml": -0.5}, "load": [3.5, 2.0],
+                                            "name": "Chromium 1"}}))
+    md = markdown.Markdown(extensions=["tables", MeasuredExtension(data)])
+    html = md.convert("| m | ms |\n| --- | --- |\n| MAML | {{measured:browser.ms.maml:.1f}} |\n\n"
+                      "{{measured:browser.name}}, load {{measured:browser.load.1}}, {{measured:browser.ms.imaml:.2f}}")
+    assert "<td>12.3</td>" in html and "Chromium 1, load 2.0, −0.50" in html
+    with pytest.raises(MeasuredError, match="browser.ms.reptile"):
+        markdown.Markdown(extensions=[MeasuredExtension(data)]).convert("{{measured:browser.ms.reptile}}")
