@@ -11,7 +11,8 @@ the text (`{{measured:KEY:FORMAT}}` in content/) and the cost figure shows next 
   in the page (its training worker, as a reader runs it) for --browser-seeds.
 
 Records the machine (cores, CPU model, load average before and after each section), the browser's version, Pyodide's
-version and the date. A partial run (--only) keeps the other sections of the existing file. Takes about half an
+version and the date. A partial run (--only, --what) keeps what it did not measure (the file is read again just
+before writing, so two partial runs of different sections may run at once). Takes about half an
 hour on a busy two-core machine (the browser race is most of it). Not a test.
 """
 
@@ -170,14 +171,16 @@ def main():
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=30, help="timed rounds (one update of every method a round)")
     args = parser.parse_args()
-    data = json.loads(OUT.read_text()) if OUT.exists() else {}
-    data.update({"machine": machine(), "pyodide": vendor.VERSION, "pyodide_numpy": "2.0.2",
-                 "budget": args.budget, "cost_rounds": args.updates,
-                 "race_settings": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
-                 "kept_kb_per_task": {m: part9.kept_per_task(m) / 1000 for m in part8.RACERS}})
+    common = {"machine": machine(), "pyodide": vendor.VERSION, "pyodide_numpy": "2.0.2",
+              "budget": args.budget, "cost_rounds": args.updates,
+              "race_settings": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
+              "kept_kb_per_task": {m: part9.kept_per_task(m) / 1000 for m in part8.RACERS}}
     sections = {"native": native, "browser": browser}
     for name in ([args.only] if args.only else ["browser", "native"]):   # the browser first: its timings
-        data.setdefault(name, {}).update(sections[name](args, args.what))
+        result = sections[name](args, args.what)
+        data = json.loads(OUT.read_text()) if OUT.exists() else {}   # read now: another run may have written
+        data.update(common)
+        data.setdefault(name, {}).update(result)
         if "race" in args.what:
             data[name]["spread"] = spread(data[name]["race"])
         OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")

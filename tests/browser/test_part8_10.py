@@ -281,12 +281,18 @@ def assert_fits_are_those_of(pg, model):
     x = np.linspace(-5, 5, 201)[:, None]
     net = MLP()
     values = {r["label"]: r["value"] for r in page_scene(pg, "race-fit")["readouts"]}
+    fitted = 0
     for m, name in part8.RACERS.items():
-        phi = np.array(model["thetas"][m])
+        theta = phi = np.array(model["thetas"][m])
         for _ in range(state["steps"]):
             phi = phi - state["alpha"] * net.loss_grad(phi, xs, ys)[1]
         want = np.mean((net.predict(phi, x) - state["amplitude"] * np.sin(x - state["phase"])) ** 2)
-        assert values[f"{name}: MSE"] == pytest.approx(want, rel=1e-7), name
+        if net.loss(phi, xs, ys) > net.loss(theta, xs, ys):     # the steps raised the support loss: "diverged"
+            assert values[f"{name}: MSE"] is None, name
+        else:
+            assert values[f"{name}: MSE"] == pytest.approx(want, rel=1e-7), name
+            fitted += 1
+    assert fitted >= 2      # not a test that passes with every model diverged
 
 
 def running(pg):
@@ -324,7 +330,7 @@ def test_the_race_trains_in_its_worker_while_the_other_figures_answer_then_pause
     pg.wait_for_function(f"{RUNTIME}.then(m => JSON.parse(m.trainedModel('sine-race')).iteration === {paused_at})")
     model = json.loads(pg.evaluate(f"{RUNTIME}.then(m => m.trainedModel('sine-race'))"))
     G = fig("race-fit")
-    pg.locator(f'{G} [data-control="alpha"] input').fill("0.02")
+    pg.locator(f'{G} [data-control="steps"] input').fill("1")
     pg.wait_for_function(f"document.querySelector('{G} .describe p').textContent.includes('after {paused_at} race')")
     wait_idle(pg, "race-fit")
     assert_fits_are_those_of(pg, model)
@@ -332,7 +338,7 @@ def test_the_race_trains_in_its_worker_while_the_other_figures_answer_then_pause
     pg.locator(f'{F} [data-control="reset"] button').click()
     pg.wait_for_function(f"document.querySelector('{F} .describe p').textContent.startsWith('Ready')")
     assert pg.evaluate(f"{RUNTIME}.then(m => m.trainedModel('sine-race'))") == "null"
-    pg.locator(f'{G} [data-control="alpha"] input').fill("0.01")
+    pg.locator(f'{G} [data-control="steps"] input').fill("2")
     pg.wait_for_function(f"document.querySelector('{G} .figure-message').textContent.includes('No race has run yet')")
     assert pg.console_errors == []
 
