@@ -100,10 +100,11 @@ def _cost_scene(seconds, rounds, n, message):
     here = ", ".join(f"{RACERS[m]} {v:.1f} ms" for m, v in ours.items())
     where = measured().get("browser", {}).get("browser", "Chromium")
     return {
-        "panels": [{"title": f"Fastest meta-update of {rounds} round(s)", "xlim": [0, right],
-                    "ylim": [-0.5, len(RACERS) - 0.2], "xlabel": "milliseconds", "ylabel": "", "layers": layers}],
+        "panels": [{"title": "Time of one meta-update" + (f" (fastest of {rounds} rounds)" if rounds else ""),
+                    "xlim": [0, right], "ylim": [-0.5, len(RACERS) - 0.2], "yticks": False,
+                    "xlabel": "milliseconds", "ylabel": "", "layers": layers}],
         "legend": [{"class": "maml", "label": "your browser (each method's colour)"},
-                   {"class": "muted", "label": "measured on this project's machine"}] if ours else [],
+                   {"class": "muted", "label": "measured on this project's machine (grey)"}] if ours else [],
         "readouts": readouts,
         "message": message,
         "description": ("Time of one meta-update on the sine network (10 tasks, K = 10, each method's race settings), "
