@@ -207,3 +207,35 @@ def test_real_content_front_matter():
     assert [p.part for p in parts] == list(range(1, 11))
     assert all(p.title and p.description for p in parts)
     assert len({p.title for p in parts}) == 10
+
+
+def test_citations_in_lists_and_tables_are_numbered_in_reading_order():
+    """Markdown's inline patterns visit list items and paragraphs out of reading order; the numbers must not."""
+    from mamlviz.site import markdown_renderer
+
+    bib = {k: {"title": k, "ENTRYTYPE": "article"} for k in "abcde"}
+    md, ext = markdown_renderer(bib)
+    html = md.convert("Intro [@a].\n\n- one [@b]\n- two [@c; @a]\n    - inner [@d]\n\n"
+                      "| x |\n| --- |\n| [@e] |\n\nEnd [@c].\n")
+    cites = re.findall(r'href="#ref-(\w)"[^>]*>(\d)</a>', html)
+    assert cites == [("a", "1"), ("b", "2"), ("c", "3"), ("a", "1"), ("d", "4"), ("e", "5"), ("c", "3")]
+    assert ext["cite"].cited == list("abcde")
+
+
+def test_measured_numbers_come_from_the_data_file_and_a_missing_one_says_so(tmp_path):
+    import markdown
+
+    from mamlviz.site.measured import MeasuredError, MeasuredExtension
+
+    data = tmp_path / "measured.json"
+    data.write_text(json.dumps({"browser": {"ms": {"maml": 12.345, "imaml": -0.5}, "load": [3.5, 2.0],
+                                            "name": "Chromium 1"}}))
+    md = markdown.Markdown(extensions=["tables", MeasuredExtension(data)])
+    html = md.convert("| m | ms |\n| --- | --- |\n| MAML | {{measured:browser.ms.maml:.1f}} |\n\n"
+                      "{{measured:browser.name}}, load {{measured:browser.load.1}}, {{measured:browser.ms.imaml:.2f}}")
+    assert "<td>12.3</td>" in html and "Chromium 1, load 2.0, −0.50" in html
+    ext = MeasuredExtension(data)
+    assert "(not measured)" in markdown.Markdown(extensions=[ext]).convert("{{measured:browser.ms.reptile}}")
+    assert ext.missing == ["browser.ms.reptile"]
+    with pytest.raises(MeasuredError, match="not a number"):
+        markdown.Markdown(extensions=[MeasuredExtension(data)]).convert("{{measured:browser.ms}}")

@@ -44,3 +44,22 @@ def test_inline_maths_may_wrap_onto_the_next_line():
 
     html = markdown.markdown("a model $f(x) =\n\\mathrm{softplus}(x)$ here\n\nand $x$ there", extensions=[MathExtension()])
     assert html.count("<math") == 2 and "$" not in html
+
+
+def test_every_measured_number_of_the_text_is_in_the_data_file(pages):
+    """The text's {{measured:KEY}} come from src/mamlviz/data/measured.json (bench/measured.py): none is missing,
+    and the built pages print them (no placeholder and no "(not measured)" left)."""
+    import json
+
+    from mamlviz.site.measured import DATA, PATTERN, lookup
+
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    keys = {m.group(1) for p in (REPO / "content").glob("*.md") for m in PATTERN.finditer(p.read_text())}
+    assert keys, "the text prints no measured number"
+    for key in sorted(keys):
+        assert isinstance(lookup(data, key), (int, float, str)), key
+    for name, html in pages.items():
+        assert "{{measured" not in html and "(not measured)" not in html, name
+    # the machine and the browser they came from are stated where the numbers are
+    assert data["machine"]["cores"] and data["browser"]["browser"].startswith("Debian Chromium")
+    assert data["pyodide"] == "0.27.7"

@@ -36,11 +36,14 @@ _published: dict[str, Any] = {}  # published here since the runtime last took th
 class Control:
     name: str
     label: str
+    # Controls with the same group are shown together, collapsed (a method's settings): a toggle of the group stays
+    # visible beside its summary, the other controls fold away. Only how the page lays them out; the state is flat.
+    group: str = field(default="", kw_only=True)
 
     kind = "control"
 
     def spec(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items()}
+        d = {k: v for k, v in self.__dict__.items() if k != "group" or v}
         d["kind"] = self.kind
         return _jsonable(d)
 

@@ -16,7 +16,7 @@ from mamlviz import meta, sine, toy
 from mamlviz.nn import MLP
 from mamlviz.train import METHOD_SETTINGS, MetaTrainer, TrainConfig, adapt, evaluate
 
-from . import Button, Handle, Points, Select, Slider, Toggle, figure, sessions
+from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained
 from ._common import argmin, counter, log_heatmap, unit_panel
 from .part3 import X_DENSE, fine_tune, true_mse, verdicts, zero_mse
 
@@ -78,10 +78,12 @@ def _markers(layers):
 
 # ------------------------------------------------------------------------------- one meta-update, four methods
 def _method_controls(m, outer, outer_label, alpha, k):
+    """A method's switch and sliders, one collapsible group on the page (the state keeps every key flat)."""
     name = METHODS[m]
-    return [Slider(f"{m}_outer", f"{name} {outer_label}", 0.0, 1.0, step=0.01, default=outer),
-            Slider(f"{m}_alpha", f"{name} α", 0.0, 0.1, step=0.001, default=alpha),
-            Slider(f"{m}_k", f"{name} k", 1, 10, step=1, default=k)]
+    return [Toggle(f"{m}_on", name, default=True, group=m),
+            Slider(f"{m}_outer", f"{name} {outer_label}", 0.0, 1.0, step=0.01, default=outer, group=m),
+            Slider(f"{m}_alpha", f"{name} α", 0.0, 0.1, step=0.001, default=alpha, group=m),
+            Slider(f"{m}_k", f"{name} k", 1, 10, step=1, default=k, group=m)]
 
 
 BACKGROUNDS = {"maml": "MAML objective", "imaml": "iMAML objective", "joint": "joint-training loss",
@@ -99,13 +101,12 @@ def settings(state, m):
 
 
 @figure("four-methods", title="One meta-update, four methods", controls=[
-    *(Toggle(f"{m}_on", name, default=True) for m, name in METHODS.items()),
     *_method_controls("maml", 0.5, "β", 0.06, 5),
     *_method_controls("fomaml", 0.5, "β", 0.06, 5),
     *_method_controls("reptile", 0.8, "ε", 0.06, 5),
     *_method_controls("imaml", 0.5, "β", 0.06, 10),
-    Slider("imaml_lambda", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0),
-    Slider("imaml_cg", "iMAML CG steps", 1, 10, step=1, default=5),
+    Slider("imaml_lambda", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0, group="imaml"),
+    Slider("imaml_cg", "iMAML CG steps", 1, 10, step=1, default=5, group="imaml"),
     Select("background", "Background", options=BACKGROUNDS, default="maml"),
     Toggle("unit", "Directions only (unit arrows)", default=False),
     Button("resample", "New samples"),
@@ -369,7 +370,7 @@ def race_iteration(race):
     return max(t.iteration for t in race["trainers"].values())
 
 
-@figure("sine-race", title="The sine race: five ways to meta-train, side by side", controls=[
+@figure("sine-race", title="The sine race: five ways to meta-train, side by side", training=True, controls=[
     Slider("budget", "Stop after (meta-updates)", 100, 5000, step=100, default=1000),
     Slider("seed", "Seed", 0, 9, step=1, default=0),
     Select("curve", "Curves: MSE after", options={"own": "own procedure", "shared": "one shared step"},
@@ -380,12 +381,12 @@ def race_iteration(race):
     Button("reset", "Reset"),
 ])
 def sine_race_figure(state, action=None):
-    # Runs in the page's worker, one short chunk a frame. It is written to move unchanged to a training worker
-    # once the runtime offers one (a declaration on @figure).
+    # Runs in a training worker of its own; the raced models reach `race-fit` (in the main worker) by `publish`.
     seed, budget = int(state["seed"]), int(state["budget"])
     race = sessions.get("sine-race")
     if action == "reset":
         sessions.pop("sine-race", None)
+        publish("sine-race", None)
         race = None
     message = None
     if action in ("start", "step"):
@@ -396,6 +397,7 @@ def sine_race_figure(state, action=None):
             race = sessions["sine-race"] = new_race(seed)
         if action == "step":
             race_round(race, evaluate_now=True)
+            publish_race(race)
             return race_scene(state, race, message, "paused")
         if race_iteration(race) >= budget:
             return race_scene(state, race, "Reached the number of updates set: raise it to race on, or Reset.",
@@ -406,16 +408,32 @@ def sine_race_figure(state, action=None):
     return race_scene(state, race, message, "paused" if race else "ready")
 
 
+RACE_PUBLISH_SECONDS = 1.0   # hand the models over at most this often while racing (and whenever the race stops)
+
+
+def publish_race(race):
+    """Offer the raced models (θ of every racer, its seed and iteration) to the figures that fit them (`race-fit`),
+    wherever they run. θ of a diverged racer is its last good value."""
+    publish("sine-race", {"seed": race["seed"], "iteration": race_iteration(race),
+                          "thetas": {m: t.theta for m, t in race["trainers"].items()}})
+    race["published"] = time.perf_counter()
+
+
 def _race_stream(state, race, message):
     budget = int(state["budget"])
-    yield race_scene(state, race, message, "training")
-    while race_iteration(race) < budget and not all(t.diverged for t in race["trainers"].values()):
-        start = time.perf_counter()
-        while race_iteration(race) < budget and time.perf_counter() - start < RACE_FRAME_SECONDS:
-            it = race_iteration(race) + 1
-            race_round(race, evaluate_now=it % RACE_EVAL_EVERY == 0 or it >= budget)
+    try:
         yield race_scene(state, race, message, "training")
-    yield race_scene(state, race, message, "finished")
+        while race_iteration(race) < budget and not all(t.diverged for t in race["trainers"].values()):
+            start = time.perf_counter()
+            while race_iteration(race) < budget and time.perf_counter() - start < RACE_FRAME_SECONDS:
+                it = race_iteration(race) + 1
+                race_round(race, evaluate_now=it % RACE_EVAL_EVERY == 0 or it >= budget)
+            if time.perf_counter() - race.get("published", 0.0) >= RACE_PUBLISH_SECONDS:
+                publish_race(race)
+            yield race_scene(state, race, message, "training")
+        yield race_scene(state, race, message, "finished")
+    finally:   # finished, paused or superseded: the models as they are now
+        publish_race(race)
 
 
 def race_scene(state, race, message=None, status="ready"):
@@ -494,20 +512,21 @@ def race_fit_figure(state, action=None):
     elif action == "clear":
         xs = []
     ys = sine.curve(np.asarray(xs, dtype=float), amplitude, phase)
-    race = sessions.get("sine-race")
+    raced = trained.get("sine-race")   # published by the race, which runs in a training worker (figures.publish)
     messages = []
-    if race is None:
+    if raced is None:
         messages.append("No race has run yet: these are the five models at their common random initialisation. "
                         "Start the race above, then come back.")
-        race = new_race(0)
-    thetas = np.stack([race["trainers"][m].theta for m in RACERS])
+        thetas, iteration = initial_thetas(0), 0
+    else:
+        thetas, iteration = np.array([raced["thetas"][m] for m in RACERS], dtype=float), int(raced["iteration"])
     flat = zero_mse(amplitude, phase)
     if not xs:
         messages.append("No support points: click the plot (or focus it and press Enter) to place some, or roll "
                         "the dice. The curves show the models before adaptation.")
         phis, verdict = thetas, ["ok"] * len(RACERS)
     else:
-        phis, support_before, support_after = _adapt(state, race, thetas, xs, ys)
+        phis, support_before, support_after = _adapt(state, thetas, xs, ys)
         verdict = verdicts(true_mse(phis, amplitude, phase)[0], support_before, support_after, flat)
     mse, pred = true_mse(phis, amplitude, phase)
     x = X_DENSE[:, 0]
@@ -535,7 +554,7 @@ def race_fit_figure(state, action=None):
         "readouts": readouts,
         "message": " ".join(messages) or None,
         "description": (f"The task is y = {amplitude:.1f}·sin(x − {phase:.2f}) with {len(points)} support points; "
-                        f"after {race_iteration(race)} race updates, each model adapted by {how} has MSE against "
+                        f"after {iteration} race updates, each model adapted by {how} has MSE against "
                         f"the true sine: " + ", ".join(
                             f"{name} {mse[i]:.3f}" if verdict[i] != "diverged" else f"{name} diverged"
                             for i, name in enumerate(RACERS.values())) + "."),
@@ -543,15 +562,21 @@ def race_fit_figure(state, action=None):
     }
 
 
-def _adapt(state, race, thetas, xs, ys):
+@lru_cache(maxsize=2)
+def initial_thetas(seed):
+    """θ of every racer before any update: the common random initialisation of this seed, (racers, P)."""
+    return np.stack([MetaTrainer(m, MLP_MODEL, race_config(m), seed=seed).theta for m in RACERS])
+
+
+def _adapt(state, thetas, xs, ys):
     """(φ of every model, support loss before and after): shared SGD steps, or each method's own inner procedure."""
     if state["adapt"] == "shared":
         return fine_tune(thetas, xs, ys, float(state["alpha"]), int(state["steps"]))
     x = np.asarray(xs, dtype=float).reshape(1, -1, 1)
     y = np.asarray(ys, dtype=float).reshape(1, -1, 1)
     phis = []
-    for theta, t in zip(thetas, race["trainers"].values()):
-        c = t.config
+    for theta, m in zip(thetas, RACERS):
+        c = race_config(m).for_method(m)
         with np.errstate(over="ignore", invalid="ignore"):
             phis.append(adapt(MLP_MODEL, theta[None], x, y, c)[0])     # the method's own inner procedure
     phis = np.stack(phis)

@@ -1,6 +1,6 @@
 """The static-site build, top to bottom as the pipeline:
 
-read parts and front matter → render Markdown (maths, citations, code inclusion, figure and widget
+read parts and front matter → render Markdown (measured numbers, maths, citations, code inclusion, figure and widget
 placeholders, which compute each figure's first scene natively) → draw the first frames (scene.js under node)
 → navigation with previous/next →
 templates → vendored assets (page assets, the mamlviz zip, Pyodide) → write `site/`.
@@ -25,6 +25,7 @@ from . import about, bundle, frames, pages as pages_mod, vendor
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
+from .measured import MeasuredError, MeasuredExtension
 from .pages import Page
 from .placeholders import FigureExtension, PlaceholderError, WidgetExtension
 
@@ -63,7 +64,7 @@ def markdown_renderer(bib: dict) -> tuple[markdown.Markdown, dict]:
     ext = {"cite": CitationExtension(bib), "figures": FigureExtension(), "widgets": WidgetExtension()}
     md = markdown.Markdown(extensions=[
         "tables", "footnotes", "attr_list", "md_in_html", "fenced_code",
-        "codehilite", "toc", MathExtension(), CodeIncludeExtension(), *ext.values()],
+        "codehilite", "toc", MathExtension(), MeasuredExtension(), CodeIncludeExtension(), *ext.values()],
         extension_configs={
             "codehilite": {"css_class": "codehilite", "guess_lang": False},
             "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-3"},
@@ -79,7 +80,7 @@ def render_pages(parts: list[Page], bib: dict) -> dict[str, str]:
         md.reset()
         try:
             page.html = md.convert(page.body)
-        except (CitationError, PlaceholderError, CodeIncludeError, MathError) as e:
+        except (CitationError, PlaceholderError, CodeIncludeError, MathError, MeasuredError) as e:
             msg = e.args[0] if e.args else str(e)
             raise BuildError(f"{page.source}: {msg}") from e
         page.toc = [{"id": t["id"], "name": t["name"]} for t in md.toc_tokens if t["level"] == 2]

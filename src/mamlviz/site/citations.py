@@ -1,7 +1,9 @@
 """Citations: `[@key]` or `[@a; @b]` → numbered links to the bibliography at the end of the part.
 
-Numbers follow the order of first citation within a part; `Citations.cited` lists the keys in that order
-and the build renders the bibliography from it (`format_entry`).
+Numbers follow the order of first citation in the text of a part, as it is read (`NumberInReadingOrder` numbers
+the citations once the whole page is parsed: Markdown's inline patterns do not visit the paragraphs in reading
+order, e.g. inside lists); `CitationExtension.cited` lists the keys in that order and the build renders the
+bibliography from it (`format_entry`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import bibtexparser
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
 
 CITE = r"\[((?:@[\w:.\-]+\s*;?\s*)+)\]"
 
@@ -76,13 +79,27 @@ class CiteProcessor(InlineProcessor):
         for i, key in enumerate(keys):
             if key not in self.ext.bib:
                 raise CitationError(f"unknown citation key {key!r}")
-            if key not in self.ext.cited:
-                self.ext.cited.append(key)
             a = etree.SubElement(span, "a", {"href": f"#ref-{key}", "class": "cite-ref",
                                              "title": self.ext.bib[key].get("title", key)})
-            a.text = str(self.ext.cited.index(key) + 1)
+            a.text = key   # numbered by NumberInReadingOrder
             a.tail = ", " if i < len(keys) - 1 else "]"
         return span, m.start(0), m.end(0)
+
+
+class NumberInReadingOrder(Treeprocessor):
+    """Number the citation links in document order (first citation of a key gives its number)."""
+
+    def __init__(self, md, ext):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root):
+        for a in root.iter("a"):
+            if a.get("class") == "cite-ref":
+                key = a.text
+                if key not in self.ext.cited:
+                    self.ext.cited.append(key)
+                a.text = str(self.ext.cited.index(key) + 1)
 
 
 class CitationExtension(Extension):
@@ -94,6 +111,7 @@ class CitationExtension(Extension):
     def extendMarkdown(self, md):
         md.registerExtension(self)
         md.inlinePatterns.register(CiteProcessor(CITE, self), "citations", 175)
+        md.treeprocessors.register(NumberInReadingOrder(md, self), "citation-numbers", 15)  # after "inline" (20)
 
     def reset(self):
         self.cited = []

@@ -57,3 +57,44 @@ export function makeControl(c, value, figureId, onChange, onAction) {
   }
   return null;
 }
+
+// Controls declared with a group (a method's settings) are laid out together and folded: the group's toggle stays
+// visible, then a <details> whose summary lists the current values opens the other controls. Returns
+// place(c, widget), which puts a widget into `box` (or its group) and keeps the group's summary current.
+export function controlGroups(box) {
+  const groups = new Map();
+  const refresh = (g) => {
+    g.values.textContent = g.sliders.map(({c, short, w}) => `${short} ${w.text()}`).join(" · ");
+  };
+  return (c, w) => {
+    if (!c.group) { box.append(w.element); return; }
+    let g = groups.get(c.group);
+    if (!g) {
+      const row = document.createElement("div");
+      row.className = "control-group";
+      row.dataset.group = c.group;
+      row.innerHTML = `<details><summary><span class="visually-hidden"></span>settings: <span class="group-values"></span></summary><div class="group-controls"></div></details>`;
+      box.append(row);
+      g = {row, details: row.querySelector("details"), inner: row.querySelector(".group-controls"),
+        name: row.querySelector("summary .visually-hidden"), values: row.querySelector(".group-values"),
+        prefix: c.group, sliders: []};
+      g.name.textContent = c.group + " ";
+      groups.set(c.group, g);
+    }
+    if (c.kind === "toggle") {          // the switch stays visible, before the fold; it names the group
+      g.row.insertBefore(w.element, g.details);
+      g.prefix = c.label;
+      g.name.textContent = c.label + " ";
+    } else {
+      g.inner.append(w.element);
+    }
+    if (c.kind === "slider") {
+      const short = c.label.startsWith(g.prefix + " ") ? c.label.slice(g.prefix.length + 1) : c.label;
+      const out = w.element.querySelector("output");
+      g.sliders.push({c, short, w: {text: () => out.textContent}});
+      const set = w.set;
+      w.set = (v) => { set(v); refresh(g); };
+    }
+    refresh(g);
+  };
+}

@@ -2,7 +2,7 @@
 // controls, and goes live when the worker is ready. State changes (controls, handles, points, URL) send requests;
 // scenes coming back are drawn by the generic renderer.
 import {adoptPanel, makePanels, drawPanel, drawExtras} from "./render.js";
-import {makeControl} from "./controls.js";
+import {controlGroups, makeControl} from "./controls.js";
 import {makeHandle} from "./handles.js";
 import {makePointsInput} from "./points.js";
 import {parseHash, applyEntries, encodeFigure, hashWith} from "./urlstate.js";
@@ -77,9 +77,10 @@ class Figure {
     copy.addEventListener("click", () => this.copyLink());
     this.live = html("p", "visually-hidden", this.root, before);
     this.live.setAttribute("aria-live", "polite");
+    const place = controlGroups(this.controlBox);
     for (const c of this.controls) {
       const w = makeControl(c, this.state[c.name], this.id, (name, v) => this.change({[name]: v}), (a) => this.request(a));
-      if (w) { this.widgets[c.name] = w; this.controlBox.append(w.element); }
+      if (w) { this.widgets[c.name] = w; place(c, w); }
     }
     this.controlBox.hidden = !this.controlBox.children.length;
   }

@@ -56,7 +56,7 @@ export function axesSVG(panel, s) {
     out += tag("line", {x1: s.sx(t), x2: s.sx(t), y1: s.top + s.ph, y2: s.top + s.ph + 5, class: "tick"});
     out += tag("text", {x: s.sx(t), y: s.top + s.ph + 17, class: "tick-label", "text-anchor": "middle"}, esc(fmtTick(t)));
   }
-  for (const t of ticks(...s.ylim)) {
+  for (const t of panel.yticks === false ? [] : ticks(...s.ylim)) {  // yticks: false where the y axis is categories
     out += tag("line", {x1: s.left - 5, x2: s.left, y1: s.sy(t), y2: s.sy(t), class: "tick"});
     out += tag("text", {x: s.left - 8, y: s.sy(t) + 4, class: "tick-label", "text-anchor": "end"}, esc(fmtTick(t)));
   }
