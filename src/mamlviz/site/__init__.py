@@ -17,11 +17,10 @@ from pathlib import Path
 
 import jinja2
 import markdown
-from pygments.formatters import HtmlFormatter
 
 from mamlviz import figures
 
-from . import about, bundle, frames, pages as pages_mod, vendor, vendor_npm
+from . import about, bundle, codestyle, frames, pages as pages_mod, vendor, vendor_npm
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
@@ -142,9 +141,7 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
         (out / name).write_text(text, encoding="utf-8")
     shutil.rmtree(out / "assets", ignore_errors=True)
     shutil.copytree(project.templates / "assets", out / "assets")
-    (out / "assets" / "css" / "pygments.css").write_text(
-        HtmlFormatter(style="friendly").get_style_defs(".codehilite") + "\n@media (prefers-color-scheme: dark) {\n"
-        + HtmlFormatter(style="github-dark").get_style_defs(".codehilite") + "\n}\n")
+    (out / "assets" / "css" / "pygments.css").write_text(codestyle.pygments_css())
     bundle.write_zip(out / "mamlviz.zip")
     if cache:
         vendor.copy_into(out, cache)

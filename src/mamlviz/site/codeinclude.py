@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -73,6 +74,16 @@ class CodePreprocessor(Preprocessor):
         return out
 
 
+# Code blocks (included or fenced) scroll sideways: focusable, named, so that the keyboard can reach and scroll them.
+SCROLLER = '<div class="codehilite" tabindex="0" role="region" aria-label="Code listing">'
+
+
+class ScrollablePostprocessor(Postprocessor):
+    def run(self, text):
+        return text.replace('<div class="codehilite">', SCROLLER)
+
+
 class CodeIncludeExtension(Extension):
     def extendMarkdown(self, md):
         md.preprocessors.register(CodePreprocessor(md), "code_include", 22)
+        md.postprocessors.register(ScrollablePostprocessor(md), "code_scrollable", 5)

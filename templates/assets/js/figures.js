@@ -8,6 +8,8 @@ import {makePointsInput} from "./points.js";
 import {parseHash, applyEntries, encodeFigure, hashWith} from "./urlstate.js";
 import * as runtime from "./runtime.js";
 
+const REDUCED_MOTION = matchMedia("(prefers-reduced-motion: reduce)");
+
 const STATUS_TEXT = {
   static: "First frame — the live computation is loading…",
   live: "Live: computed in your browser.",
@@ -129,13 +131,17 @@ class Figure {
     if (runtime.getStatus(this.id) === "failed") return;
     this.inflight = true;
     if (runtime.getStatus(this.id) === "live") this.setStatus("busy");
+    // Reduced motion: a stream that animates (a walk, a descent) jumps to its last frame; a training figure keeps
+    // drawing each chunk, since its curves are progress rather than motion.
+    const still = !this.training && REDUCED_MOTION.matches;
+    let held = null;
     runtime.request(this.id, this.state, action,
       (scene, done) => {
         if (scene) {
           if (scene.state) Object.assign(this.state, scene.state);
           for (const [k, v] of Object.entries(scene.state || {})) if (this.widgets[k]) this.widgets[k].set(v);
-          this.draw(scene);
-        }
+          if (still && !done) held = scene; else this.draw(scene);
+        } else if (done && held) this.draw(held);
         if (done) { this.inflight = false; this.setStatus("live"); }
       },
       (error) => {
