@@ -156,7 +156,8 @@ class Reader:
         self.pg.wait_for_function(f"location.pathname.endsWith('/{self.away}')")
         self.pg.evaluate(_HOP, href)
         self.pg.wait_for_function(f"location.pathname.endsWith('/{self.here}') && "
-                                  "document.querySelector('#menu a[aria-current=page]') !== null")
+                                  "document.querySelector('#menu a[aria-current=page]') !== null && "
+                                  "[...document.querySelectorAll('.widget')].every(w => w.children.length > 1)")
 
     def do_scroll(self):
         self.pg.mouse.wheel(0, self.rng.uniform(-1500, 1500))
@@ -168,9 +169,11 @@ class Reader:
 
 
 def settle(pg, timeout=180_000):
-    """Wait until every figure on the page is live and idle (no request in flight)."""
-    pg.wait_for_function("""() => [...document.querySelectorAll('.figure[data-figure]')]
-        .every(f => ['live', 'failed'].includes(f.dataset.status))""", timeout=timeout, polling=250)
+    """Wait until every figure is live and idle; a training figure may go on training (busy) if the reader started it."""
+    pg.wait_for_function("""() => [...document.querySelectorAll('.figure[data-figure]')].every(f => {
+        const training = JSON.parse(f.querySelector('script.figure-data').textContent).training === true;
+        return ['live', 'failed'].includes(f.dataset.status) || (training && f.dataset.status === 'busy'); })""",
+        timeout=timeout, polling=250)
 
 
 def bad_text(pg) -> list[str]:
