@@ -183,28 +183,51 @@ def bad_text(pg) -> list[str]:
     return sorted({line.strip()[:200] for line in text.splitlines() if BAD_TEXT.search(line)})
 
 
-def still_answers(pg, timeout=120_000) -> dict[str, bool]:
-    """Every figure with a slider, toggle, select or handle: change it and see the scene change. {figure id: ok}."""
-    ids = pg.evaluate("""() => [...document.querySelectorAll('.figure[data-figure]')].filter(f =>
-        f.querySelector('.controls input, .controls select, .handle')).map(f => f.dataset.figure)""")
+# The k-th way to change a figure (its handle; each slider to its other end; each toggle; each select; a step or
+# resample button): false when there is no k-th. Some changes show nothing in some states (a slider of a method
+# that is switched off, a race's budget before it runs), so the next is tried until the scene changes.
+_POKE = """([sel, k]) => {
+  const f = document.querySelector(sel), q = (s) => [...f.querySelectorAll(s)];
+  const pokes = [
+    ...q('.handle').map(h => () => { for (const key of ['ArrowRight', 'ArrowUp'])
+        h.dispatchEvent(new KeyboardEvent('keydown', {key, shiftKey: true, bubbles: true})); }),
+    ...q('.controls input[type=range]').map(r => () => { r.value = Number(r.value) === Number(r.min) ? r.max : r.min;
+        r.dispatchEvent(new Event('input', {bubbles: true})); }),
+    ...q('.controls input[type=checkbox]').map(t => () => t.click()),
+    ...q('.controls select').map(s => () => { s.selectedIndex = (s.selectedIndex + 1) % s.options.length;
+        s.dispatchEvent(new Event('change', {bubbles: true})); }),
+    ...q('.controls button').filter(b => /step|new|resample|roll|start/i.test(b.textContent)).map(b => () => b.click()),
+  ];
+  if (k >= pokes.length) return false;
+  pokes[k]();
+  return true; }"""
+
+
+def still_answers(pg, timeout=60_000) -> dict[str, bool]:
+    """Every figure: change it (see _POKE) and see its scene change. {figure id: answered}."""
+    ids = pg.evaluate("() => [...document.querySelectorAll('.figure[data-figure]')].map(f => f.dataset.figure)")
     out = {}
     for fid in ids:
         sel = f'.figure[data-figure="{fid}"]'
+        pause = pg.locator(f"{sel} .controls button", has_text="Pause")
+        if pg.get_attribute(sel, "data-status") == "busy" and pause.count():
+            pause.click()  # a race or training the reader started: stopped, so that what changes is our doing
+        pg.wait_for_function(f"['live', 'failed'].includes(document.querySelector('{sel}').dataset.status)",
+                             timeout=timeout, polling=200)
         snapshot = (f"() => {{ const f = document.querySelector('{sel}'); return [f.querySelector('.panels').innerHTML, "
                     "f.querySelector('.readouts')?.textContent, f.querySelector('.describe p')?.textContent].join('|'); }")
-        before = pg.evaluate(snapshot)
-        pg.evaluate(f"""() => {{
-            const f = document.querySelector('{sel}');
-            const r = f.querySelector('.controls input[type=range]'), t = f.querySelector('.controls input[type=checkbox]');
-            const s = f.querySelector('.controls select'), h = f.querySelector('.handle');
-            if (r) {{ r.value = Number(r.value) === Number(r.min) ? r.max : r.min; r.dispatchEvent(new Event('input', {{bubbles: true}})); }}
-            else if (t) t.click();
-            else if (s) {{ s.selectedIndex = (s.selectedIndex + 1) % s.options.length; s.dispatchEvent(new Event('change', {{bubbles: true}})); }}
-            else if (h) {{ h.focus(); for (const k of ['ArrowRight', 'ArrowUp']) h.dispatchEvent(new KeyboardEvent('keydown', {{key: k, shiftKey: true, bubbles: true}})); }}
-        }}""")
-        try:
-            pg.wait_for_function(f"(before) => ({snapshot})() !== before", arg=before, timeout=timeout, polling=200)
-            out[fid] = True
-        except Exception:  # noqa: BLE001 — reported as a figure that no longer answers
-            out[fid] = False
+        out[fid] = False
+        for k in range(12):
+            before = pg.evaluate(snapshot)
+            if not pg.evaluate(_POKE, [sel, k]):
+                break
+            try:
+                pg.wait_for_function(f"(before) => ({snapshot})() !== before", arg=before, timeout=timeout / 4,
+                                     polling=200)
+                out[fid] = True
+                if pause.count() and pg.get_attribute(sel, "data-status") == "busy":
+                    pause.click()  # answered by starting to train: no need to go on
+                break
+            except Exception:  # noqa: BLE001 — this change shows nothing in this state: try the next
+                continue
     return out

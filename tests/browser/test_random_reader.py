@@ -44,6 +44,17 @@ def test_random_reader_leaves_every_page_working(reader_page, name, outside_requ
     assert outside_requests(pg, served_site) == []
 
 
+def test_a_link_with_a_malformed_escape_in_its_fragment_opens_the_page(reader_page):
+    """Found by the reader: a same-site link whose fragment is not valid percent-encoding ("#%E0%A4%A") threw
+    "URI malformed" in the page's navigation, which then never focused the new page's heading."""
+    pg = reader_page
+    errors_before = len(pg.console_errors)
+    reader = Reader(pg, pg.hrefs["03"], seed=0)
+    reader.hop(pg.hrefs["03"] + "#%E0%A4%A")
+    pg.wait_for_function("document.activeElement === document.querySelector('main h1')")
+    assert pg.console_errors[errors_before:] == []
+
+
 def test_garbage_hash_is_seeded_and_varied():
     import random
 
