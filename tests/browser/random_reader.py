@@ -14,10 +14,10 @@ import re
 # What the reader may touch: the figures' and widgets' own controls (never links that leave the page).
 TARGETS = {
     "click": ".figure button, .figure input[type=checkbox], .widget button, .widget input[type=checkbox], "
-             ".widget [role=button], .figure .accepts-points, .describe summary",
+             ".widget [role=button], .widget a[href^=\"#\"], .figure .accepts-points, .describe summary",
     "drag": ".figure .handle, .figure .panel svg, .widget svg",
     "key": ".figure input, .figure select, .figure button, .figure .handle, .figure .accepts-points, "
-           ".widget button, .widget input, .widget select, .widget [tabindex]",
+           ".widget button, .widget input, .widget select, .widget [tabindex], .widget a[href^=\"#\"]",
     "slider": ".figure input[type=range], .widget input[type=range]",
     "select": ".figure select, .widget select",
 }
@@ -157,7 +157,8 @@ class Reader:
         self.pg.evaluate(_HOP, href)
         self.pg.wait_for_function(f"location.pathname.endsWith('/{self.here}') && "
                                   "document.querySelector('#menu a[aria-current=page]') !== null && "
-                                  "[...document.querySelectorAll('.widget')].every(w => w.children.length > 1)")
+                                  "[...document.querySelectorAll('.widget')].every(w => w.children.length > 1) && "
+                                  "[...document.querySelectorAll('.figure[data-figure]')].every(f => f.querySelector('.figure-bar'))")
 
     def do_scroll(self):
         self.pg.mouse.wheel(0, self.rng.uniform(-1500, 1500))
@@ -196,7 +197,7 @@ _POKE = """([sel, k]) => {
     ...q('.controls input[type=checkbox]').map(t => () => t.click()),
     ...q('.controls select').map(s => () => { s.selectedIndex = (s.selectedIndex + 1) % s.options.length;
         s.dispatchEvent(new Event('change', {bubbles: true})); }),
-    ...q('.controls button').filter(b => /step|new|resample|roll|start/i.test(b.textContent)).map(b => () => b.click()),
+    ...q('.controls button').filter(b => /step|new|resample|roll|start|measure/i.test(b.textContent)).map(b => () => b.click()),
   ];
   if (k >= pokes.length) return false;
   pokes[k]();
@@ -209,7 +210,7 @@ def still_answers(pg, timeout=60_000) -> dict[str, bool]:
     out = {}
     for fid in ids:
         sel = f'.figure[data-figure="{fid}"]'
-        pause = pg.locator(f"{sel} .controls button", has_text="Pause")
+        pause = pg.locator(f"{sel} .controls button").filter(has_text=re.compile("^(Pause|Stop)$"))
         if pg.get_attribute(sel, "data-status") == "busy" and pause.count():
             pause.click()  # a race or training the reader started: stopped, so that what changes is our doing
         pg.wait_for_function(f"['live', 'failed'].includes(document.querySelector('{sel}').dataset.status)",
