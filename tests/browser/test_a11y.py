@@ -35,7 +35,8 @@ def tour(open_page, served_site, shots):
     pg.hrefs = dict(zip(PAGES, pg.locator(".menu-parts > li > a").evaluate_all(
         "els => els.map(e => e.getAttribute('href'))") + ["about.html"]))
     yield pg
-    (shots / "axe.json").write_text(json.dumps(RESULTS, indent=1))
+    if RESULTS:
+        (shots / "axe.json").write_text(json.dumps(RESULTS, indent=1))
     pg.context.close()
 
 
