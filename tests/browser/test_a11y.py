@@ -9,7 +9,7 @@ One page walks the whole site by the menu (client-side navigation keeps the work
 from __future__ import annotations
 
 import json
-import re
+import time
 
 import pytest
 
@@ -123,10 +123,11 @@ def _walk_and_count_draws(pg):
         window.__draws = 0; if (!f.__counted) { const draw = f.draw.bind(f); f.draw = (s) => { window.__draws++; draw(s); };
         f.__counted = true; } }""")
     fig = pg.locator('.figure[data-figure="two-tasks"]')
+    start = time.monotonic()
     fig.locator(".controls button", has_text="Walk 25 steps").click()
     pg.wait_for_function("window.__draws > 0 && document.querySelector('.figure[data-figure=\"two-tasks\"]').dataset.status === 'live'",
                          timeout=120_000, polling=100)
-    return pg.evaluate("window.__draws"), fig.locator(".describe p").text_content()
+    return pg.evaluate("window.__draws"), fig.locator(".describe p").text_content(), time.monotonic() - start
 
 
 def test_reduced_motion_stops_transitions_and_walks_jump_to_their_end(tour, wait_live):
@@ -137,13 +138,14 @@ def test_reduced_motion_stops_transitions_and_walks_jump_to_their_end(tour, wait
     pg.keyboard.press("ArrowRight")  # θ moved by the reader: the walk starts afresh from here
     pg.wait_for_function("document.querySelector('.figure[data-figure=\"two-tasks\"] .describe p').textContent.includes(' 0 meta-gradient steps')",
                          timeout=60_000)
-    moving, described = _walk_and_count_draws(pg)
+    moving, described, _ = _walk_and_count_draws(pg)
     assert moving > 1  # without the preference the walk is drawn step by step
     assert "25 meta-gradient steps taken so far" in described  # the text description follows the state
     pg.emulate_media(reduced_motion="reduce")
     try:
-        still, described = _walk_and_count_draws(pg)
-        assert still == 1  # the same walk, drawn once: at its end
+        still, described, seconds = _walk_and_count_draws(pg)
+        # the same walk drawn at its end, plus at most one progress frame a second (a slow machine's walk is long)
+        assert 1 <= still <= 1 + int(seconds), (still, seconds)
         assert "50 meta-gradient steps taken so far" in described
         visit(pg, pg.hrefs["02"])  # CSS: transitions (the approach map's) take no time
         pg.evaluate("() => { const p = document.createElement('p'); p.className = 'am-described'; p.id = 'probe';"
