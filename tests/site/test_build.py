@@ -78,7 +78,7 @@ def test_maths_becomes_mathml(built_toy):
     html = (built_toy / "01-first.html").read_text()
     assert "$" not in re.sub(r"<code.*?</code>|<pre.*?</pre>|price of \$5|\$not maths\$", "", html, flags=re.S)
     assert html.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"') == 1
-    assert '<div class="math-display"><math' in html and 'display="block"' in html
+    assert '<div class="math-display" tabindex="0" role="group" aria-label="Equation"><math' in html and 'display="block"' in html
     for tag in ("<mfrac>", "<munderover>", "<mover", "<mtable>", "<msub>"):
         assert tag in html, tag
     assert "&#x02016;" in html or "‖" in html  # the norm

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mamlviz.site import about, build, release
+from mamlviz.site import about, build, release, vendor_npm
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
@@ -112,13 +112,20 @@ def test_about_page_lists_what_was_vendored_and_ships_the_notices(released_toy):
     html = (released_toy / "about.html").read_text()
     assert '<dd id="about-version">9.8.7</dd>' in html and 'datetime="2023-11-14"' in html
     rows = re.findall(r'<tr data-component="([^"]+)">\s*<td>.*?</td>\s*<td>([^<]+)</td>\s*<td>(.*?)</td>', html, re.S)
-    assert [(n, v) for n, v, _ in rows] == [("Pyodide", "0.99.1"), ("CPython", "3.12.99"), ("NumPy", "9.9.9")]
+    assert [(n, v) for n, v, _ in rows] == [("Pyodide", "0.99.1"), ("CPython", "3.12.99"), ("NumPy", "9.9.9"),
+                                            ("STIX Two Math", "2.12")]
     licences = dict((n, re.sub(r"<[^>]+>", "", cell)) for n, _, cell in rows)
-    assert licences == {"Pyodide": "MPL-2.0", "CPython": "PSF-2.0", "NumPy": "BSD-3-Clause"}
+    assert licences == {"Pyodide": "MPL-2.0", "CPython": "PSF-2.0", "NumPy": "BSD-3-Clause", "STIX Two Math": "OFL-1.1"}
     notices = released_toy / "licenses"
     assert (notices / "numpy-LICENSE.txt").read_text() == "Known NumPy notice.\n"  # taken from the wheel
     assert hashlib.sha256((notices / "pyodide-MPL-2.0.txt").read_bytes()).hexdigest() == MPL_SHA256
     assert "PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2" in (notices / "cpython-PSF-2.0.txt").read_text()
+    font = vendor_npm.MATH_FONT  # the maths font and its OFL text, as pinned (npm @fontsource/stix-two-math)
+    assert hashlib.sha256((notices / vendor_npm.MATH_FONT_LICENCE).read_bytes()).hexdigest() == font.files["LICENSE"]
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (notices / vendor_npm.MATH_FONT_LICENCE).read_text()
+    woff2 = (released_toy / vendor_npm.MATH_FONT_FILE).read_bytes()
+    assert woff2[:4] == b"wOF2" and hashlib.sha256(woff2).hexdigest() == next(
+        h for n, h in font.files.items() if n.endswith(".woff2"))
     assert (notices / "LICENSE.txt").read_text() == "toy code licence\n"
     assert (notices / "LICENSE-text.txt").read_text() == "toy text licence\n"
     for href in re.findall(r'href="(licenses/[^"]+)"', html):

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import jinja2
 import markdown
-from pygments.formatters import HtmlFormatter
 
 from mamlviz import figures
 
-from . import about, bundle, frames, pages as pages_mod, vendor
+from . import about, bundle, codestyle, frames, pages as pages_mod, vendor, vendor_npm
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
@@ -131,8 +130,9 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
     link_navigation(parts)
     # 4. vendored assets (obtained before anything is written, so a failure leaves site/ as it was)
     cache = vendor.ensure_pyodide(log=log) if pyodide else None
+    font = vendor_npm.ensure(vendor_npm.MATH_FONT, log=log) if pyodide else None  # the maths font, with the runtime
     # 5. templates (the footer and the About page name the version, licences and what step 4 vendored)
-    info = about.SiteInfo.of(project.content.parent, cache)
+    info = about.SiteInfo.of(project.content.parent, cache, font)
     html_files = render_templates(project, parts, info)
     # 6. write
     out = project.out
@@ -142,12 +142,12 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
         (out / name).write_text(text, encoding="utf-8")
     shutil.rmtree(out / "assets", ignore_errors=True)
     shutil.copytree(project.templates / "assets", out / "assets")
-    (out / "assets" / "css" / "pygments.css").write_text(
-        HtmlFormatter(style="friendly").get_style_defs(".codehilite") + "\n@media (prefers-color-scheme: dark) {\n"
-        + HtmlFormatter(style="github-dark").get_style_defs(".codehilite") + "\n}\n")
+    (out / "assets" / "css" / "pygments.css").write_text(codestyle.pygments_css())
     bundle.write_zip(out / "mamlviz.zip")
     if cache:
         vendor.copy_into(out, cache)
+    if font:
+        vendor_npm.copy_math_font(out, font)
     info.write_notices(out)
     (out / ".nojekyll").write_text("")
     log(f"built {len(parts)} parts into {out}")

@@ -54,10 +54,17 @@ def _from_zip(archive: Path, member: str) -> Callable[[], bytes]:
     return read
 
 
-def components(cache: Path | None) -> list[Component]:
-    """Every third-party component the build ships (none when Pyodide is not vendored: `cache` is None)."""
+def components(cache: Path | None, font: Path | None = None) -> list[Component]:
+    """Every third-party component the build ships (none when Pyodide is not vendored: `cache` is None);
+    `font` is the cache folder of the maths font (site.vendor_npm), when vendored."""
+    from .vendor_npm import MATH_FONT, MATH_FONT_LICENCE, MATH_FONT_VERSION
+
+    fonts = [Component("STIX Two Math", MATH_FONT_VERSION, "OFL-1.1",
+                       "https://github.com/stipub/stixfonts",
+                       f"the OpenType maths font of every formula (npm {MATH_FONT.spec})",
+                       _file(font / "LICENSE"), MATH_FONT_LICENCE)] if font is not None else []
     if cache is None:
-        return []
+        return fonts
     lock = json.loads((cache / "pyodide-lock.json").read_text())
     numpy = lock["packages"]["numpy"]
     return [
@@ -72,6 +79,7 @@ def components(cache: Path | None) -> list[Component]:
                   "arrays and linear algebra for every figure (the wheel in site/pyodide/)",
                   _from_zip(cache / numpy["file_name"], f"numpy-{numpy['version']}.dist-info/LICENSE.txt"),
                   "numpy-LICENSE.txt"),
+        *fonts,
     ]
 
 
@@ -112,10 +120,10 @@ class SiteInfo:
     own_licences: dict[str, Path]  # site/licenses/ name → source file
 
     @classmethod
-    def of(cls, root: Path | None, cache: Path | None) -> "SiteInfo":
+    def of(cls, root: Path | None, cache: Path | None, font: Path | None = None) -> "SiteInfo":
         own = {dest: Path(root) / src for src, dest in OWN_LICENCES.items()
                if root is not None and (Path(root) / src).is_file()}
-        return cls(version(root), build_date(), components(cache), own)
+        return cls(version(root), build_date(), components(cache, font), own)
 
     def template_vars(self) -> dict:
         return {"version": self.version, "build_date": self.date.isoformat(), "components": self.components,

@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -55,7 +56,8 @@ def render_code(dotted: str) -> str:
         raise CodeIncludeError(f"cannot include code {dotted!r}: {e}") from e
     parts = path.parts
     shown = "/".join(parts[parts.index("mamlviz") - 1:]) if "mamlviz" in parts else path.name
-    code = highlight(source, PythonLexer(), HtmlFormatter(cssclass="codehilite"))
+    code = highlight(source, PythonLexer(), HtmlFormatter(cssclass="codehilite")).replace(
+        '<div class="codehilite">', scroller(f"Code of {obj.__qualname__}"), 1)
     return (f'<figure class="code-include" data-code="{html.escape(dotted)}">{code}'
             f'<figcaption><code>{html.escape(obj.__qualname__)}</code> from <code>{html.escape(shown)}</code>'
             f' — the code that runs in your browser.</figcaption></figure>')
@@ -73,6 +75,20 @@ class CodePreprocessor(Preprocessor):
         return out
 
 
+# Code blocks scroll sideways: focusable and named (each its own name: they are landmarks), for the keyboard.
+def scroller(label: str) -> str:
+    return f'<div class="codehilite" tabindex="0" role="region" aria-label="{html.escape(label)}">'
+
+
+class ScrollablePostprocessor(Postprocessor):
+    """Fenced code blocks (included code is named by `render_code`): "Code listing 1", "Code listing 2", …"""
+
+    def run(self, text):
+        parts = text.split('<div class="codehilite">')
+        return parts[0] + "".join(scroller(f"Code listing {i}") + p for i, p in enumerate(parts[1:], start=1))
+
+
 class CodeIncludeExtension(Extension):
     def extendMarkdown(self, md):
         md.preprocessors.register(CodePreprocessor(md), "code_include", 22)
+        md.postprocessors.register(ScrollablePostprocessor(md), "code_scrollable", 5)

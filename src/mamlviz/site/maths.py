@@ -32,7 +32,9 @@ def to_mathml(latex: str, display: bool) -> str:
     ann = f'<annotation encoding="application/x-tex">{html.escape(latex.strip())}</annotation>'
     mathml = re.sub(r"^(<math[^>]*>)(.*)(</math>)$", rf"\1<semantics><mrow>\2</mrow>{_esc(ann)}</semantics>\3",
                     mathml, flags=re.S)
-    return f'<div class="math-display">{mathml}</div>' if display else mathml
+    # A long display scrolls sideways on a phone: focusable, so that the keyboard can scroll it too.
+    return (f'<div class="math-display" tabindex="0" role="group" aria-label="Equation">{mathml}</div>'
+            if display else mathml)
 
 
 def _esc(s: str) -> str:

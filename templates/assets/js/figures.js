@@ -8,6 +8,9 @@ import {makePointsInput} from "./points.js";
 import {parseHash, applyEntries, encodeFigure, hashWith} from "./urlstate.js";
 import * as runtime from "./runtime.js";
 
+const REDUCED_MOTION = matchMedia("(prefers-reduced-motion: reduce)");
+const STILL_MS = 1000;
+
 const STATUS_TEXT = {
   static: "First frame — the live computation is loading…",
   live: "Live: computed in your browser.",
@@ -132,13 +135,18 @@ class Figure {
     if (runtime.getStatus(this.id) === "failed") return;
     this.inflight = true;
     if (runtime.getStatus(this.id) === "live") this.setStatus("busy");
+    // Reduced motion: a stream that animates (a walk, a descent) jumps to its last frame; a long stream (training,
+    // a race, a measurement) still shows its progress, once a second (STILL_MS) instead of frame by frame.
+    const still = !this.training && REDUCED_MOTION.matches;
+    let held = null, shown = performance.now();
+    const show = (scene) => { held = null; shown = performance.now(); this.draw(scene); };
     runtime.request(this.id, this.state, action,
       (scene, done) => {
         if (scene) {
           if (scene.state) Object.assign(this.state, scene.state);
           for (const [k, v] of Object.entries(scene.state || {})) if (this.widgets[k]) this.widgets[k].set(v);
-          this.draw(scene);
-        }
+          if (still && !done && performance.now() - shown < STILL_MS) held = scene; else show(scene);
+        } else if (done && held) show(held);
         if (done) { this.inflight = false; this.setStatus("live"); }
       },
       (error) => {

@@ -66,7 +66,9 @@ async function go(url, {push, restore}) {
   if (restore && typeof restore.scrollY === "number") {
     window.scrollTo(0, restore.scrollY);
   } else {
-    const target = url.hash && document.getElementById(decodeURIComponent(url.hash.slice(1)));
+    let id = url.hash.slice(1);
+    try { id = decodeURIComponent(id); } catch (e) { /* a malformed escape (garbage in a link): the id as written */ }
+    const target = id && document.getElementById(id);
     if (target) target.scrollIntoView(); else window.scrollTo(0, 0);
   }
   // screen readers: the new page starts at its heading, as after an ordinary load
