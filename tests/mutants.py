@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 CORE = ["meta.py", "nn.py", "toy.py", "cg.py", "sine.py"]
-FIGURES = ["figures/__init__.py", "figures/_common.py", "figures/demo.py", "figures/part3.py"]
+FIGURES = sorted(str(p.relative_to("src/mamlviz")) for p in Path("src/mamlviz/figures").glob("*.py"))
 # The unit tests (tests/test_*.py) reach the library. The browser and site-build tests are left out (they need a
 # built site and take minutes); so are the long training runs and the timings, which the short known answers cover.
 TESTS = [str(p) for p in sorted(Path("tests").glob("test_*.py"))]
