@@ -29,6 +29,16 @@ KEEP = {"operator_number", "operator_name", "operator_swap_op", "operator_keywor
         "operator_augmented_assignment", "operator_if_exp"}
 
 
+def forget_plain_copies(files):
+    """mutmut copies the files it was not asked to mutate into mutants/ as they are, and later takes a copy newer
+    than its source for an up-to-date mutated file: a file asked for after a run without it would never be
+    mutated. Remove such plain copies (no .meta beside them) of the files asked for now."""
+    for f in files:
+        copy = Path("mutants/src/mamlviz") / f
+        if copy.exists() and not copy.with_name(copy.name + ".meta").exists():
+            copy.unlink()
+
+
 def configure(files):
     from mutmut import configuration
     from mutmut.mutation import file_mutation, mutators
@@ -88,6 +98,7 @@ def main(argv):
     flags = {"--report", "--survivors"} & set(argv)
     files = [a for a in argv if a not in flags] or CORE + FIGURES
     if "--report" not in flags:
+        forget_plain_copies(files)
         configure(files)
         from mutmut.__main__ import cli
 
