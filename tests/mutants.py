@@ -20,13 +20,23 @@ import sys
 from pathlib import Path
 
 CORE = ["meta.py", "nn.py", "toy.py", "cg.py", "sine.py"]
-FIGURES = ["figures/__init__.py", "figures/_common.py", "figures/demo.py", "figures/part3.py"]
+FIGURES = sorted(str(p.relative_to("src/mamlviz")) for p in Path("src/mamlviz/figures").glob("*.py"))
 # The unit tests (tests/test_*.py) reach the library. The browser and site-build tests are left out (they need a
 # built site and take minutes); so are the long training runs and the timings, which the short known answers cover.
 TESTS = [str(p) for p in sorted(Path("tests").glob("test_*.py"))]
 SLOW = "not acceptance and not shipped_sine_models and not every_method_trains and not bench"
 KEEP = {"operator_number", "operator_name", "operator_swap_op", "operator_keywords", "operator_remove_unary_ops",
         "operator_augmented_assignment", "operator_if_exp"}
+
+
+def forget_plain_copies(files):
+    """mutmut copies the files it was not asked to mutate into mutants/ as they are, and later takes a copy newer
+    than its source for an up-to-date mutated file: a file asked for after a run without it would never be
+    mutated. Remove such plain copies (no .meta beside them) of the files asked for now."""
+    for f in files:
+        copy = Path("mutants/src/mamlviz") / f
+        if copy.exists() and not copy.with_name(copy.name + ".meta").exists():
+            copy.unlink()
 
 
 def configure(files):
@@ -88,6 +98,7 @@ def main(argv):
     flags = {"--report", "--survivors"} & set(argv)
     files = [a for a in argv if a not in flags] or CORE + FIGURES
     if "--report" not in flags:
+        forget_plain_copies(files)
         configure(files)
         from mutmut.__main__ import cli
 

@@ -62,6 +62,13 @@ def test_noise_goes_to_the_support_labels_only_with_its_standard_deviation():
                                                     noisy.phase[:, None, None]), atol=1e-12)
 
 
+def test_the_noise_is_the_next_draws_of_the_generator_times_the_standard_deviation():
+    noisy = sine.sample(np.random.default_rng(5), 3, 4, 2, noise=0.3)
+    rng = np.random.default_rng(5)
+    clean = sine.sample(rng, 3, 4, 2)              # the same draws, then the noise would come next
+    np.testing.assert_allclose(noisy.ys - clean.ys, 0.3 * rng.standard_normal((3, 4, 1)), atol=1e-12)
+
+
 def test_sample_is_reproducible_and_rejects_bad_sizes():
     a, b = sine.sample(np.random.default_rng(9), 3, 2, 2), sine.sample(np.random.default_rng(9), 3, 2, 2)
     np.testing.assert_array_equal(a.xs, b.xs)

@@ -64,8 +64,8 @@ def tasks(amplitude, phase, xs, xq=None):
     amp = np.atleast_1d(np.asarray(amplitude, dtype=float))
     ph = np.atleast_1d(np.asarray(phase, dtype=float))
     xs = np.asarray(xs, dtype=float)
-    xs = xs.reshape(len(amp), -1, 1) if xs.ndim < 3 else xs
+    xs = xs.reshape(len(amp), -1, 1)                       # (N,) or (T, N) → (T, N, 1); (T, N, 1) stays
     xq = np.linspace(*X_RANGE, 100)[None, :, None].repeat(len(amp), 0) if xq is None else np.asarray(xq, float)
-    xq = xq.reshape(len(amp), -1, 1) if xq.ndim < 3 else xq
+    xq = xq.reshape(len(amp), -1, 1)
     a, p = amp[:, None, None], ph[:, None, None]
     return SineTasks(xs, curve(xs, a, p), xq, curve(xq, a, p), amp, ph)

@@ -154,6 +154,53 @@ def test_jacobians_every_control_and_the_handle(part4_page):
     assert pg.console_errors == []
 
 
+def test_handle_maps_pointer_and_data_both_ways(part4_page):
+    """The handle on the unit square (aspect equal): state → the dot's centre at the frame's pixel for that θ;
+    a pointer dropped at a pixel → θ = that pixel's data coordinates snapped to the 0.01 step, in the state, the
+    description and the link; beyond the frame → the bound. The pixel ↔ data maps here are the frame's box,
+    written out in the test, not the page's scale."""
+    pg, F = part4_page, fig("jacobians")
+    handle = pg.locator(f"{F} .handle")
+    frame = pg.locator(f"{F} .panel svg").first.locator(".frame")
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    assert box["width"] == pytest.approx(box["height"], abs=0.5)      # the unit square is drawn square
+
+    def centre():
+        b = handle.locator(".dot").bounding_box()
+        return b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+
+    def pixel(x, y):                                                  # data → screen, y up
+        return box["x"] + x * box["width"], box["y"] + (1 - y) * box["height"]
+
+    for theta in ([0.73, 0.21], [0.0, 1.0], [1.0, 0.0], [0.5, 0.5]):
+        pg.evaluate(f"window.mamlvizFigures.find(f => f.id === 'jacobians').change({{theta: {theta}}})")
+        assert centre() == pytest.approx(pixel(*theta), abs=1.0), theta
+    settle(pg, "jacobians")
+
+    def drag_to(px, py):
+        pg.mouse.move(*centre())
+        pg.mouse.down()
+        pg.mouse.move(px, py, steps=4)
+        pg.mouse.up()
+        settle(pg, "jacobians")
+        return page_state(pg, "jacobians")["theta"]
+
+    # drop the pointer at the middle of a 0.01 step, so rounding cannot go either way
+    assert drag_to(*pixel(0.31, 0.56)) == pytest.approx([0.31, 0.56], abs=1e-9)
+    assert centre() == pytest.approx(pixel(0.31, 0.56), abs=1.0)
+    assert "θ = (0.31, 0.56)" in pg.locator(f"{F} .describe p").text_content()
+    assert handle.get_attribute("aria-valuetext") == "θ: (0.31, 0.56)"
+    assert drag_to(*pixel(0.87, 0.13)) == pytest.approx([0.87, 0.13], abs=1e-9)
+    # beyond the frame's right and bottom edges: the handle stops at the bounds
+    assert drag_to(box["x"] + box["width"] + 40, box["y"] + box["height"] + 20) == pytest.approx([1.0, 0.0])
+    assert centre() == pytest.approx(pixel(1.0, 0.0), abs=1.0)
+    assert drag_to(*pixel(0.31, 0.56)) == pytest.approx([0.31, 0.56], abs=1e-9)
+    pg.locator(f"{F} .copy-link").click()
+    assert "theta=0.31,0.56" in pg.evaluate("location.hash")
+    assert pg.console_errors == []
+
+
 def test_jacobians_three_routes_agree_in_the_browser_and_with_an_independent_model(part4_page):
     pg, F = part4_page, fig("jacobians")
     for k in (1, 6, 10):

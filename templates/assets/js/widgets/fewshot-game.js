@@ -13,6 +13,9 @@
 
 import {el} from "./dom.js";
 import * as runtime from "../runtime.js";
+import {BLUR_SIGMA, RASTER, blur, cleanScores, decodeGlyph, glyphPath, machineChoice, makeTrial, rasterise,
+  recordAnswer, recordSkip} from "./fewshot-logic.js";
+
 
 const SCORE_KEY = "mamlviz.fewshot.scores";
 const MACHINE_KEY = "mamlviz.fewshot.machine";
@@ -20,10 +23,7 @@ const ROUND_KEY = "mamlviz.fewshot.rounds";
 const BLUR_KEY = "mamlviz.fewshot.blur";
 const MAML_KEY = "mamlviz.fewshot.maml";
 const MAML_FIGURE = "fewshot-maml";
-const BLUR_SIGMA = 2;      // pixels, as mamlviz.glyphtasks.BLUR_SIGMA
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
-const RASTER = 28;
 
 // ------------------------------------------------------------------------------------------------ small helpers
 // A storage that degrades to memory when localStorage is unavailable (private mode, blocked cookies).
@@ -49,68 +49,7 @@ function makeStore(onFail) {
   };
 }
 
-function cleanScores(raw, modes) {
-  const out = {};
-  for (const m of modes) {
-    const s = raw && typeof raw === "object" ? raw[String(m)] : null;
-    const right = s && Number.isFinite(+s.right) ? Math.max(0, Math.floor(+s.right)) : 0;
-    const total = s && Number.isFinite(+s.total) ? Math.max(right, Math.floor(+s.total)) : 0;
-    out[String(m)] = { right, total };
-  }
-  return out;
-}
-
-// mulberry32, seeded by a string hash: one generator per trial, so a round is the same trial on every load.
-function hashString(s) {
-  let h = 2166136261 >>> 0;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
-  return h >>> 0;
-}
-function rngFrom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function sample(rand, n, k) {             // k distinct integers from 0..n-1 (partial Fisher–Yates)
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < k; i++) { const j = i + Math.floor(rand() * (n - i)); [a[i], a[j]] = [a[j], a[i]]; }
-  return a.slice(0, k);
-}
-
 // ------------------------------------------------------------------------------------------------ glyphs
-export function decodeGlyph(text) {
-  const width = (B64.indexOf(text[0]) + 10) / 10;
-  const strokes = text.slice(1).split(" ").map((part) => {
-    const pts = [];
-    for (let i = 0; i + 1 < part.length; i += 2) pts.push([B64.indexOf(part[i]), B64.indexOf(part[i + 1])]);
-    return pts;
-  });
-  return { strokes, width };
-}
-
-// Uniform Catmull–Rom through the points, as cubic Béziers (the curve mamlviz.glyphs.catmull_rom samples).
-function segments(pts) {
-  const q = [pts[0], ...pts, pts[pts.length - 1]];
-  const out = [];
-  for (let i = 1; i < q.length - 2; i++) {
-    const [p0, p1, p2, p3] = [q[i - 1], q[i], q[i + 1], q[i + 2]];
-    out.push([p1, [p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6],
-              [p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6], p2]);
-  }
-  return out;
-}
-
-function glyphPath(glyph) {
-  const r = (v) => Math.round(v * 100) / 100;
-  return glyph.strokes.map((pts) => `M${pts[0][0]},${pts[0][1]}` + segments(pts).map(
-    ([, c1, c2, p2]) => ` C${r(c1[0])},${r(c1[1])} ${r(c2[0])},${r(c2[1])} ${p2[0]},${p2[1]}`).join("")).join(" ");
-}
-
 function glyphSvg(text, label) {
   const g = decodeGlyph(text);
   const svg = el("svg:svg", { viewBox: "-2 -2 67 67", class: "fs-glyph", focusable: "false",
@@ -119,90 +58,7 @@ function glyphSvg(text, label) {
   return svg;
 }
 
-// Ink image (RASTER × RASTER, values 0..1) of a glyph: how far inside the pen each pixel centre is. The same
-// rule as mamlviz.glyphs.rasterise, so the naive machine here and the tests in Python see the same pixels.
-function rasterise(text) {
-  const g = decodeGlyph(text);
-  const n = RASTER, cell = 63 / n, img = new Float32Array(n * n);
-  for (const pts of g.strokes) {
-    const poly = [pts[0]];
-    for (const [p1, c1, c2, p2] of segments(pts)) {
-      for (let s = 1; s <= 6; s++) {
-        const t = s / 6, u = 1 - t;
-        poly.push([u * u * u * p1[0] + 3 * u * u * t * c1[0] + 3 * u * t * t * c2[0] + t * t * t * p2[0],
-                   u * u * u * p1[1] + 3 * u * u * t * c1[1] + 3 * u * t * t * c2[1] + t * t * t * p2[1]]);
-      }
-    }
-    const reach = g.width / 2 + cell;
-    for (let k = 0; k + 1 < poly.length; k++) {
-      const [ax, ay] = poly[k], [bx, by] = poly[k + 1];
-      const abx = bx - ax, aby = by - ay, L2 = Math.max(abx * abx + aby * aby, 1e-12);
-      const j0 = Math.max(0, Math.floor((Math.min(ax, bx) - reach) / cell));
-      const j1 = Math.min(n - 1, Math.ceil((Math.max(ax, bx) + reach) / cell));
-      const i0 = Math.max(0, Math.floor((Math.min(ay, by) - reach) / cell));
-      const i1 = Math.min(n - 1, Math.ceil((Math.max(ay, by) + reach) / cell));
-      for (let i = i0; i <= i1; i++) {
-        const py = (i + 0.5) * cell;
-        for (let j = j0; j <= j1; j++) {
-          const px = (j + 0.5) * cell;
-          const t = Math.min(1, Math.max(0, ((px - ax) * abx + (py - ay) * aby) / L2));
-          const dx = px - (ax + t * abx), dy = py - (ay + t * aby);
-          const v = Math.min(1, Math.max(0, (g.width / 2 - Math.sqrt(dx * dx + dy * dy)) / cell + 0.5));
-          if (v > img[i * n + j]) img[i * n + j] = v;
-        }
-      }
-    }
-  }
-  return img;
-}
-
-// Gaussian blur (σ px, taps to ±3σ normalised to sum 1, zero outside the image), rows then columns: the image
-// mamlviz.glyphtasks.blur_matrix gives as B·img·Bᵀ.
-function blur(img, sigma = BLUR_SIGMA) {
-  const n = RASTER, r = Math.ceil(3 * sigma);
-  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const sum = k.reduce((a, b) => a + b, 0);
-  const pass = (src, di, dj) => {
-    const out = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let v = 0;
-        for (let t = -r; t <= r; t++) {
-          const ii = i + t * di, jj = j + t * dj;
-          if (ii >= 0 && ii < n && jj >= 0 && jj < n) v += (k[t + r] / sum) * src[ii * n + jj];
-        }
-        out[i * n + j] = v;
-      }
-    }
-    return out;
-  };
-  return pass(pass(img, 1, 0), 0, 1);
-}
-
-function nearest(q, exemplars) {            // index of the exemplar with the smallest squared distance (first on ties)
-  let best = 0, bestD = Infinity;
-  exemplars.forEach((e, i) => {
-    let d = 0;
-    for (let k = 0; k < q.length; k++) { const x = q[k] - e[k]; d += x * x; }
-    if (d < bestD) { bestD = d; best = i; }
-  });
-  return best;
-}
-
 // ------------------------------------------------------------------------------------------------ the game
-export function makeTrial(data, mode, round) {
-  const rand = rngFrom(hashString(`${data.seed}:${mode}:${round}`));
-  const usable = data.alphabets.filter((a) => a.count >= mode);
-  const alphabet = usable[Math.floor(rand() * usable.length)];
-  const classes = sample(rand, alphabet.count, mode).map((i) => alphabet.start + i);
-  const drawers = sample(rand, data.n_drawers, Math.min(mode, data.n_drawers));
-  while (drawers.length < mode) drawers.push(Math.floor(rand() * data.n_drawers));
-  const answer = Math.floor(rand() * mode);
-  let queryDrawer = Math.floor(rand() * (data.n_drawers - 1));
-  if (queryDrawer >= drawers[answer]) queryDrawer += 1;           // any drawer but the exemplar's
-  return { mode, round, alphabet: alphabet.name, classes, drawers, answer, queryDrawer };
-}
-
 export function mount(element, data) {
   if (typeof data === "string" || (data && data.url && !data.glyphs)) {
     element.textContent = "Loading the characters…";
@@ -404,11 +260,6 @@ function mountGame(root, data) {
     description.textContent = text;
   }
 
-  // ---- the naive machine and the blurred one: nearest neighbour on raw or on blurred pixels
-  function machineChoice(t, image = raster) {
-    return nearest(image(t.classes[t.answer], t.queryDrawer), t.classes.map((c, i) => image(c, t.drawers[i])));
-  }
-
   // ---- the MAML machine: adapts to the exemplars in the worker; its move is revealed once the reader answered
   const trialToken = (t) => `${t.mode}:${t.round}`;
   function askMaml(t) {
@@ -490,17 +341,10 @@ function mountGame(root, data) {
     const t = st.trial;
     if (st.chosen !== null || i < 0 || i >= t.mode) return;
     st.chosen = i;
-    st.machinePick = machineChoice(t);
+    st.machinePick = machineChoice(t, raster);          // the naive machine: nearest neighbour on raw pixels
     st.blurPick = machineChoice(t, blurredRaster);
-    const key = String(t.mode);
     const right = i === t.answer;
-    st.scores[key].total += 1;
-    if (right) st.scores[key].right += 1;
-    st.machine[key].total += 1;
-    if (st.machinePick === t.answer) st.machine[key].right += 1;
-    st.blur[key].total += 1;
-    if (st.blurPick === t.answer) st.blur[key].right += 1;
-    st.rounds[key] = t.round + 1;
+    recordAnswer(st, t, i, {machine: st.machinePick, blur: st.blurPick});
     store.write(scoreKey, st.scores);
     store.write(MACHINE_KEY, st.machine);
     store.write(BLUR_KEY, st.blur);
@@ -539,7 +383,7 @@ function mountGame(root, data) {
 
   function nextTrial() {
     if (st.chosen === null) {                      // skipping: the trial counts for nothing, the round moves on
-      st.rounds[String(st.mode)] = st.trial.round + 1;
+      recordSkip(st, st.trial);
       store.write(ROUND_KEY, st.rounds);
     }
     newTrial();
