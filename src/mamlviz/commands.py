@@ -90,20 +90,27 @@ def _train_glyphs(args):
                                     augment=not args.no_augment, train_alphabets=args.alphabets,
                                     method="maml" if args.method == "pretrained" else args.method)
 
-    def save(model, theta, curve, iteration):
-        meta = {"family": "glyphs", "sizes": list(model.sizes), "seed": args.seed, "iterations": iteration,
-                "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()},
-                "curve": curve, "command": "mamlviz " + " ".join(sys.argv[1:])}
-        if args.out:
-            np.savez_compressed(args.out, theta=theta, meta=np.array(json.dumps(meta)))
-        if args.save_model:
-            glyphtasks.save_model(glyphtasks.GLYPH_MODELS, args.way, theta, meta)
+    log = []
 
     def progress(r):
-        print(f"glyphs {args.way}-way {r['iteration']:>6}/{args.iterations}  train acc {r['train_accuracy']:.3f}"
-              f"  validation acc {r['valid_accuracy']:.3f}  ({r['seconds']:.0f} s, CPU {r['cpu_seconds']:.0f} s)",
-              file=sys.stderr, flush=True)
-        save(r["model"], r["theta"], r["curve"], r["iteration"])     # a checkpoint at every evaluation
+        line = (f"glyphs {args.way}-way {r['iteration']:>6}/{args.iterations}  train acc {r['train_accuracy']:.3f}"
+                f"  validation acc {r['valid_accuracy']:.3f}  ({r['seconds']:.0f} s, CPU {r['cpu_seconds']:.0f} s)")
+        print(line, file=sys.stderr, flush=True)
+        log.append(line)
+        # a checkpoint at every evaluation: the best so far on the validation alphabets (the latest too in --out)
+        meta = {"family": "glyphs", "sizes": list(r["model"].sizes), "seed": args.seed,
+                "iterations": r["best_iteration"], "trained_iterations": r["iteration"],
+                "selection": (f"the checkpoint with the highest accuracy on {config.valid_trials} trials of "
+                              f"{config.valid_alphabets} validation alphabets (glyphtasks.VALID_SEED, the training "
+                              "generator); the game's alphabets (glyphs.SEED) play no part in training or selection"),
+                "valid_accuracy": r["best_valid_accuracy"],
+                "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()},
+                "curve": r["curve"], "train_log": list(log), "cpu_seconds": round(r["cpu_seconds"]),
+                "command": "mamlviz " + " ".join(sys.argv[1:])}
+        if args.out:
+            np.savez_compressed(args.out, theta=r["best_theta"], latest=r["theta"], meta=np.array(json.dumps(meta)))
+        if args.save_model:
+            glyphtasks.save_model(glyphtasks.GLYPH_MODELS, args.way, r["best_theta"], meta)
 
     glyphtasks.train(config, args.iterations, seed=args.seed, eval_every=args.eval_every, progress=progress)
     if args.save_model:
