@@ -202,3 +202,16 @@ def test_figure_refuses_garbage_with_a_message(bad):
 
 def test_xent_model_sizes():
     assert MLP((196, 64, 64, 5), loss="xent").size == 196 * 64 + 64 + 64 * 64 + 64 + 64 * 5 + 5
+
+
+def test_training_keeps_the_checkpoint_best_on_validation_alphabets():
+    """Checkpoints are selected on the validation alphabets (the training generator), never on the game's: the
+    returned θ is the one reported at the first evaluation with the highest validation accuracy."""
+    config = gt.GlyphConfig(n_tasks=2, inner_steps=1, train_alphabets=2, valid_alphabets=1, valid_trials=40)
+    seen = []
+    model, theta, curve, best = gt.train(config, 6, eval_every=2, progress=seen.append)
+    assert [it for it, _, _ in curve] == [2, 4, 6] and all(0 <= v <= 1 for _, _, v in curve)
+    valid = [v for _, _, v in curve]
+    assert best == curve[valid.index(max(valid))][0]
+    np.testing.assert_array_equal(theta, next(r["theta"] for r in seen if r["iteration"] == best))
+    assert seen[-1]["best_iteration"] == best and seen[-1]["best_valid_accuracy"] == max(valid)

@@ -112,10 +112,34 @@ def _train_glyphs(args):
         if args.save_model:
             glyphtasks.save_model(glyphtasks.GLYPH_MODELS, args.way, r["best_theta"], meta)
 
-    glyphtasks.train(config, args.iterations, seed=args.seed, eval_every=args.eval_every, progress=progress)
+    glyphtasks.train(config, args.iterations, seed=args.seed, eval_every=args.eval_every, progress=progress,
+                     sets=_cached_glyph_sets(config))
     if args.save_model:
         print(f"stored way{args.way} in {glyphtasks.GLYPH_MODELS}", file=sys.stderr)
     return 0
+
+
+def _cached_glyph_sets(config):
+    """glyphtasks.training_sets(config), kept in the cache folder between runs (generating them takes about a minute),
+    under a name that changes with the generator's source."""
+    import hashlib
+    import inspect
+
+    import numpy as np
+
+    from mamlviz import glyphs, glyphtasks
+    from mamlviz.site.vendor import cache_dir
+
+    source = inspect.getsource(glyphs) + inspect.getsource(glyphtasks.glyph_set)
+    key = hashlib.sha256(f"{source}{config.train_alphabets},{config.valid_alphabets}".encode()).hexdigest()[:16]
+    path = cache_dir() / f"glyph-sets-{key}.npz"
+    if path.exists():
+        with np.load(path) as f:
+            return tuple(glyphtasks.GlyphSet(f[f"images{i}"], f[f"alphabets{i}"].tolist()) for i in (0, 1))
+    sets = glyphtasks.training_sets(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{f"{k}{i}": getattr(gs, k) for i, gs in enumerate(sets) for k in ("images", "alphabets")})
+    return sets
 
 
 def add_bench(commands):

@@ -232,16 +232,21 @@ class GlyphConfig:
     method: str = "maml"
 
 
-def train(config, iterations, *, seed=0, eval_every=500, progress=None):
+def training_sets(config):
+    """(training, validation) GlyphSets of `config`: generated with TRAIN_SEED and VALID_SEED."""
+    return (glyph_set(glyphs.generate(TRAIN_SEED, n_alphabets=config.train_alphabets)),
+            glyph_set(glyphs.generate(VALID_SEED, n_alphabets=config.valid_alphabets)))
+
+
+def train(config, iterations, *, seed=0, eval_every=500, progress=None, sets=None):
     """Meta-train an MLP((196, *hidden, N), xent) on training alphabets; every `eval_every` updates measure the
     accuracy after adaptation on `valid_trials` trials of validation alphabets (VALID_SEED: the training generator,
     never the game's alphabets) and report it to `progress` with θ and the best checkpoint so far (highest validation
     accuracy; the earlier on ties). Returns (model, best θ, curve of (iteration, mean training accuracy, validation
-    accuracy), best iteration)."""
+    accuracy), best iteration). `sets`: `training_sets(config)` made earlier (the same data; saves generating it)."""
     c = config
     tic, cpu = time.perf_counter(), time.process_time()
-    train_gs = glyph_set(glyphs.generate(TRAIN_SEED, n_alphabets=c.train_alphabets))
-    valid_gs = glyph_set(glyphs.generate(VALID_SEED, n_alphabets=c.valid_alphabets))
+    train_gs, valid_gs = sets or training_sets(c)
     valid = heldout_trials(valid_gs, c.n_way, c.valid_trials, seed=VALID_SEED)
     model = MLP((SIDE * SIDE, *c.hidden, c.n_way), loss="xent")
     rng = np.random.default_rng(seed)
