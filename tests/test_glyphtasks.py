@@ -3,6 +3,8 @@ never give a query its exemplar's drawer; augmentation is a turn/mirror of the w
 neighbour against direct loops; the shipped MAML models' held-out accuracy on 1,000 fixed game trials (recomputed
 here) and the headless figure the game calls, against an adaptation written out step by step."""
 
+import base64
+
 import numpy as np
 import pytest
 
@@ -173,8 +175,9 @@ def test_figure_gives_the_adapted_models_move(data, models):
     c = meta["config"]
     drawings = [(3, 0), (7, 1), (11, 2), (15, 3), (20, 4), (11, 9)]          # five exemplars, then the query
     imgs = np.array([glyphs.glyph_image(data["glyphs"][k][d]).ravel() for k, d in drawings])
-    x = imgs.reshape(6, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(6, 196)
-    out = figures.run("fewshot-maml", {"way": "5", "_x": x.tolist(), "_trial": "5:0"})
+    x = imgs.reshape(6, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(6, 196).astype("<f4")   # the page's float32
+    out = figures.run("fewshot-maml", {"way": "5", "_x": pack(x), "_trial": "5:0"})
+    x = x.astype(float)
     phi = adapt_by_hand(model, theta, x[:5], c["inner_lr"], c["inner_steps"])
     for key, params in (("before", theta), ("after", phi)):
         z = model.predict(params, x[5:])[0]
@@ -182,9 +185,16 @@ def test_figure_gives_the_adapted_models_move(data, models):
     assert out["choice"] == int(np.argmax(out["after"])) and out["trial"] == "5:0"
 
 
-@pytest.mark.parametrize("bad", [{}, {"_x": "x"}, {"_x": [[0.5] * 196] * 5}, {"_x": [[0.5] * 195] * 6},
-                                 {"_x": [[None] * 196] * 6}, {"_x": [[2.0] * 196] * 6}, {"_x": [["a"] * 196] * 6},
-                                 {"_x": [[float("nan")] * 196] * 6}, {"way": "7", "_trial": {"x": 1}}])
+def pack(rows):
+    """What the page sends as `_x`: base64 of the little-endian float32 values (packFloat32 in fewshot-game.js)."""
+    return base64.b64encode(np.asarray(rows, dtype="<f4").tobytes()).decode()
+
+
+@pytest.mark.parametrize("bad", [{}, {"_x": "x"}, {"_x": pack([[0.5] * 196] * 5)}, {"_x": pack([[0.5] * 195] * 6)},
+                                 {"_x": [[0.5] * 196] * 6}, {"_x": pack([[2.0] * 196] * 6)},
+                                 {"_x": pack([[-0.1] * 196] * 6)}, {"_x": pack([[float("nan")] * 196] * 6)},
+                                 {"_x": "!" * len(pack([[0.5] * 196] * 6))}, {"_x": 5},
+                                 {"way": "7", "_trial": {"x": 1}}])
 def test_figure_refuses_garbage_with_a_message(bad):
     out = figures.run("fewshot-maml", bad)
     assert out["choice"] is None and "needs" in out["message"] and out["trial"] is None
@@ -192,3 +202,16 @@ def test_figure_refuses_garbage_with_a_message(bad):
 
 def test_xent_model_sizes():
     assert MLP((196, 64, 64, 5), loss="xent").size == 196 * 64 + 64 + 64 * 64 + 64 + 64 * 5 + 5
+
+
+def test_training_keeps_the_checkpoint_best_on_validation_alphabets():
+    """Checkpoints are selected on the validation alphabets (the training generator), never on the game's: the
+    returned θ is the one reported at the first evaluation with the highest validation accuracy."""
+    config = gt.GlyphConfig(n_tasks=2, inner_steps=1, train_alphabets=2, valid_alphabets=1, valid_trials=40)
+    seen = []
+    model, theta, curve, best = gt.train(config, 6, eval_every=2, progress=seen.append)
+    assert [it for it, _, _ in curve] == [2, 4, 6] and all(0 <= v <= 1 for _, _, v in curve)
+    valid = [v for _, _, v in curve]
+    assert best == curve[valid.index(max(valid))][0]
+    np.testing.assert_array_equal(theta, next(r["theta"] for r in seen if r["iteration"] == best))
+    assert seen[-1]["best_iteration"] == best and seen[-1]["best_valid_accuracy"] == max(valid)

@@ -90,25 +90,56 @@ def _train_glyphs(args):
                                     augment=not args.no_augment, train_alphabets=args.alphabets,
                                     method="maml" if args.method == "pretrained" else args.method)
 
-    def save(model, theta, curve, iteration):
-        meta = {"family": "glyphs", "sizes": list(model.sizes), "seed": args.seed, "iterations": iteration,
-                "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()},
-                "curve": curve, "command": "mamlviz " + " ".join(sys.argv[1:])}
-        if args.out:
-            np.savez_compressed(args.out, theta=theta, meta=np.array(json.dumps(meta)))
-        if args.save_model:
-            glyphtasks.save_model(glyphtasks.GLYPH_MODELS, args.way, theta, meta)
+    log = []
 
     def progress(r):
-        print(f"glyphs {args.way}-way {r['iteration']:>6}/{args.iterations}  train acc {r['train_accuracy']:.3f}"
-              f"  validation acc {r['valid_accuracy']:.3f}  ({r['seconds']:.0f} s, CPU {r['cpu_seconds']:.0f} s)",
-              file=sys.stderr, flush=True)
-        save(r["model"], r["theta"], r["curve"], r["iteration"])     # a checkpoint at every evaluation
+        line = (f"glyphs {args.way}-way {r['iteration']:>6}/{args.iterations}  train acc {r['train_accuracy']:.3f}"
+                f"  validation acc {r['valid_accuracy']:.3f}  ({r['seconds']:.0f} s, CPU {r['cpu_seconds']:.0f} s)")
+        print(line, file=sys.stderr, flush=True)
+        log.append(line)
+        # a checkpoint at every evaluation: the best so far on the validation alphabets (the latest too in --out)
+        meta = {"family": "glyphs", "sizes": list(r["model"].sizes), "seed": args.seed,
+                "iterations": r["best_iteration"], "trained_iterations": r["iteration"],
+                "selection": (f"the checkpoint with the highest accuracy on {config.valid_trials} trials of "
+                              f"{config.valid_alphabets} validation alphabets (glyphtasks.VALID_SEED, the training "
+                              "generator); the game's alphabets (glyphs.SEED) play no part in training or selection"),
+                "valid_accuracy": r["best_valid_accuracy"],
+                "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()},
+                "curve": r["curve"], "train_log": list(log), "cpu_seconds": round(r["cpu_seconds"]),
+                "command": "mamlviz " + " ".join(sys.argv[1:])}
+        if args.out:
+            np.savez_compressed(args.out, theta=r["best_theta"], latest=r["theta"], meta=np.array(json.dumps(meta)))
+        if args.save_model:
+            glyphtasks.save_model(glyphtasks.GLYPH_MODELS, args.way, r["best_theta"], meta)
 
-    glyphtasks.train(config, args.iterations, seed=args.seed, eval_every=args.eval_every, progress=progress)
+    glyphtasks.train(config, args.iterations, seed=args.seed, eval_every=args.eval_every, progress=progress,
+                     sets=_cached_glyph_sets(config))
     if args.save_model:
         print(f"stored way{args.way} in {glyphtasks.GLYPH_MODELS}", file=sys.stderr)
     return 0
+
+
+def _cached_glyph_sets(config):
+    """glyphtasks.training_sets(config), kept in the cache folder between runs (generating them takes about a minute),
+    under a name that changes with the generator's source."""
+    import hashlib
+    import inspect
+
+    import numpy as np
+
+    from mamlviz import glyphs, glyphtasks
+    from mamlviz.site.vendor import cache_dir
+
+    source = inspect.getsource(glyphs) + inspect.getsource(glyphtasks.glyph_set)
+    key = hashlib.sha256(f"{source}{config.train_alphabets},{config.valid_alphabets}".encode()).hexdigest()[:16]
+    path = cache_dir() / f"glyph-sets-{key}.npz"
+    if path.exists():
+        with np.load(path) as f:
+            return tuple(glyphtasks.GlyphSet(f[f"images{i}"], f[f"alphabets{i}"].tolist()) for i in (0, 1))
+    sets = glyphtasks.training_sets(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{f"{k}{i}": getattr(gs, k) for i, gs in enumerate(sets) for k in ("images", "alphabets")})
+    return sets
 
 
 def add_bench(commands):

@@ -227,22 +227,33 @@ class GlyphConfig:
     outer_lr: float = 1e-3       # β (Adam)
     augment: bool = True
     train_alphabets: int = 30    # alphabets generated with TRAIN_SEED
+    valid_alphabets: int = 10    # alphabets generated with VALID_SEED: checkpoints are selected on them alone
+    valid_trials: int = 1000
     method: str = "maml"
 
 
-def train(config, iterations, *, seed=0, eval_every=500, progress=None):
-    """Meta-train an MLP((196, *hidden, N), xent) on training alphabets; every `eval_every` updates report the
-    accuracy after adaptation on 500 trials of validation alphabets (VALID_SEED), with θ, to `progress`. Returns
-    (model, θ, curve of (iteration, mean training accuracy, validation accuracy))."""
+def training_sets(config):
+    """(training, validation) GlyphSets of `config`: generated with TRAIN_SEED and VALID_SEED."""
+    return (glyph_set(glyphs.generate(TRAIN_SEED, n_alphabets=config.train_alphabets)),
+            glyph_set(glyphs.generate(VALID_SEED, n_alphabets=config.valid_alphabets)))
+
+
+def train(config, iterations, *, seed=0, eval_every=500, progress=None, sets=None):
+    """Meta-train an MLP((196, *hidden, N), xent) on training alphabets; every `eval_every` updates measure the
+    accuracy after adaptation on `valid_trials` trials of validation alphabets (VALID_SEED: the training generator,
+    never the game's alphabets) and report it to `progress` with θ and the best checkpoint so far (highest validation
+    accuracy; the earlier on ties). Returns (model, best θ, curve of (iteration, mean training accuracy, validation
+    accuracy), best iteration). `sets`: `training_sets(config)` made earlier (the same data; saves generating it)."""
     c = config
     tic, cpu = time.perf_counter(), time.process_time()
-    train_gs = glyph_set(glyphs.generate(TRAIN_SEED, n_alphabets=c.train_alphabets))
-    valid = heldout_trials(glyph_set(glyphs.generate(VALID_SEED, n_alphabets=5)), c.n_way, 500, seed=VALID_SEED)
+    train_gs, valid_gs = sets or training_sets(c)
+    valid = heldout_trials(valid_gs, c.n_way, c.valid_trials, seed=VALID_SEED)
     model = MLP((SIDE * SIDE, *c.hidden, c.n_way), loss="xent")
     rng = np.random.default_rng(seed)
     theta = model.init(rng)
     opt = optim.make("adam", c.outer_lr)
     curve, correct = [], []
+    best = (-1.0, 0, theta)
     for it in range(1, iterations + 1):
         batch = episodes(rng, train_gs, c.n_way, c.n_tasks, n_query=c.n_query, augment=c.augment)
         direction, info = meta_gradient(c.method, model, theta, batch, inner_lr=c.inner_lr,
@@ -257,8 +268,11 @@ def train(config, iterations, *, seed=0, eval_every=500, progress=None):
             acc = accuracy(p_after.argmax(-1) == valid.query_labels)[0]
             curve.append((it, float(np.mean(correct)), acc))
             correct = []
+            if acc > best[0]:
+                best = (acc, it, theta.copy())
             if progress:
                 progress({"iteration": it, "train_accuracy": curve[-1][1], "valid_accuracy": acc, "theta": theta,
                           "model": model, "curve": list(curve), "seconds": time.perf_counter() - tic,
-                          "cpu_seconds": time.process_time() - cpu})
-    return model, theta, curve
+                          "cpu_seconds": time.process_time() - cpu, "best_iteration": best[1],
+                          "best_valid_accuracy": best[0], "best_theta": best[2]})
+    return model, best[2], curve, best[1]

@@ -35,16 +35,23 @@ def _game_models():
 
 
 def _inputs(x, way, side):
-    """The game's `_x` as a (way + 1, side²) array: way exemplars then the query, pixels in [0, 1]; else None."""
+    """The game's `_x` as a (way + 1, side²) array: way exemplars then the query, pixels in [0, 1]; else None.
+    `_x` is base64 of little-endian float32 values (the page's Float32Array): a quarter of the bytes of a JSON list
+    of the numbers, and no number to parse on either side of the worker."""
+    import base64
+    import binascii
+
     import numpy as np
 
-    if not isinstance(x, list) or len(x) != way + 1 or not all(isinstance(r, list) and len(r) == side * side for r in x):
+    if not isinstance(x, str) or len(x) != 4 * -(-4 * (way + 1) * side * side // 3):
         return None
     try:
-        arr = np.array(x, dtype=float)
-    except (TypeError, ValueError):
+        arr = np.frombuffer(base64.b64decode(x, validate=True), dtype="<f4").astype(float)
+    except (binascii.Error, ValueError):
         return None
-    return arr if np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1 else None
+    if arr.size != (way + 1) * side * side or not (np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1):
+        return None
+    return arr.reshape(way + 1, side * side)
 
 
 @figure("fewshot-maml", title="The MAML machine's move in the few-shot game", controls=[
@@ -52,8 +59,8 @@ def _inputs(x, way, side):
 ])
 def fewshot_maml(state, action=None):
     """Headless (no plot): the game sends a trial's drawings as the MLP reads them (`_x`: the exemplars, then the
-    query, each its 28 × 28 ink image averaged over 2 × 2 blocks, 196 values; the game rasterises them, as for its
-    pixel machines); the meta-trained MLP for that game adapts to the exemplars (k SGD steps at α on their
+    query, each its 28 × 28 ink image averaged over 2 × 2 blocks, 196 values, packed as float32 in base64; the game
+    rasterises them, as for its pixel machines); the meta-trained MLP for that game adapts to the exemplars (k SGD steps at α on their
     cross-entropy, from θ) and classifies the query. Returns its choice and the probabilities before (θ) and after (φ)."""
     import time
 
@@ -69,7 +76,7 @@ def fewshot_maml(state, action=None):
            "choice": None, "before": [], "after": []}
     if x is None:
         out["message"] = (f"The MAML machine needs {way} exemplars and a query, each as "
-                          f"{glyphtasks.SIDE * glyphtasks.SIDE} pixel values between 0 and 1.")
+                          f"{glyphtasks.SIDE * glyphtasks.SIDE} pixel values between 0 and 1 (float32, base64).")
         out["description"] = out["message"]
         return out
     tic = time.perf_counter()
