@@ -20,7 +20,7 @@ import markdown
 
 from mamlviz import figures
 
-from . import about, bundle, codestyle, frames, pages as pages_mod, vendor, vendor_npm
+from . import about, bundle, codestyle, csp, frames, pages as pages_mod, vendor, vendor_npm
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
@@ -105,7 +105,7 @@ def link_navigation(parts: list[Page]) -> None:
 def render_templates(project: Project, parts: list[Page], info: about.SiteInfo) -> dict[str, str]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(project.templates), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    common = {"site_title": SITE_TITLE, "parts": parts, **info.template_vars()}
+    common = {"site_title": SITE_TITLE, "parts": parts, "csp": csp.POLICY, **info.template_vars()}
     out = {p.url: env.get_template("part.html").render(page=p, **common) for p in parts}
     out["index.html"] = env.get_template("index.html").render(page=None, **common)
     out["about.html"] = env.get_template("about.html").render(page=None, about_page=True, **common)

@@ -4,6 +4,9 @@ Bytes: responses are compressed (gzip; Brotli too when the `brotli` package is i
 it, and every file carries a strong ETag (a hash of its content) with `Cache-Control: no-cache`, so a repeat visit
 revalidates each file and gets `304 Not Modified` for what did not change, and a new build never mixes old and new
 files: nothing is taken from a cache without asking.
+
+Policy: every response carries the site's content-security policy (`csp.HEADER`). The pages also hold it in a
+<meta> tag, but a worker's policy comes from its own script's response: only the header covers the workers.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import http.server
 import io
 import threading
 from pathlib import Path
+
+from .csp import HEADER as CSP_HEADER
 
 try:  # optional: Brotli where the package is there
     import brotli
@@ -88,6 +93,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Content-Encoding", encoding)
         self.send_header("Vary", "Accept-Encoding")
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Security-Policy", CSP_HEADER)  # pages and, above all, the workers' scripts
         self._validators(tag)
         self.end_headers()
         return io.BytesIO(body)

@@ -85,6 +85,7 @@ class Channel {
     }
     if (msg.type === "models") return handOff(this, msg.name, msg.value);
     if (msg.type === "stats") return this.onStats && this.onStats(msg);
+    if (msg.type === "violation") return console.error(`Content-security policy, ${this.name} worker: ${msg.text}`);
     for (const [, l] of this.listeners) {
       if (l.id === msg.id) {
         if (msg.ok) l.onScene(msg.result, msg.done);

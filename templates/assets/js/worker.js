@@ -126,6 +126,11 @@ function pythonError(e) {
   return lines[lines.length - 1];  // the exception line, not the whole traceback
 }
 
+// A request the policy refused (the header `mamlviz serve` sends on this script) is reported to the page, which logs it.
+self.addEventListener("securitypolicyviolation", (e) => {
+  self.postMessage({type: "violation", text: `${e.violatedDirective} refused ${e.blockedURI || "inline code"}`});
+});
+
 // Emscripten reports some failures (a missing .wasm) only as an unhandled rejection: turn those into a failed boot.
 let bootFailed = null;
 const bootFailure = new Promise((_, reject) => { bootFailed = reject; });
