@@ -32,11 +32,14 @@ KEEP = {"operator_number", "operator_name", "operator_swap_op", "operator_keywor
 def forget_plain_copies(files):
     """mutmut copies the files it was not asked to mutate into mutants/ as they are, and later takes a copy newer
     than its source for an up-to-date mutated file: a file asked for after a run without it would never be
-    mutated. Remove such plain copies (no .meta beside them) of the files asked for now."""
-    for f in files:
-        copy = Path("mutants/src/mamlviz") / f
-        if copy.exists() and not copy.with_name(copy.name + ".meta").exists():
-            copy.unlink()
+    mutated. Remove such plain copies (no .meta beside them) of the files asked for now, and then the recorded
+    test reach too (mutmut keeps it, and it knows nothing of the new files' functions)."""
+    plain = [Path("mutants/src/mamlviz") / f for f in files]
+    plain = [p for p in plain if p.exists() and not p.with_name(p.name + ".meta").exists()]
+    for copy in plain:
+        copy.unlink()
+    if plain:
+        Path("mutants/mutmut-stats.json").unlink(missing_ok=True)
 
 
 def configure(files):

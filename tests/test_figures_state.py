@@ -46,3 +46,30 @@ def test_valid_figure_owned_keys_still_count():
     trail = [[0.15, 0.85], [0.2, 0.8]]
     scene = figures.run("two-tasks", {"theta": [0.2, 0.8], "_trail": trail})
     assert scene["state"]["_trail"] == trail
+
+
+def test_declarations_are_checked_when_made():
+    """A slider's default at either end is fine, outside is an error; integer sliders are recognised or forced;
+    a select's default must be an option; a figure id is taken once, its module is the figures module's name."""
+    from mamlviz.figures import Select, Slider, figure
+
+    assert Slider("s", "s", 0.0, 1.0, default=0.0).default == 0.0 and Slider("s", "s", 0.0, 1.0, default=1.0)
+    for bad in (-0.01, 1.01):
+        with pytest.raises(ValueError, match="outside"):
+            Slider("s", "s", 0.0, 1.0, default=bad)
+    assert Slider("k", "k", 1, 10, step=1, default=3).integer is True
+    assert Slider("a", "a", 0.0, 1.0, step=0.5, default=0.5).integer is False
+    assert Slider("n", "n", 0, 1, step=0.5, default=0, integer=True).integer is True
+    assert Select("m", "m", options={"x": "X", "y": "Y"}, default="y").default == "y"
+    with pytest.raises(ValueError, match="not among"):
+        Select("m", "m", options={"x": "X"}, default="z")
+    with pytest.raises(ValueError, match="registered twice"):
+        figure("demo-descent", title="again")(lambda state, action=None: {})
+    assert figures.FIGURES["demo-descent"].module == "demo"
+    from mamlviz.figures import widget
+
+    try:                                                  # without a module, the widget's id names its script
+        widget("test-only-widget")(lambda: {})
+        assert figures.WIDGETS["test-only-widget"].module == "test-only-widget.js"
+    finally:
+        figures.WIDGETS.pop("test-only-widget", None)

@@ -134,3 +134,33 @@ def test_animate_streams_one_scene_per_step():
     for k, s in enumerate(scenes):
         (trail,) = layers(s, 0, "line", "trail")
         assert len(trail["x"]) == k + 1 and (trail["x"][-1], trail["y"][-1]) == pytest.approx(path[k])
+
+
+def test_panels_frame_the_square_and_the_loss_curve():
+    """The map's panel, its heat map and contours cover the unit square; the label sits at (½, ½); the curve's
+    panel spans steps 0..k and the loop's f values with a tenth of their range as margin; the description gives
+    x₀ and the loop's end point."""
+    state = {"a": 0.3, "b": -0.2, "c": 0.45, "lr": 0.8, "steps": 7, "x0": [0.9, 0.1]}
+    scene = figures.run("demo-descent", state)
+    square, curve = scene["panels"]
+    assert (square["xlim"], square["ylim"], square["aspect"]) == ([0, 1], [0, 1], "equal")
+    for kind in ("heatmap", "contour"):
+        (layer,) = layers(scene, 0, kind)
+        assert layer["extent"] == [0, 1, 0, 1]
+    (label,) = layers(scene, 0, "label")
+    assert label["at"] == [0.5, 0.5]
+    fs = [f(*p, 0.3, -0.2, 0.45) for p in descent(0.9, 0.1, 0.3, -0.2, 0.45, 0.8, 7)]
+    lo, hi = min(fs), max(fs)
+    assert curve["xlim"] == [0, 7]
+    assert curve["ylim"] == pytest.approx([lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo)])
+    end = descent(0.9, 0.1, 0.3, -0.2, 0.45, 0.8, 7)[-1]
+    assert "Descent from (0.90, 0.10)" in scene["description"]
+    assert f"ends at ({end[0]:.2f}, {end[1]:.2f})" in scene["description"] and f"{end[0]:.2f}" != f"{end[1]:.2f}"
+    # no steps: the curve's panel still spans one step, and a flat range gets a margin of 10⁻⁴
+    flat = figures.run("demo-descent", {"steps": 0})["panels"][1]
+    f0 = f(0.15, 0.8, 0.4, 0.1, 0.2)
+    assert flat["xlim"] == [0, 1] and flat["ylim"] == pytest.approx([f0 - 1e-4, f0 + 1e-4])
+
+
+def test_a_zero_eigenvalue_is_not_a_negative_one():
+    assert figures.run("demo-descent", {"a": 0.0, "b": 0.0, "c": 0.5})["message"] is None   # eigenvalues 0, ½

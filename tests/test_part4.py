@@ -93,6 +93,31 @@ def test_jacobian_figure_shows_what_it_computed():
     assert "4 inner step(s)" in scene["description"]
 
 
+def test_jacobian_figure_says_the_numbers_of_the_independent_loop():
+    """The description's θ, φ⁽ᵏ⁾, factor range, Jacobian, meta-gradients and angle, and the arrows' length, against
+    the point-by-point model's loop (not the figure's routes)."""
+    theta, alpha, k = (0.31, 0.72), 0.08, 4
+    scene = figures.run("jacobians", {"theta": list(theta), "alpha": alpha, "k": k, "first_order": True})
+    tasks = part4.one_task(0)
+    phi = np.array(theta)
+    for _ in range(k):
+        phi = phi - alpha * softplus_grad_hess(phi, tasks.xs[0], tasks.ys[0])[0]
+    jac, grad = independent_meta_gradient(tasks, theta, alpha, k)
+    gq = softplus_grad_hess(phi, tasks.xq[0], tasks.yq[0])[0]
+    vec = lambda v, d: "(" + ", ".join(f"{x:.{d}f}" for x in v).replace("-", "−") + ")"
+    text = scene["description"]
+    assert text.startswith(f"θ = (0.31, 0.72). 4 inner step(s) at α = 0.08 on the support points lead to "
+                           f"φ⁽ᵏ⁾ = ({phi[0]:.3f}, {phi[1]:.3f}). ")
+    assert "from A_3 down to A_0, is [" + " ".join(f"{x:.4f}" for x in jac[0]).replace("-", "−") in text
+    assert f"The meta-gradient is {vec(grad, 6)} from the Jacobians, {vec(grad, 6)} from Hessian-vector products" in text
+    cos = grad @ gq / np.linalg.norm(grad) / np.linalg.norm(gq)
+    assert text.endswith(f"∇L^te(φ⁽ᵏ⁾) = {vec(gq, 6)} is {np.degrees(np.arccos(cos)):.1f}° away from it.")
+    # the longer of the two arrows is 0.25 long (in θ units)
+    arrows = [ly for ly in scene["panels"][1]["layers"] if ly["kind"] == "arrow"]
+    lengths = [np.hypot(*np.subtract(a["to"], a["from"])) for a in arrows]
+    assert max(lengths) == pytest.approx(0.25)
+
+
 @pytest.mark.parametrize("theta", [(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0)])
 def test_jacobian_figure_at_the_extremes_stays_finite(theta):
     scene = figures.run("jacobians", {"theta": theta, "alpha": 0.2, "k": 10, "first_order": True})

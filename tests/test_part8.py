@@ -462,6 +462,36 @@ def test_bytes_kept_per_task_are_those_of_the_arrays_each_method_keeps():
     assert part9.kept_per_task("maml") > 8 * p and part9.kept_per_task("imaml") > 8 * p  # and a linearisation
 
 
+def test_cost_figure_draws_known_times_where_they_belong(monkeypatch):
+    """With the timer replaced by known medians: bars from 0 to each time, labels above their bars, the axis to
+    1.1 × the longest time, the frames' messages, and the description's numbers."""
+    from mamlviz.figures import part9
+
+    known = {m: 0.002 * (i + 1) for i, m in enumerate(part8.RACERS)}
+    monkeypatch.setattr(part9, "time_updates", lambda m, n: known[m])
+    frames = list(figures.run("cost-per-update", {"updates": 3}, "measure"))
+    assert [f["message"] for f in frames] == ["Measuring…"] * len(part8.RACERS) + [None]
+    last = frames[-1]
+    panel = last["panels"][0]
+    n = len(part8.RACERS)
+    assert panel["xlim"] == pytest.approx([0, 1.1 * 2.0 * n]) and panel["ylim"] == pytest.approx([-0.5, n - 0.2])
+    for i, (m, name) in enumerate(part8.RACERS.items()):
+        (bar,) = [L for L in panel["layers"] if L["kind"] == "line" and L["class"] == m]
+        assert bar["x"] == pytest.approx([0, 2.0 * (i + 1)]) and bar["y"] == [i, i]
+        (label,) = [L for L in panel["layers"] if L["kind"] == "label" and L["class"] == m]
+        assert label["at"] == pytest.approx([0, i + 0.3])
+        assert f"{name} {2.0 * (i + 1):.1f} ms" in last["description"]
+    assert "not measured yet" in figures.run("cost-per-update", {})["description"]
+
+
+def test_time_updates_is_the_median_of_the_timed_updates(monkeypatch):
+    from mamlviz.figures import part9
+
+    ticks = iter([0.0, 1.0, 10.0, 13.0, 20.0, 22.0])       # updates of 1, 3 and 2 s: the median is 2 s
+    monkeypatch.setattr(part9.time, "perf_counter", lambda: next(ticks))
+    assert part9.time_updates("fomaml", 3) == 2.0
+
+
 def test_race_fit_with_each_methods_own_procedure(clean_race):
     figures.run("sine-race", {"seed": 1}, "step")
     xs = np.array([-3.0, -1.0, 0.5, 2.5])
