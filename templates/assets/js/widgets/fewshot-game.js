@@ -473,7 +473,7 @@ function mountGame(root, data) {
       `${keyLabel(m.choice)}` + (m.choice === t.answer ? " — right." : ` — wrong; the answer was ${keyLabel(t.answer)}.`) +
       ` It answered ${Math.round(m.ms)} ms after ${m.waited ? "Python had loaded in this page" : "the trial appeared"}.`;
     mamlTable.replaceChildren(...t.classes.map((_, i) => {
-      const bar = (p, cls) => el("td", {}, el("span", { class: `fs-bar ${cls}`, style: `width:${(70 * p).toFixed(1)}%`,
+      const bar = (p, cls) => el("td", {}, el("span", { class: `fs-bar ${cls}`, style: `width:${(50 * p).toFixed(1)}%`,
         "aria-hidden": "true" }), el("span", { class: "fs-pct", text: `${(100 * p).toFixed(1)}%` }));
       const notes = [i === m.choice ? "MAML's choice" : "", i === t.answer ? "the answer" : ""].filter(Boolean);
       return el("tr", { class: i === m.choice ? "is-maml-choice" : null, "data-index": i },
