@@ -326,7 +326,7 @@ function mountGame(root, data) {
     mamlTable.replaceChildren(...t.classes.map((_, i) => {
       const bar = (p, cls) => {
         const fill = el("span", { class: `fs-bar ${cls}`, "aria-hidden": "true" });
-        fill.style.width = `${(70 * p).toFixed(1)}%`;  // CSSOM, not a style attribute (the policy has no inline styles)
+        fill.style.width = `${(50 * p).toFixed(1)}%`;  // CSSOM, not a style attribute (the policy has no inline styles)
         return el("td", {}, fill, el("span", { class: "fs-pct", text: `${(100 * p).toFixed(1)}%` }));
       };
       const notes = [i === m.choice ? "MAML's choice" : "", i === t.answer ? "the answer" : ""].filter(Boolean);
