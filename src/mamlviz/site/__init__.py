@@ -21,7 +21,7 @@ from pygments.formatters import HtmlFormatter
 
 from mamlviz import figures
 
-from . import about, bundle, csp, frames, pages as pages_mod, vendor
+from . import about, bundle, csp, frames, offline, pages as pages_mod, vendor
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
@@ -149,6 +149,7 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
         vendor.copy_into(out, cache)
     info.write_notices(out)
     (out / ".nojekyll").write_text("")
+    offline.write(out, project.templates / "sw.js")  # last: the manifest hashes every file written above
     log(f"built {len(parts)} parts into {out}")
     return out
 

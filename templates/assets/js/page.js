@@ -2,6 +2,7 @@
 // that keeps the figure runtime alive from part to part (navigate.js).
 import {initMenu} from "./nav.js";
 import {installNavigation} from "./navigate.js";
+import {installOffline} from "./offline.js";
 
 let figures = null;  // the figures module, once a page needed it
 
@@ -22,3 +23,12 @@ function leave() {
 initMenu();
 enter(null);
 installNavigation({enter, leave, states: () => (figures ? figures.figureStates() : {})});
+installOffline(quiet());
+
+// Settles once the page has loaded and the figures' runtime, if this page started it, is live (or failed).
+function quiet() {
+  const loaded = document.readyState === "complete" ? Promise.resolve() : new Promise((r) => addEventListener("load", r, {once: true}));
+  return loaded.then(() => import("./runtime.js")).then((rt) => new Promise((resolve) => {
+    const off = rt.onStatus((s) => { if (s !== "booting") { resolve(); queueMicrotask(() => off()); } });
+  }));
+}
