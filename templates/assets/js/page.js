@@ -25,10 +25,13 @@ enter(null);
 installNavigation({enter, leave, states: () => (figures ? figures.figureStates() : {})});
 installOffline(quiet());
 
-// Settles once the page has loaded and the figures' runtime, if this page started it, is live (or failed).
+// Settles once the page has loaded and, on a page with figures, their runtime is live (or failed): the offline
+// copy then never competes with the first boot. (At the latest after a minute, whatever happened.)
 function quiet() {
   const loaded = document.readyState === "complete" ? Promise.resolve() : new Promise((r) => addEventListener("load", r, {once: true}));
+  if (!document.querySelector(".figure[data-figure]")) return loaded;
   return loaded.then(() => import("./runtime.js")).then((rt) => new Promise((resolve) => {
-    const off = rt.onStatus((s) => { if (s !== "booting") { resolve(); queueMicrotask(() => off()); } });
+    setTimeout(resolve, 60_000);
+    const off = rt.onStatus((s) => { if (s === "live" || s === "failed") { resolve(); queueMicrotask(() => off()); } });
   }));
 }
