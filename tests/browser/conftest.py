@@ -126,6 +126,9 @@ def demo_site(demo_built):
 def recorded_page(browser, viewport=None, init_script=None, **context_options):
     """A page in a fresh context that records `console_errors`, `requests` and `failed_requests`; close it with
     `pg.context.close()`."""
+    # the offline copy (a service worker fetching the whole site) is tested in test_offline.py; elsewhere it would
+    # add its own requests to the record: blocked unless a test asks for service_workers="allow"
+    context_options.setdefault("service_workers", "block")
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, **context_options)
     if init_script:
         context.add_init_script(init_script)

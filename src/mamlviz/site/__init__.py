@@ -20,7 +20,7 @@ import markdown
 
 from mamlviz import figures
 
-from . import about, bundle, codestyle, csp, frames, pages as pages_mod, vendor, vendor_npm
+from . import about, bundle, codestyle, csp, frames, offline, pages as pages_mod, vendor, vendor_npm
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
@@ -150,6 +150,7 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
         vendor_npm.copy_math_font(out, font)
     info.write_notices(out)
     (out / ".nojekyll").write_text("")
+    offline.write(out, project.templates / "sw.js")  # last: the manifest hashes every file written above
     log(f"built {len(parts)} parts into {out}")
     return out
 

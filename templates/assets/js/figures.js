@@ -78,6 +78,11 @@ class Figure {
     copy.type = "button";
     copy.textContent = "Copy link to this view";
     copy.addEventListener("click", () => this.copyLink());
+    this.restartButton = html("button", "restart-worker", bar);  // shown when a training worker stopped
+    this.restartButton.type = "button";
+    this.restartButton.textContent = "Restart the live computation";
+    this.restartButton.hidden = true;
+    this.restartButton.addEventListener("click", () => runtime.restart(this.id));
     this.live = html("p", "visually-hidden", this.root, before);
     this.live.setAttribute("aria-live", "polite");
     const place = controlGroups(this.controlBox);
@@ -201,6 +206,10 @@ export function initFigures(saved) {
     unsubscribe.push(runtime.onStatus((status, detail) => {
       if (status === "live") f.setStatus(f.inflight ? "busy" : "live");
       if (status === "failed") f.setStatus("failed", "Not live: " + (detail || "the runtime could not start") + "");
+      // a worker that died: the main one restarts by itself, a training one when the reader presses Restart
+      if (status === "booting" && detail) f.setStatus("static", `The live computation stopped (${detail}); restarting…`);
+      if (status === "stopped") f.setStatus("stopped", `Not live: ${detail}. Press Restart to start it again.`);
+      f.restartButton.hidden = status !== "stopped";
     }, f.id));
   }
   runtime.preload([...new Set(figs.filter((f) => !f.training).map((f) => f.module).filter(Boolean))]);

@@ -2,6 +2,7 @@
 // that keeps the figure runtime alive from part to part (navigate.js).
 import {initMenu} from "./nav.js";
 import {installNavigation} from "./navigate.js";
+import {installOffline} from "./offline.js";
 
 let figures = null;  // the figures module, once a page needed it
 let widgets = null;  // the widgets module, likewise
@@ -26,3 +27,15 @@ function leave() {
 initMenu();
 enter(null);
 installNavigation({enter, leave, states: () => (figures ? figures.figureStates() : {})});
+installOffline(quiet());
+
+// Settles once the page has loaded and, on a page with figures, their runtime is live (or failed): the offline
+// copy then never competes with the first boot. (At the latest after a minute, whatever happened.)
+function quiet() {
+  const loaded = document.readyState === "complete" ? Promise.resolve() : new Promise((r) => addEventListener("load", r, {once: true}));
+  if (!document.querySelector(".figure[data-figure]")) return loaded;
+  return loaded.then(() => import("./runtime.js")).then((rt) => new Promise((resolve) => {
+    setTimeout(resolve, 60_000);
+    const off = rt.onStatus((s) => { if (s === "live" || s === "failed") { resolve(); queueMicrotask(() => off()); } });
+  }));
+}

@@ -7,12 +7,18 @@
 //   preload(modules)                                     import a page's figure modules in the main worker now
 //   warm(figureId)                                       boot a training figure's worker (when it nears the screen)
 //   cancel(figureIds)                                    forget these figures and stop their running streams
+//   restart(figureId)                                    the reader restarts a stopped training worker
+// A worker that dies once live (an uncaught error, or Pyodide's fatal error such as running out of memory) is
+// replaced: the main worker at once (status "booting" again; at most MAX_RESTARTS in RESTART_WINDOW_MS, then
+// "failed"), a training worker when the reader asks (status "stopped" until then); either way every figure it
+// served is asked again for its current state.
 // One main worker answers every figure; figures declared with training=True run in a pool of their own workers
 // (at most hardwareConcurrency − 1, at least 1), so the other figures keep answering while they train. Trained
 // models that a training figure publishes are handed to every other worker (message "models").
 import {loader} from "./loader.js";
 
 const BOOT_LIMIT_MS = 120_000;
+const MAX_RESTARTS = 3, RESTART_WINDOW_MS = 300_000;
 const training = new Set();     // figure ids declared as training figures
 const moduleOf = new Map();     // figure id → its figure module (e.g. "part3")
 const assigned = new Map();     // training figure → its Channel
@@ -30,7 +36,9 @@ class Channel {
     this.pending = new Map();    // figure → request waiting for the worker to be ready
     this.statusListeners = [];
     this.figures = new Set();
-    this.preload = [];           // figure modules to import as soon as the worker is up
+    this.preload = [];           // figure modules to import as soon as the worker is up (again after a restart)
+    this.deaths = [];            // times the worker died, for the restart budget
+    this.autoRestart = showLoader;
   }
 
   setStatus(s, detail) {
@@ -38,10 +46,10 @@ class Channel {
     for (const fn of [...this.statusListeners]) fn(s, detail);
   }
 
-  start() {
+  start(restartReason = null) {
     if (this.worker || this.status === "failed") return;
     if (this.showLoader) loader.show();
-    this.setStatus("booting");
+    this.setStatus("booting", restartReason);
     if (typeof WebAssembly !== "object" || typeof Worker !== "function") {
       return this.fail("This browser cannot run the live figures: it has no WebAssembly. The figures show their first frame only.");
     }
@@ -52,19 +60,40 @@ class Channel {
     }
     this.worker.onmessage = (event) => this.receive(event.data);
     // Last resort: a boot that never ends is reported as a failure.
-    setTimeout(() => { if (this.status === "booting") this.fail("The live figures did not start within two minutes. The figures show their first frame only."); }, BOOT_LIMIT_MS);
+    const boot = this.boot = (this.boot || 0) + 1;
+    setTimeout(() => { if (this.boot === boot && this.status === "booting") this.fail("The live figures did not start within two minutes. The figures show their first frame only."); }, BOOT_LIMIT_MS);
     this.worker.onerror = (event) => {
       event.preventDefault();
-      this.fail("The live figures stopped: " + (event.message || "the worker failed") + ".");
+      const reason = event.message || "the worker failed";
+      if (this.status === "live") this.died(reason);
+      else this.fail("The live figures stopped: " + reason + ".");
     };
+  }
+
+  // The worker died after it was live: replace it (the main one at once, within a budget; a training one when the
+  // reader asks), then ask it again for every figure's current state (receive, "ready").
+  died(reason) {
+    if (this.worker) { this.worker.terminate(); this.worker = null; }
+    const now = performance.now();
+    this.deaths = [...this.deaths.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    for (const [figure, l] of this.listeners) {
+      if (!this.pending.has(figure)) this.pending.set(figure, {state: l.state, action: null, onScene: l.onScene, onError: l.onError});
+    }
+    this.listeners.clear();
+    if (this.deaths.length > MAX_RESTARTS) {
+      return this.fail(`The live figures stopped ${this.deaths.length} times (last: ${reason}). The figures show their last frame only.`);
+    }
+    if (!this.autoRestart) return this.setStatus("stopped", `its worker stopped (${reason})`);
+    this.start(reason);
   }
 
   fail(message) {
     this.status = "failed";
-    if (this.showLoader) loader.fail(message);
-    this.setStatus("failed", message);
     if (this.worker) { this.worker.terminate(); this.worker = null; }
-    for (const [, l] of this.listeners) l.onError && l.onError(message);
+    for (const [, l] of [...this.listeners, ...this.pending]) l.onError && l.onError(message);
+    this.pending.clear();
+    if (this.showLoader) loader.fail(message);
+    this.setStatus("failed", message);  // last: the figures' own error handling does not cover it
   }
 
   receive(msg) {
@@ -80,6 +109,7 @@ class Channel {
       this.setStatus("live");
       return;
     }
+    if (msg.type === "fatal") return this.died(msg.error);
     if (msg.type === "failed") {
       return this.fail("The live figures could not start: " + msg.error + " The figures show their first frame only.");
     }
@@ -88,6 +118,8 @@ class Channel {
     if (msg.type === "violation") return console.error(`Content-security policy, ${this.name} worker: ${msg.text}`);
     for (const [, l] of this.listeners) {
       if (l.id === msg.id) {
+        // the figure's current state (scenes may update it), for a request again after a restart
+        if (msg.ok && msg.result && msg.result.state) Object.assign(l.state, msg.result.state);
         if (msg.ok) l.onScene(msg.result, msg.done);
         else l.onError(msg.error);
         return;
@@ -98,7 +130,7 @@ class Channel {
 
   send(figure, req) {
     const id = nextId++;
-    this.listeners.set(figure, {id, onScene: req.onScene, onError: req.onError});
+    this.listeners.set(figure, {id, state: req.state, onScene: req.onScene, onError: req.onError});
     this.worker.postMessage({id, figure, module: moduleOf.get(figure) || "", state: req.state, action: req.action || null});
   }
 
@@ -172,8 +204,8 @@ export function register(figure, {training: trains = false, module = ""} = {}) {
 
 // Import these figure modules in the main worker as soon as it is up (before the first request needs them).
 export function preload(modules) {
+  main.preload = [...new Set([...main.preload, ...modules])];
   if (main.status === "live") main.worker.postMessage({type: "load", modules});
-  else main.preload.push(...modules);
 }
 
 export function onStatus(fn, figure = null) {
@@ -184,6 +216,22 @@ export function onStatus(fn, figure = null) {
 }
 
 export function start() { main.start(); }
+
+// The reader restarts a training figure's stopped worker (figures.js shows the button).
+export function restart(figure) {
+  const ch = channelFor(figure);
+  if (ch.status === "stopped") ch.start();
+}
+
+// For tests: make a worker die as it would in use. how: "terminate" (gone at once), "error" (an uncaught error in
+// the worker), "oom" (the worker reports Pyodide's fatal out-of-memory error).
+export function debugCrash(name, how) {
+  const ch = [main, ...pool].find((c) => c.name === name);
+  if (!ch || !ch.worker) return false;
+  if (how === "terminate") ch.died("the worker was terminated");
+  else ch.worker.postMessage({type: "debug-crash", how});
+  return true;
+}
 
 // Ask for a new scene; a newer request for the same figure supersedes this one.
 export function request(figure, state, action, onScene, onError) {

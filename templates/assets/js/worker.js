@@ -120,7 +120,12 @@ function stop(figure) {
   }
 }
 
+// Pyodide's fatal errors (running out of memory, an abort) leave the interpreter unusable: the page replaces
+// this worker (runtime.js, "died").
+const FATAL = /fatal|Aborted\(|out of memory|memory access out of bounds/i;
+
 function pythonError(e) {
+  if (FATAL.test(String(e && e.message || e))) self.postMessage({type: "fatal", error: String(e && e.message || e)});
   const text = String(e && e.message || e);
   const lines = text.trim().split("\n");
   return lines[lines.length - 1];  // the exception line, not the whole traceback
@@ -153,6 +158,9 @@ self.onmessage = async (event) => {
     if (!timings.modules) mark("modules");
   } else if (msg.type === "models" && typeof msg.name === "string" && typeof msg.value === "string") {
     figuresPy.receive(msg.name, msg.value);
+  } else if (msg.type === "debug-crash") {  // tests only: die as an uncaught error or Pyodide's fatal error would
+    if (msg.how === "error") setTimeout(() => { throw new Error("simulated crash"); });
+    if (msg.how === "oom") pythonError(new Error("Aborted(OOM): out of memory (simulated)"));
   } else if (msg.type === "stats") {
     self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()]});
   } else if (typeof msg.figure === "string") {

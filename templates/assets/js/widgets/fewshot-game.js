@@ -306,7 +306,8 @@ function mountGame(root, data) {
   function showMamlStatus() {
     if (st.mamlMove && st.chosen !== null) return;                      // revealed already
     const s = runtime.getStatus();
-    mamlLine.textContent = s === "failed" ? "The MAML machine could not start in this browser; the other machines still play."
+    mamlLine.textContent = s === "failed"
+      ? `The MAML machine could not start in this browser; the other machines still play.${st.whyNot ? " " + st.whyNot : ""}`
       : st.mamlMove ? "The MAML machine has made its choice; it is shown once you answer."
       : s === "live" ? "The MAML machine is thinking…"
       : "The MAML machine is getting ready (Python and NumPy load in this page, once)…";
@@ -489,7 +490,8 @@ function mountGame(root, data) {
   query.addEventListener("pointerup", (ev) => endDrag(ev, true));
   query.addEventListener("pointercancel", (ev) => endDrag(ev, false));
 
-  runtime.onStatus((status) => {
+  runtime.onStatus((status, detail) => {
+    if (status === "failed" && detail) st.whyNot = detail;  // e.g. no WebAssembly: the reader is told why
     if (status === "live" && st.liveAt === Infinity) st.liveAt = performance.now();
     if (st.trial && !st.mamlMove) showMamlStatus();
   });
