@@ -75,7 +75,7 @@ def test_every_page_loads_under_the_sub_path_and_its_figures_go_live(page, base,
         footer = pg.locator(".site-footer").inner_text()
         assert VERSION in footer and "MIT" in footer and "CC BY 4.0" in footer, href
         for figure_id in pg.locator(".figure[data-figure]").evaluate_all("els => els.map(e => e.dataset.figure)"):
-            wait_live(pg, figure_id)
+            wait_live(pg, figure_id, timeout=150_000)   # a training figure waits for two boots in turn
             live += 1
         for widget in pg.locator("[data-widget]").all():  # widgets mount without the worker (after `load`:
             widget.locator("xpath=self::*[@data-mounted='true']").wait_for()   # through a dynamic import)
