@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mamlviz.site import release, vendor
+from mamlviz.site import release, vendor, vendor_npm
 
 REPO = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
@@ -102,7 +102,7 @@ def test_about_page_shows_version_components_and_their_notices(page, base, shots
     rows = pg.locator("tr[data-component]").evaluate_all(
         "rows => rows.map(r => [...r.cells].slice(1, 3).map(c => c.innerText.trim()))")
     assert rows == [[lock["info"]["version"], "MPL-2.0"], [lock["info"]["python"], "PSF-2.0"],
-                    [numpy["version"], "BSD-3-Clause"]]
+                    [numpy["version"], "BSD-3-Clause"], [vendor_npm.MATH_FONT_VERSION, "OFL-1.1"]]
     assert lock["info"]["version"] == vendor.VERSION
     notice = pg.locator('tr[data-component="NumPy"] a[href^="licenses/"]').get_attribute("href")
     assert pg.request.get(base + notice).text() == numpy_notice
