@@ -40,7 +40,7 @@ def js_format(value, fmt):
 
 
 def open_part(browser, base, part, viewport=None):
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, service_workers="block")
     pg = context.new_page()
     pg.console_errors, pg.requests = [], []
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))

@@ -195,7 +195,7 @@ def test_inner_rate_zero_makes_the_drawn_maml_and_fomaml_arrows_coincide(part8_p
 
 
 def test_trajectories_from_a_link_are_the_native_paths(browser, served_site):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     pg = context.new_page()
     errors = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
