@@ -463,33 +463,42 @@ def test_bytes_kept_per_task_are_those_of_the_arrays_each_method_keeps():
 
 
 def test_cost_figure_draws_known_times_where_they_belong(monkeypatch):
-    """With the timer replaced by known medians: bars from 0 to each time, labels above their bars, the axis to
-    1.1 × the longest time, the frames' messages, and the description's numbers."""
+    """With the timer replaced by known times: bars from 0 to each time (ours in grey beside them), labels above
+    their bars, the axis to 1.1 × the longest time, the frames' messages, and the description's numbers."""
     from mamlviz.figures import part9
 
-    known = {m: 0.002 * (i + 1) for i, m in enumerate(part8.RACERS)}
-    monkeypatch.setattr(part9, "time_updates", lambda m, n: known[m])
+    known = {m: 0.002 * (i + 1) for i, m in enumerate(part8.RACERS)}   # seconds: 2, 4, 6, … ms
+    monkeypatch.setattr(part9, "time_rounds", lambda n, seed=0: (dict(known) for _ in range(n)))
+    ours = part9.measured().get("browser", {}).get("ms_per_update", {})
     frames = list(figures.run("cost-per-update", {"updates": 3}, "measure"))
-    assert [f["message"] for f in frames] == ["Measuring…"] * len(part8.RACERS) + [None]
+    assert [f["message"] for f in frames] == ["Measuring…"] * 3 + [None]
     last = frames[-1]
     panel = last["panels"][0]
     n = len(part8.RACERS)
-    assert panel["xlim"] == pytest.approx([0, 1.1 * 2.0 * n]) and panel["ylim"] == pytest.approx([-0.5, n - 0.2])
+    right = 1.1 * max([2.0 * n] + list(ours.values()))
+    assert panel["xlim"] == pytest.approx([0, right]) and panel["ylim"] == pytest.approx([-0.5, n - 0.2])
     for i, (m, name) in enumerate(part8.RACERS.items()):
         (bar,) = [L for L in panel["layers"] if L["kind"] == "line" and L["class"] == m]
-        assert bar["x"] == pytest.approx([0, 2.0 * (i + 1)]) and bar["y"] == [i, i]
+        assert bar["x"] == pytest.approx([0, 2.0 * (i + 1)]) and bar["y"] == pytest.approx([i + 0.12, i + 0.12])
         (label,) = [L for L in panel["layers"] if L["kind"] == "label" and L["class"] == m]
-        assert label["at"] == pytest.approx([0, i + 0.3])
+        assert label["at"] == pytest.approx([0, i + 0.36])
         assert f"{name} {2.0 * (i + 1):.1f} ms" in last["description"]
+        assert readout(last, f"{name}: × pretrained") == pytest.approx(i + 1.0)
+    grey = [(L["x"][1], L["y"][0]) for L in panel["layers"] if L["class"] == "muted"]
+    assert grey == [(ours[m], pytest.approx(i - 0.12)) for i, m in enumerate(part8.RACERS) if m in ours]
     assert "not measured yet" in figures.run("cost-per-update", {})["description"]
 
 
-def test_time_updates_is_the_median_of_the_timed_updates(monkeypatch):
+def test_time_rounds_is_the_fastest_timed_update_so_far(monkeypatch):
     from mamlviz.figures import part9
 
-    ticks = iter([0.0, 1.0, 10.0, 13.0, 20.0, 22.0])       # updates of 1, 3 and 2 s: the median is 2 s
+    durations = [[3.0, 1.0, 2.0, 5.0, 4.0], [1.0, 2.0, 3.0, 4.0, 6.0], [2.0, 0.5, 1.0, 9.0, 4.0]]  # round × racer
+    ticks = iter([t for row in durations for d in row for t in (0.0, d)])
     monkeypatch.setattr(part9.time, "perf_counter", lambda: next(ticks))
-    assert part9.time_updates("fomaml", 3) == 2.0
+    rounds = list(part9.time_rounds(3))
+    for r in range(3):
+        want = {m: min(durations[j][i] for j in range(r + 1)) for i, m in enumerate(part8.RACERS)}
+        assert rounds[r] == want
 
 
 def test_race_fit_with_each_methods_own_procedure(clean_race):
