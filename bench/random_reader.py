@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO / "tests" / "browser"))
 
 from random_reader import Reader, bad_text, settle, still_answers  # noqa: E402
 
-from mamlviz.browserbench import ARGS, CHROMIUM  # noqa: E402
+from mamlviz.browserbench import ARGS, CHROMIUM, no_eval_wait_for_function  # noqa: E402
 from mamlviz.site import Project, build  # noqa: E402
 from mamlviz.site.serve import serve_in_thread  # noqa: E402
 
@@ -42,6 +42,7 @@ failed = False
 try:
     from playwright.sync_api import sync_playwright
 
+    no_eval_wait_for_function()  # the site's policy refuses eval: string predicates go as functions
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         pg = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()

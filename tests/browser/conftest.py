@@ -22,31 +22,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
-
-
-_FUNCTION = re.compile(r"^\s*(async\s+)?(function\b|\([^()]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)")
-
-
-def _no_eval_wait_for_function():
-    """The site's content-security policy forbids eval, and Playwright evaluates a string *expression* predicate
-    with eval (a function it calls directly): every `wait_for_function("expr")` is sent as `() => (expr)`."""
-    from playwright.sync_api import Frame, Page
-
-    for cls in (Page, Frame):
-        original = cls.wait_for_function
-        if getattr(original, "no_eval", False):
-            continue
-
-        def wait_for_function(self, expression, *args, _original=original, **kwargs):
-            if not _FUNCTION.match(expression):
-                expression = f"() => ({expression})"
-            return _original(self, expression, *args, **kwargs)
-
-        wait_for_function.no_eval = True
-        cls.wait_for_function = wait_for_function
+from mamlviz.browserbench import ARGS, CHROMIUM, no_eval_wait_for_function  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
@@ -62,7 +38,7 @@ def _playwright():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) or run ./dev test")
     from playwright.sync_api import sync_playwright
 
-    _no_eval_wait_for_function()
+    no_eval_wait_for_function()
     with sync_playwright() as p:
         yield p
 
