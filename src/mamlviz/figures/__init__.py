@@ -108,6 +108,11 @@ class Button(Control):
     default: None = None
 
 
+def training_buttons(*extra: Button) -> list[Button]:
+    """Start, Pause, any extra buttons, then Reset: the buttons of every training figure, in one order."""
+    return [Button("start", "Start"), Button("pause", "Pause"), *extra, Button("reset", "Reset")]
+
+
 @dataclass
 class Handle(Control):
     """A draggable point on panel `panel`; arrow keys move it by `step` (Shift: ×10)."""

@@ -16,7 +16,7 @@ from mamlviz.models import load_sine_models
 from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer, TrainConfig
 
-from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained
+from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
 from ._common import MAX_TRAIL, argmin, counter, log_heatmap, trail_points, unit_panel
 
 # ------------------------------------------------------------------------------------------- the toy problems
@@ -402,9 +402,7 @@ def _lab_config(state):
     Slider("beta", "Outer learning rate β (Adam)", 0.0005, 0.02, step=0.0005, default=0.01),
     Slider("budget", "Stop after (meta-updates)", 500, 10000, step=500, default=2000),
     Slider("seed", "Seed", 0, 9, step=1, default=0),
-    Button("start", "Start"),
-    Button("pause", "Pause"),
-    Button("reset", "Reset"),
+    *training_buttons(),
 ])
 def meta_lab_figure(state, action=None):
     config, seed = _lab_config(state), int(state["seed"])

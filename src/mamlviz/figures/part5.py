@@ -14,7 +14,7 @@ from mamlviz.lanczos import lanczos
 from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer, TrainConfig
 
-from . import Button, Handle, Slider, figure, sessions
+from . import Button, Handle, Slider, figure, sessions, training_buttons
 from ._common import unit_panel
 from .part4 import angle_degrees, fmt_matrix, fmt_vector
 
@@ -133,9 +133,7 @@ def _config(state):
     Slider("k", "Inner steps k", 1, 5, step=1, default=1),
     Slider("budget", "Stop after (meta-updates)", 200, 5000, step=100, default=1000),
     Slider("seed", "Seed", 0, 9, step=1, default=0),
-    Button("start", "Start"),
-    Button("pause", "Pause"),
-    Button("reset", "Reset"),
+    *training_buttons(),
 ])
 def maml_vs_fomaml_figure(state, action=None):
     config, seed = _config(state), int(state["seed"])

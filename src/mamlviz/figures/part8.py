@@ -16,7 +16,7 @@ from mamlviz import meta, sine, toy
 from mamlviz.nn import MLP
 from mamlviz.train import METHOD_SETTINGS, MetaTrainer, TrainConfig, adapt, evaluate
 
-from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained
+from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
 from ._common import argmin, counter, log_heatmap, unit_panel
 from .part3 import X_DENSE, fine_tune, true_mse, verdicts, zero_mse
 
@@ -375,10 +375,7 @@ def race_iteration(race):
     Slider("seed", "Seed", 0, 9, step=1, default=0),
     Select("curve", "Curves: MSE after", options={"own": "own procedure", "shared": "one shared step"},
            default="own"),
-    Button("start", "Start"),
-    Button("pause", "Pause"),
-    Button("step", "One meta-update"),
-    Button("reset", "Reset"),
+    *training_buttons(Button("step", "One meta-update")),
 ])
 def sine_race_figure(state, action=None):
     # Runs in a training worker of its own; the raced models reach `race-fit` (in the main worker) by `publish`.
