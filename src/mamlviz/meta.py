@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mamlviz import fused
 from mamlviz.cg import cg
 
 METHODS = ("maml", "fomaml", "reptile", "imaml")
@@ -169,7 +170,11 @@ def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fals
     Hessian-vector products only (never a d×d matrix).
     With k = 0 this is the pretrained (joint-training) gradient ∇L^te(θ). The last product, at the shared θ, is
     summed over tasks in one pass unless per_task=True asks for each task's direction.
+    With k = 1 and only the mean direction asked for, an MSE `nn.MLP` takes `mamlviz.fused.maml_step`, the same
+    quantity arranged so that no per-task weight matrix is formed (the trainer's hot path).
     """
+    if fused.applies(model, inner_steps, per_task, keep_path, kept_bytes):
+        return fused.maml_step(model, theta, batch, inner_lr, query_before=query_before)
     inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
                                        query_before=query_before, keep_hvps=True, kept_bytes=kept_bytes)
     # The first product meets g = ∇L^te(φ^(k)) itself, whose factored form (if the model has one) is cheaper.
