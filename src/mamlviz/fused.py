@@ -79,7 +79,10 @@ def _outer(a, d, t):
 
 
 def _times(m, a, t):
-    """M_i·A_i per task, for M (T, p, q) and A (q, T·N) → (p, T·N)."""
+    """M_i·A_i per task, for M (T, p, q) and A (q, T·N) → (p, T·N). With q = 1 (an input layer of size 1) an outer
+    product per task, done as one broadcast multiply."""
+    if m.shape[2] == 1:
+        return (m[:, :, 0].T[:, :, None] * a.reshape(1, t, -1)).reshape(m.shape[1], -1)
     return _joined(m @ _tasks_of(a, t))
 
 
