@@ -59,3 +59,20 @@ def test_repeat_visit_revalidates_and_a_new_build_changes_the_etag(served):
 def test_missing_files_and_directories_behave_as_before(served):
     _, url = served
     assert get(url + "nope.html")[0] == 404
+
+
+def test_a_reader_leaving_mid_download_is_not_reported_but_real_errors_are(served, capsys):
+    """A reset connection (a closed tab) is the client's doing: no traceback. Any other error still prints one."""
+    from mamlviz.site.serve import Server
+
+    server = Server(("127.0.0.1", 0), lambda *a: None)
+    try:
+        for error, reported in ((ConnectionResetError(104, "reset by peer"), False), (BrokenPipeError(), False),
+                                (ValueError("a bug"), True)):
+            try:
+                raise error
+            except Exception:
+                server.handle_error(None, ("127.0.0.1", 1))
+            assert ("Exception occurred" in capsys.readouterr().err) is reported
+    finally:
+        server.server_close()

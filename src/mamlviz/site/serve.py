@@ -107,8 +107,19 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A reader who leaves while a file is being sent (a closed tab, a navigation, a test that ends) resets the
+        connection: nothing went wrong on our side, so say nothing. Anything else is printed as usual."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):   # BrokenPipeError, ConnectionResetError, …
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(site: Path, port: int = 0, host: str = "127.0.0.1", verbose: bool = False):
-    server = http.server.ThreadingHTTPServer((host, port), functools.partial(Handler, directory=str(site)))
+    server = Server((host, port), functools.partial(Handler, directory=str(site)))
     server.daemon_threads = True
     server.verbose = verbose
     return server
