@@ -127,3 +127,15 @@ def test_meta_gradient_takes_the_fused_path_only_where_it_applies(monkeypatch):
     meta_gradient("maml", xent, xent.init(rng), sine.SineTasks(batch.xs, onehot, batch.xq, onehot, batch.amplitude,
                                                                 batch.phase), **lean)
     assert calls == [1]
+
+
+def test_fused_step_takes_relu_prime_of_zero_as_zero_like_the_generic_path():
+    """A first layer of zeros puts every pre-activation exactly at 0, where the two paths must agree on relu′(0) = 0."""
+    model, rng = nn.MLP((1, 40, 40, 1)), np.random.default_rng(9)
+    theta = model.init(rng)
+    theta[:80] = 0.0                                           # W₁ and b₁
+    batch = sine.sample(rng, 5, 10, 10)
+    d, _ = fused.maml_step(model, theta, batch, 0.01)
+    want, _ = maml_direction(model, theta, batch, inner_lr=0.01, inner_steps=1, per_task=True)
+    np.testing.assert_allclose(d, want, rtol=1e-11, atol=1e-14)
+    assert np.abs(want[:80]).max() == 0.0 and np.abs(want[80:]).max() > 0   # nothing flows back through relu′(0)
