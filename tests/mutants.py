@@ -12,6 +12,7 @@ Not a test module (pytest collects test_*.py only). Usage:
     ./dev mutants meta.py cg.py         # some files of src/mamlviz (figures/part3.py for a figure module)
     ./dev mutants --report              # the kill rates and survivors of the last run, without running again
     ./dev mutants --survivors           # test the last run's survivors again (after adding tests)
+    ./dev mutants --max-children 1 …    # one test process at a time (leave CPU to others; default: one per core)
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ def survivors(files):
 
 
 def main(argv):
+    children = []
+    if "--max-children" in argv:
+        i = argv.index("--max-children")
+        children, argv = ["--max-children", argv[i + 1]], argv[:i] + argv[i + 2:]
     flags = {"--report", "--survivors"} & set(argv)
     files = [a for a in argv if a not in flags] or CORE + FIGURES
     if "--report" not in flags:
@@ -110,7 +115,7 @@ def main(argv):
             print("no survivors to test again")
         else:
             try:
-                cli(["run", *names], standalone_mode=False)
+                cli(["run", *children, *names], standalone_mode=False)
             except SystemExit as e:
                 if e.code:
                     return e.code

@@ -126,6 +126,22 @@ def test_jacobian_figure_at_the_extremes_stays_finite(theta):
     assert float(values["largest relative difference"]) < 1e-5      # finite differences lose digits at the largest α
 
 
+def test_jacobian_figure_says_so_when_a_route_is_not_finite(monkeypatch):
+    """Within the sliders the inner steps never diverge (above), so a non-finite route is forced here: the scene
+    keeps the support landscape of the same task, empties the meta-objective panel and names θ, α and k."""
+    state = {"theta": [0.3, 0.6], "alpha": 0.12, "k": 7, "_seed": 2}
+    normal = figures.run("jacobians", state, "resample")
+    real = part4.three_routes
+    monkeypatch.setattr(part4, "three_routes", lambda *a: {**real(*a), "by_fd": np.array([np.inf, 0.0])})
+    scene = figures.run("jacobians", state, "resample")
+    assert scene["state"] == normal["state"] == {"_seed": 3}
+    support, objective = scene["panels"]
+    assert support["layers"] == normal["panels"][0]["layers"][:2] and objective["layers"] == []
+    assert scene["message"].startswith("The inner steps diverge from θ = (0.30, 0.60) at α = 0.12: ")
+    assert scene["description"] == "At α = 0.12 and k = 7 the inner steps from θ diverge; nothing to compare."
+    assert scene["readouts"] == [{"label": "largest relative difference", "value": None, "format": ""}]
+
+
 # ------------------------------------------------------------------------------ memory kept by the inner loop
 def traced_bytes(make):
     """Bytes that stay allocated while the object returned by make() is alive (tracemalloc sees NumPy's buffers)."""
