@@ -95,3 +95,38 @@ def test_an_unregistered_figure_makes_it_import_its_module_first(monkeypatch, fa
     with pytest.raises(KeyError):
         Call("no-such-figure", "{}", None)                  # no module named: every module
     assert loaded == [["part9"], "all"]
+
+
+def test_figure_registration_names_the_module_and_defaults_to_quick():
+    """`figure()` notes the figure module a function lives in (the worker imports only that module), or "" for a
+    function from elsewhere; figures are quick unless declared `training`; an id is taken once."""
+    def fn(state, action=None):
+        return {}
+
+    fn.__module__ = "mamlviz.figures.partx"
+    try:
+        figure("test-reg-a", title="a")(fn)
+        assert figures.FIGURES["test-reg-a"].module == "partx" and figures.FIGURES["test-reg-a"].training is False
+        figure("test-reg-a", title="a again", training=True)(fn)            # the same function again: allowed
+        assert figures.FIGURES["test-reg-a"].training is True and fn.figure_id == "test-reg-a"
+        with pytest.raises(ValueError, match="registered twice"):
+            figure("test-reg-a", title="other")(lambda state, action=None: {})
+        figure("test-reg-b", title="b")(lambda state, action=None: {})        # defined in this test module
+        assert figures.FIGURES["test-reg-b"].module == ""
+        fn.__module__ = "mamlviz.figuresx.party"                             # not inside the package
+        figure("test-reg-c", title="c")(fn)
+        assert figures.FIGURES["test-reg-c"].module == ""
+    finally:
+        for key in ("test-reg-a", "test-reg-b", "test-reg-c"):
+            figures.FIGURES.pop(key, None)
+
+
+def test_the_game_models_are_loaded_once_per_process(monkeypatch):
+    from mamlviz import glyphtasks
+    from mamlviz.figures import part1
+
+    calls = []
+    monkeypatch.setattr(part1, "_MODELS", {})
+    monkeypatch.setattr(glyphtasks, "load_models", lambda: calls.append(1) or {"5": "five", "20": "twenty"})
+    assert part1._game_models() == {"5": "five", "20": "twenty"}
+    assert part1._game_models() is part1._MODELS and calls == [1]
