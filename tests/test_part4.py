@@ -252,3 +252,118 @@ def test_million_parameter_jacobian_is_labelled_as_computed():
     assert values["Jacobian, 10⁶ parameters (computed, not run)"] == "8.0 TB"
     assert values["one A_j of the MLP (1,761 × 1,761 floats)"] == "24.8 MB"
     assert re.search(r"8 TB", TEXT) and "24.8 MB" in TEXT
+
+
+# ------------------------------------------------------------------------------ small helpers and edge cases
+def test_angle_and_formatting_helpers():
+    assert part4.angle_degrees([1.0, 0.0], [0.0, 0.0]) is None and part4.angle_degrees([0.0, 0.0], [1.0, 2.0]) is None
+    assert part4.angle_degrees([2.0, 0.0], [0.0, -3.0]) == pytest.approx(90.0)
+    assert part4.angle_degrees([1.0, 1.0], [-1.0, -1.0]) == pytest.approx(180.0)
+    assert part4.fmt_vector([1.5, -2.0]) == "(1.5000, −2.0000)"
+    assert part4.fmt_matrix([[1.0, -0.5], [0.25, 2.0]]) == "[1.0000 −0.5000; 0.2500 2.0000]"
+    cases = [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (24_500, "24.5 kB"), (999_999, "1000.0 kB"),
+             (1e6, "1.0 MB"), (1e9, "1.0 GB"), (2.5e9, "2.5 GB"), (1e12, "1.0 TB"), (8e12, "8.0 TB")]
+    assert [part4.format_bytes(n) for n in (n for n, _ in cases)] == [text for _, text in cases]
+
+
+def test_arrows_of_a_vanishing_meta_gradient_have_no_length():
+    theta = np.array([0.4, 0.6])
+    (arrow,) = part4._direction_arrows(theta, {"by_hvp": np.zeros(2), "grad_query": np.ones(2)}, False)
+    assert arrow["to"].tolist() == [0.4, 0.6]
+    first = part4._direction_arrows(theta, {"by_hvp": np.zeros(2), "grad_query": np.array([0.0, 2.0])}, True)
+    np.testing.assert_allclose(first[1]["to"], [0.4, 0.35])            # the first-order arrow is the longer: 0.25
+
+
+def test_jacobian_description_of_a_vanishing_first_order_direction():
+    r = {"path": np.array([[0.2, 0.3], [0.25, 0.35]]), "jacobian": np.eye(2), "by_jacobian": np.ones(2),
+         "by_hvp": np.ones(2), "by_fd": np.array([1.0, 1.00000012]), "grad_query": np.zeros(2)}
+    text = part4._jacobian_description(np.array([0.2, 0.3]), 0.1, 1, r, 1e-12, 1e-7, True)
+    assert "and (1.000000, 1.000000) from finite differences" in text
+    assert text.endswith("The first-order direction ∇L^te(φ⁽ᵏ⁾) = (0.000000, 0.000000) is zero.")
+
+
+# ------------------------------------------------------------------------------ the cost figure's scene, by hand
+def cost_session():
+    """Timings and memory set by hand: MAML and FOMAML at k = 1, 5 (FOMAML's memory equal to Reptile's at k = 5),
+    Reptile at k = 5 only; iMAML not yet."""
+    times = {("maml", 1): 0.002, ("maml", 5): 0.0125, ("fomaml", 1): 0.0004, ("fomaml", 5): 0.0009,
+             ("reptile", 5): 0.0008}
+    memory = {("maml", 1): 28_400.0, ("maml", 5): 139_500.0, ("fomaml", 1): 900.0, ("fomaml", 5): 900.0,
+              ("reptile", 5): 900.0}
+    return {"times": times, "memory": memory, "explicit": {1: 2.5, 2: 4.75}, "explicit_check": 3e-12,
+            "product": 41.6, "progress": "forming A₂ as a matrix: 57%"}
+
+
+def test_cost_scene_draws_and_reads_out_the_sessions_numbers():
+    session = cost_session()
+    scene = part4._cost_scene(session, "measuring")
+    time_panel, memory_panel = scene["panels"]
+    assert time_panel["xlim"] == memory_panel["xlim"] == [0.5, 13.5]
+    assert time_panel["ylim"] == pytest.approx([0, 12.5 * 1.1]) and memory_panel["ylim"] == pytest.approx([0, 139.5 * 1.1])
+    lines = {ly["class"]: ly for ly in time_panel["layers"] if ly["kind"] == "line"}
+    assert set(lines) == {"maml", "fomaml", "reptile"}
+    assert lines["maml"]["x"] == [1, 5] and lines["maml"]["y"] == pytest.approx([2.0, 12.5])
+    assert lines["reptile"]["x"] == [5] and lines["reptile"]["y"] == pytest.approx([0.8])
+    points = {ly["class"]: ly for ly in time_panel["layers"] if ly["kind"] == "points"}
+    assert points["fomaml"]["y"] == pytest.approx([0.4, 0.9])
+    labels = {ly["text"]: ly["at"] for ly in time_panel["layers"] if ly["kind"] == "label"}
+    assert labels == {"MAML": pytest.approx([5.2, 12.5]), "FOMAML": pytest.approx([5.2, 0.9]),
+                      "Reptile": pytest.approx([5.2, 0.8])}
+    mem_lines = {ly["class"]: ly["y"] for ly in memory_panel["layers"] if ly["kind"] == "line"}
+    assert mem_lines["maml"] == pytest.approx([28.4, 139.5]) and mem_lines["reptile"] == pytest.approx([0.9])
+    mem_labels = {ly["text"]: ly["at"] for ly in memory_panel["layers"] if ly["kind"] == "label"}
+    assert mem_labels == {"MAML": pytest.approx([5.2, 139.5]), "FOMAML, Reptile": pytest.approx([5.2, 0.9])}
+    values = {r["label"]: r["value"] for r in scene["readouts"]}
+    assert values["MAML: ms at k = 1 / 5 / 10"] == "2.0 / 12.5 / …"
+    assert values["Reptile: ms at k = 1 / 5 / 10"] == "… / 0.8 / …"
+    assert values["iMAML: ms at k = 1 / 5 / 10"] == "… / … / …"
+    assert values["explicit A_j, one task: s at k = 1 / 2 / 3"] == "2.5 / 4.8 / …"
+    assert values["one P × P product A₁A₀: s (estimated from a timed slice)"] == 41.6
+    text = scene["description"]
+    assert text.startswith("Measuring: 5 of 40 timings done, forming A₂ as a matrix: 57%. MAML: 2.0 ms and 28.4 kB "
+                           "per task at k = 1, 12.5 ms and 139.5 kB per task at k = 5. FOMAML: 0.4 ms and 0.9 kB")
+    assert ("With the matrices A_j formed explicitly, one task took 2.5 s at k = 1. With the matrices A_j formed "
+            "explicitly, one task took 4.8 s at k = 2. That route's meta-gradient matches the Hessian-vector route "
+            "to a relative difference of 3.0e-12. Multiplying two of these matrices, as ∂φ⁽ᵏ⁾/∂θ needs, would take "
+            "about 42 s (estimated from a timed slice of 16 rows). ") in text
+    assert scene["message"] is None and scene["state"] == {"_status": "measuring"}
+
+
+def test_cost_scene_words_for_each_status_and_the_empty_scale():
+    session = cost_session()
+    session["progress"] = None
+    words = {status: part4._cost_scene(session, status)["description"].split(". ")[0]
+             for status in ("measuring", "stopped", "paused", "finished")}
+    assert words == {"measuring": "Measuring: 5 of 40 timings done", "stopped": "Stopped after 5 of 40 timings",
+                     "paused": "5 of 40 timings done", "finished": "Finished: all 40 timings done"}
+    empty = part4._cost_scene(None, "ready")
+    assert [p["ylim"] for p in empty["panels"]] == [[0, 1.1], [0, 1.1]]          # nothing measured: 0 to 1.1
+    assert all(p["layers"] == [] for p in empty["panels"]) and empty["message"].startswith("Press Measure")
+    small = {"times": {("imaml", 10): 0.0002}, "memory": {("imaml", 10): 100.0}, "explicit": {},
+             "explicit_check": None, "product": None, "progress": None}
+    scene = part4._cost_scene(small, "paused")
+    assert [p["ylim"] for p in scene["panels"]] == [[0, 1.1], [0, 1.1]]          # below 1 ms and 1 kB: the floor
+    assert {r["label"]: r["value"] for r in scene["readouts"]}["iMAML: ms at k = 1 / 5 / 10"] == "… / … / 0.2"
+    assert "That route" not in scene["description"] and "Multiplying" not in scene["description"]
+
+
+def test_explicit_route_is_timed_block_by_block_with_a_fake_clock(monkeypatch):
+    """A clock that advances 1 s per reading: every block of A_j costs 1 s, so A_0 is formed at 7 s and A_1 at 14 s
+    (1,761 rows in blocks of 256: 7 blocks each); k steps cost the forming of A_0 … A_{k−1} plus the product (1 s);
+    the P × P product is one timed slice (1 s) of 16 rows, scaled to 1,761 rows."""
+    import itertools
+    import types
+
+    ticks = itertools.count()
+    monkeypatch.setattr(part4, "time", types.SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    monkeypatch.setattr(part4, "EXPLICIT_KS", (1, 2))
+    theta, batch = part4.cost_batch()
+    session = {"times": {}, "memory": {}, "explicit": {}, "explicit_check": None, "product": None, "progress": None}
+    progress = [session["progress"] for _ in part4._measure_explicit(session, theta, batch)]
+    assert part4.MLP_MODEL.size == 1761 and part4.HESSIAN_BLOCK == 256
+    percents = [f"{min(lo + 256, 1761) / 1761:.0%}" for lo in range(0, 1761, 256)]
+    assert progress == [f"forming A{j} as a matrix: {p}" for j in "₀₁" for p in percents] + [None]
+    assert session["explicit"] == {1: 8.0, 2: 15.0}
+    assert session["product"] == pytest.approx(1761 / 16)
+    assert 0 <= session["explicit_check"] < 1e-10
+    assert list(part4._measure_explicit(session, theta, batch)) == []      # measured once: nothing to do again

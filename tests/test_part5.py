@@ -65,6 +65,19 @@ def test_curvature_stationary_point_is_a_message_not_an_error():
     assert readouts(scene)["angle between the arrows (°)"] is None
 
 
+def test_curvature_description_says_the_closed_form_numbers():
+    """Eigenvalues of the 2 × 2 symmetric C by the quadratic formula, −∇f(x) = −(C(x − ½) + g) written out."""
+    a, b, c, x = 0.3, -0.2, -0.1, (0.85, 0.15)
+    text = figures.run("local-curvature", {"a": a, "b": b, "c": c, "x": list(x)})["description"]
+    mid, rad = (a + c) / 2, np.hypot((a - c) / 2, b)
+    grad = (a * (x[0] - 0.5) + b * (x[1] - 0.5) + 0.1, b * (x[0] - 0.5) + c * (x[1] - 0.5) - 0.1)
+    vec = lambda v: "(" + ", ".join(f"{-t:.3f}" for t in v).replace("-", "−") + ")"
+    # (C and its eigenvalues are written with an ASCII hyphen as the minus sign, the vectors with "−")
+    assert text.startswith(f"C = [[0.30, -0.20], [-0.20, -0.10]] with eigenvalues {mid + rad:.3f} and "
+                           f"{mid - rad:.3f}. At x = (0.85, 0.15) the negative gradient −∇f(x) is {vec(grad)}, "
+                           f"and its C = 0 approximation −g is (−0.100, 0.100). The two arrows are ")
+
+
 # ------------------------------------------------------------------------------ Lanczos
 def test_lanczos_finds_the_extreme_eigenvalues_of_a_dense_matrix():
     rng = np.random.default_rng(0)
