@@ -489,11 +489,46 @@ def test_cost_figure_draws_known_times_where_they_belong(monkeypatch):
     assert "not measured yet" in figures.run("cost-per-update", {})["description"]
 
 
+def test_cost_scene_by_hand_with_known_times_here_and_there(monkeypatch):
+    """_cost_scene with the data file replaced: partial timings (not every racer yet), the grey bars of "ours", the
+    title's round count, the axis floor of 1 ms, the legend and the description's two halves."""
+    from mamlviz.figures import part9
+
+    ours = {"maml": 0.5, "imaml": 0.25}
+    monkeypatch.setattr(part9, "measured", lambda: {"browser": {"ms_per_update": ours, "browser": "TestBrowser 1"}})
+    scene = part9._cost_scene({"pretrained": 0.0002, "maml": 0.0008}, 2, 5, None)
+    (panel,) = scene["panels"]
+    assert panel["title"] == "Time of one meta-update (fastest of 2 rounds)" and panel["yticks"] is False
+    assert panel["xlim"] == pytest.approx([0, 1.1])                   # every time below 1 ms: the axis ends at 1.1
+    index = {m: i for i, m in enumerate(part8.RACERS)}
+    grey = [(L["x"], L["y"]) for L in panel["layers"] if L["class"] == "muted"]
+    assert grey == [([0, 0.5], pytest.approx([index["maml"] - 0.12] * 2)),
+                    ([0, 0.25], pytest.approx([index["imaml"] - 0.12] * 2))]
+    values = {r["label"]: r["value"] for r in scene["readouts"]}
+    assert values["MAML: × pretrained"] == pytest.approx(4.0) and values["pretrained: × pretrained"] == 1.0
+    assert values["Reptile: ms per update"] is None and values["Reptile: × pretrained"] is None
+    assert [x["class"] for x in scene["legend"]] == ["maml", "muted"]
+    assert scene["description"].endswith("the fastest of 2 of 5 rounds in this browser: pretrained 0.2 ms, MAML 0.8 ms. "
+                                         "Measured on this project's machine (TestBrowser 1): MAML 0.5 ms, iMAML 0.2 ms.")
+    no_base = part9._cost_scene({"maml": 0.003}, 1, 5, None)             # pretrained not timed: no ratio
+    assert {r["label"]: r["value"] for r in no_base["readouts"]}["MAML: × pretrained"] is None
+    assert no_base["panels"][0]["xlim"] == pytest.approx([0, 3.3])
+    monkeypatch.setattr(part9, "measured", lambda: {})
+    first = part9._cost_scene({}, 0, 5, "Measuring…")
+    assert first["panels"][0]["title"] == "Time of one meta-update" and first["legend"] == []
+    assert first["description"].endswith("the fastest of 0 of 5 rounds in this browser: not measured yet.")
+    assert [L["class"] for L in first["panels"][0]["layers"]] == list(part8.RACERS)     # the names only
+    frames = part9._measure(5)
+    assert next(frames) == first
+    frames.close()
+
+
 def test_time_rounds_is_the_fastest_timed_update_so_far(monkeypatch):
     from mamlviz.figures import part9
 
     durations = [[3.0, 1.0, 2.0, 5.0, 4.0], [1.0, 2.0, 3.0, 4.0, 6.0], [2.0, 0.5, 1.0, 9.0, 4.0]]  # round × racer
-    ticks = iter([t for row in durations for d in row for t in (0.0, d)])
+    starts = iter(range(100, 10_000, 100))                             # a clock that does not start at 0
+    ticks = iter([t for row in durations for d in row for s in [float(next(starts))] for t in (s, s + d)])
     monkeypatch.setattr(part9.time, "perf_counter", lambda: next(ticks))
     rounds = list(part9.time_rounds(3))
     for r in range(3):
