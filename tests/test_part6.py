@@ -202,3 +202,73 @@ def test_four_task_figure_run_moves_theta_by_batched_reptile_updates(four):
     # the figure's state continues the run: the next frame starts from the trail's end
     again = figures.run("reptile-tasks", last["state"] | state | {"theta": last["state"]["theta"]})
     assert readout(again, "meta-updates") == part6.RUN_UPDATES
+
+
+def test_four_task_scene_draws_the_paths_marks_and_distances_it_says(four):
+    """Every layer of the four-task scene at a θ with a walked trail, against plain loops: the inner paths and φ_i,
+    φ̄ and the step, the task optima of the text, the marks with their tags, θ's trajectory, and the distance panel."""
+    figures.load_all()
+    trail = [[0.2, 0.9], [0.3, 0.7], [0.35, 0.6]]
+    state = {"theta": trail[-1], "alpha": 0.04, "k": 3, "eps": 0.4, "_trail": trail}
+    scene = figures.run("reptile-tasks", state)
+    theta = np.array(trail[-1])
+    paths = []
+    for i in range(4):
+        p = [theta]
+        for _ in range(3):
+            p.append(p[-1] - 0.04 * sp_grad(p[-1], four.xs[i], four.ys[i]))
+        paths.append(np.array(p))
+    phi_bar = np.mean([p[-1] for p in paths], axis=0)
+    new = theta + 0.4 * (phi_bar - theta)
+    main, distance = scene["panels"]
+    layers = main["layers"]
+    for i in range(4):
+        (line,) = [ly for ly in layers if ly["kind"] == "line" and ly["class"] == f"task{i + 1}"]
+        assert line["label"] == f"inner path of task {i + 1}"
+        np.testing.assert_allclose(np.c_[line["x"], line["y"]], paths[i], atol=1e-7)
+        (tag,) = [ly for ly in layers if ly["kind"] == "label" and ly["class"] == f"task{i + 1}"]
+        assert tag["text"] == "φ" + "₁₂₃₄"[i] and tag["at"] == pytest.approx(paths[i][-1].tolist(), abs=1e-7)
+    (bar,) = [ly for ly in layers if ly["kind"] == "points" and ly["class"] == "phibar"]
+    assert [bar["x"][0], bar["y"][0]] == pytest.approx(phi_bar.tolist(), abs=1e-7)
+    (arrow,) = [ly for ly in layers if ly["kind"] == "arrow"]
+    assert arrow["from"] == pytest.approx(theta.tolist()) and arrow["to"] == pytest.approx(new.tolist(), abs=1e-7)
+    (optima,) = [ly for ly in layers if ly.get("label") == "task optima"]
+    assert (optima["x"], optima["y"]) == ([0.0, 1.0, 0.2, 0.5], [0.0, 0.0, 0.0, 0.2])     # the text's (a*, b*)
+    (walk,) = [ly for ly in layers if ly.get("label") == "θ's trajectory"]
+    assert np.c_[walk["x"], walk["y"]].tolist() == trail
+    joint = part6.joint_minimum(four)
+    marks = {"optima": [0.425, 0.05], "joint": joint, "maml": part6.maml_minimum(four, 0.04, 3)}
+    for key, (name, css, text, offset) in part6.MARKS.items():
+        (point,) = [ly for ly in layers if ly["kind"] == "points" and ly["class"] == css]
+        (label,) = [ly for ly in layers if ly["kind"] == "label" and ly["class"] == css]
+        assert [point["x"][0], point["y"][0]] == pytest.approx(list(marks[key])) and point["label"] == name
+        assert label["text"] == text and label["at"] == pytest.approx(np.add(marks[key], offset).tolist())
+        assert point["r"] == 5
+    dist = {key: [float(np.hypot(*np.subtract(t, marks[key]))) for t in trail] for key in marks}
+    assert distance["xlim"] == [0, 2] and distance["ylim"] == pytest.approx([0, 1.1 * max(map(max, dist.values()))])
+    for key, (name, css, _, _) in part6.MARKS.items():
+        (line,) = [ly for ly in distance["layers"] if ly["kind"] == "line" and ly["class"] == css]
+        (end,) = [ly for ly in distance["layers"] if ly["kind"] == "points" and ly["class"] == css]
+        assert line["label"] == name and line["x"] == [0, 1, 2] and line["y"] == pytest.approx(dist[key])
+        assert end["x"] == [2] and end["y"] == pytest.approx(dist[key][-1:])
+    assert [readout(scene, "φ̄: a"), readout(scene, "φ̄: b")] == pytest.approx(phi_bar.tolist(), abs=1e-7)
+    assert readout(scene, "meta-updates") == 2
+    text = scene["description"]
+    assert "θ = (0.350, 0.600). Each task takes 3 inner steps at α = 0.04; the mean of the four adapted points is " \
+           f"φ̄ = ({phi_bar[0]:.3f}, {phi_bar[1]:.3f})" in text
+    assert f"leads to ({new[0]:.3f}, {new[1]:.3f})." in text and "After 2 meta-updates θ is" in text
+    assert f"Marked: the average of the task optima (0.425, 0.050), the joint-training minimum ({joint[0]:.3f}, " \
+           f"{joint[1]:.3f})" in text
+    one = figures.run("reptile-tasks", {"theta": [0.425, 0.05], "alpha": 0.04, "k": 1})    # at the mark itself
+    assert "Each task takes 1 inner step at" in one["description"]
+    assert one["panels"][1]["xlim"] == [0, 1] and one["panels"][1]["ylim"][1] >= 0.05
+
+
+def test_four_task_scene_when_the_inner_steps_diverge(four):
+    state = {"theta": [1.0, 1.0], "alpha": 2.0, "k": 10, "eps": 1.0}
+    scene = part6._tasks_scene(state, four, np.array([1.0, 1.0]), [[1.0, 1.0]], 0)
+    assert scene["message"] == part6.DIVERGED and part6.DIVERGED in scene["description"]
+    assert readout(scene, "φ̄: a") is None and readout(scene, "φ̄: b") is None
+    layers = scene["panels"][0]["layers"]
+    assert not [ly for ly in layers if ly["kind"] == "arrow" or ly.get("class", "").startswith("task")]
+    assert [ly["kind"] for ly in layers[:2]] == ["heatmap", "contour"]     # the landscape is still drawn
