@@ -175,7 +175,9 @@ def test_training_stream_pause_and_reset():
     assert maml.iteration == fomaml.iteration == 75
     last = list(figures.run("maml-vs-fomaml", state, "start"))[-1]
     assert last["description"].startswith("Finished after 200")
-    assert [c[0] for c in run["curve"]][-1] == 200 and len(run["curvature"]) == 3   # at 0, 100 and 200
+    assert [c[0] for c in run["curve"]][-1] == 200
+    assert [c[0] for c in run["curvature"]] == [0, 100, 200]                       # evaluated every 100 updates
+    assert [c[0] for c in maml.eval_curve] == [c[0] for c in fomaml.eval_curve] == [0, 100, 200]
     values = readouts(last)
     assert values["MAML: held-out MSE after 1 step"] == maml.eval_curve[-1][1][1]
     assert values["α·λ_max of the support Hessian, now"] == pytest.approx(0.01 * run["curvature"][-1][1])
@@ -215,3 +217,36 @@ def test_text_states_the_figures_numbers_at_initialisation():
     assert f"is about {round(0.01 * top)}" in TEXT
     low = figures.run("maml-vs-fomaml", {"seed": 0, "alpha": 0.001})
     assert f"{readouts(low)['cosine at the start']:.2f}" in TEXT
+
+
+def test_training_scene_by_hand_from_a_made_up_run():
+    """_scene of a run without trainers (the preview) from a curve set by hand: the two panels' lines, first
+    points and axes, the readouts and the description; a last point that is not finite is said in words."""
+    curve = [(0, 0.9, 0.4), (25, 0.8, 1.5), (50, 0.7, 0.2)]
+    run = {"curve": curve, "curvature": [(0, 10.0), (50, 20.0)]}
+    state = {"alpha": 0.02, "k": 2, "budget": 300}
+    scene = part5._scene(state, run, "ready", "hello")
+    cos_panel, dropped_panel, eval_panel = scene["panels"]
+    assert cos_panel["xlim"] == [0, 300.0] and cos_panel["ylim"] == [-1, 1] and dropped_panel["xlim"] == [0, 300.0]
+    assert dropped_panel["ylim"] == pytest.approx([0, 1.05 * 1.5])
+    for panel, column in ((cos_panel, 1), (dropped_panel, 2)):
+        line, first = panel["layers"]
+        assert np.asarray(line["x"]).tolist() == [0, 25, 50]
+        assert np.asarray(line["y"]).tolist() == [c[column] for c in curve]
+        assert np.asarray(first["x"]).tolist() == [0] and np.asarray(first["y"]).tolist() == [curve[0][column]]
+    assert eval_panel["layers"] == [] and eval_panel["ylim"] == pytest.approx([0, 10.5])
+    values = readouts(scene)
+    assert values["meta-updates"] == 0 and values["cosine at the start"] == 0.9 and values["cosine now"] == 0.7
+    assert values["dropped term / meta-gradient now"] == 0.2
+    assert values["α·λ_max of the support Hessian, start"] == pytest.approx(0.2)
+    assert values["α·λ_max of the support Hessian, now"] == pytest.approx(0.4)
+    assert values["MAML: held-out MSE after 2 steps"] is None and scene["message"] == "hello"
+    assert scene["description"] == (
+        "Ready after 0 meta-updates (α = 0.02, k = 2). On the fixed batch, the cosine between the MAML and FOMAML "
+        "meta-gradients at the MAML model's θ was 0.9000 at the start and is 0.7000 now; the dropped term is 0.200 "
+        "times the meta-gradient's norm. α times the largest support-Hessian eigenvalue (the largest over the "
+        "batch's tasks): 0.20 at the start.")
+    small = part5._scene(state, {"curve": [(0, 0.99, 0.1), (25, float("nan"), float("nan"))], "curvature": []},
+                         "paused")
+    assert small["panels"][1]["ylim"] == [0, 1.0]                      # small or not finite: the axis stays 0 to 1
+    assert "diverge on the fixed batch" in small["message"] and "(the inner steps diverge there)" in small["description"]

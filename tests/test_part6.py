@@ -272,3 +272,19 @@ def test_four_task_scene_when_the_inner_steps_diverge(four):
     layers = scene["panels"][0]["layers"]
     assert not [ly for ly in layers if ly["kind"] == "arrow" or ly.get("class", "").startswith("task")]
     assert [ly["kind"] for ly in layers[:2]] == ["heatmap", "contour"]     # the landscape is still drawn
+
+
+def test_overshoot_compares_the_last_inner_point_with_the_first():
+    """_overshoots on made-up paths of one task: ending no higher than θ is fine (equal included), ending higher
+    is an overshoot however low the points in between, and only the first and the last point count."""
+    tasks = part6.softplus_tasks(part6.ONE_TASK, 0)
+    far, mid, opt = np.array([1.0, 1.0]), np.array([0.8, 0.6]), np.array(part6.ONE_TASK[0])
+    loss = lambda p: sp_loss(p, tasks.xs[0], tasks.ys[0])
+    assert loss(opt) < loss(mid) < loss(far)
+    path = lambda *ps: np.array(ps)[:, None, :]                      # (steps + 1, one task, 2)
+    assert not part6._overshoots(tasks, path(mid, mid))              # end = start: no overshoot
+    assert not part6._overshoots(tasks, path(far, opt, mid))         # ends lower than it started
+    assert part6._overshoots(tasks, path(mid, far))
+    assert part6._overshoots(tasks, path(mid, opt, far))             # low in between, higher at the end
+    assert part6._overshoots(tasks, path(mid, far, opt, far))
+    assert part6._overshoots(tasks, path(mid, np.array([np.nan, 0.0])))
