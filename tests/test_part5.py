@@ -3,6 +3,7 @@ figure's first point against an independent computation; its stream, pause and r
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -250,3 +251,64 @@ def test_training_scene_by_hand_from_a_made_up_run():
                          "paused")
     assert small["panels"][1]["ylim"] == [0, 1.0]                      # small or not finite: the axis stays 0 to 1
     assert "diverge on the fixed batch" in small["message"] and "(the inner steps diverge there)" in small["description"]
+
+
+def test_training_description_with_trainers_by_hand():
+    curve = np.array([(0, 0.9, 0.4), (300, 0.5, 0.8)])
+    text = part5._training_description("Training", 300, 0.01, 1, curve, {"maml": 0.5, "fomaml": None}, 10.0, 20.0,
+                                       3.0)
+    assert text == ("Training after 300 meta-updates (α = 0.01, k = 1). On the fixed batch, the cosine between the "
+                    "MAML and FOMAML meta-gradients at the MAML model's θ was 0.9000 at the start and is 0.5000 now; "
+                    "the dropped term is 0.800 times the meta-gradient's norm. Median held-out MSE after 1 step(s): "
+                    "MAML 0.500, FOMAML diverged (both 3 at the start). α times the largest support-Hessian "
+                    "eigenvalue (the largest over the batch's tasks): 0.10 at the start, 0.20 at the last evaluation.")
+    for start in (None, 1000.0, 5000.0):           # no start value, or one that diverged: not said
+        text = part5._training_description("Paused", 300, 0.01, 1, curve, {"maml": 0.5, "fomaml": 0.25}, None, None,
+                                           start)
+        assert text.endswith("Median held-out MSE after 1 step(s): MAML 0.500, FOMAML 0.250. ")
+    assert part5._training_description("Paused", 300, 0.01, 1, curve, {"maml": 0.5, "fomaml": 0.25}, None, None,
+                                       999.0).endswith("(both 999 at the start). ")
+
+
+def test_num_says_not_finite():
+    assert part5._num(None, ".2f") == "not finite" and part5._num(float("nan"), ".2f") == "not finite"
+    assert part5._num(float("inf"), ".2f") == "not finite" and part5._num(1.234, ".2f") == "1.23"
+
+
+def test_eval_panel_by_hand():
+    """Lines of both models' held-out MSE after k steps (capped at 10³), the axis from the values after the start
+    (capped at 10, at least 1, plus 5 %), and a model missing from the run left out."""
+    from types import SimpleNamespace as T
+
+    maml = T(eval_curve=[(0, {1: 50.0, 2: 3.0}), (100, {1: 0.5, 2: 2000.0}), (200, {1: 0.3, 2: 4.0})])
+    fomaml = T(eval_curve=[(0, {1: 60.0, 2: 3.0}), (100, {1: 0.6, 2: 2.0}), (200, {1: 0.4, 2: 1.5})])
+    panel = part5._eval_panel({"maml": maml, "fomaml": fomaml}, 1, 400.0)
+    assert panel["title"] == "Held-out MSE after 1 step" and panel["xlim"] == [0, 400.0]
+    assert [(ly["class"], ly["x"], ly["y"]) for ly in panel["layers"]] == [
+        ("maml", [0, 100, 200], [50.0, 0.5, 0.3]), ("fomaml secondary", [0, 100, 200], [60.0, 0.6, 0.4])]
+    assert panel["ylim"] == pytest.approx([0, 1.05])                    # later values below 1: the axis to 1.05
+    panel = part5._eval_panel({"maml": maml, "fomaml": fomaml}, 2, 400.0)
+    assert panel["title"] == "Held-out MSE after 2 steps"
+    assert panel["layers"][0]["y"] == [3.0, 1000.0, 4.0] and panel["ylim"] == pytest.approx([0, 10.5])
+    only = part5._eval_panel({"fomaml": fomaml}, 2, 400.0)              # the axis from 2.0 and 1.5 (not 3.0)
+    assert [ly["class"] for ly in only["layers"]] == ["fomaml secondary"] and only["ylim"] == pytest.approx([0, 2.1])
+    assert part5._eval_panel({}, 1, 400.0)["ylim"] == pytest.approx([0, 10.5])
+    fomaml.eval_curve[1][1][2] = 11.0
+    assert part5._eval_panel({"fomaml": fomaml, "maml": maml}, 2, 1.0)["ylim"] == pytest.approx([0, 10.5])
+
+
+def test_compare_directions_by_made_up_meta_gradients(monkeypatch):
+    """cos and ‖full − first‖/‖full‖ of given vectors; NaN when either is not finite or either vanishes."""
+    def fake(vectors, flags=(False, False)):
+        answers = iter(zip(vectors, flags))
+        monkeypatch.setattr(part5.meta, "meta_gradient",
+                            lambda method, *a, **kw: (lambda v, f: (np.array(v), {"nonfinite": f}))(*next(answers)))
+        return part5.compare_directions(None, None, 0.01, 1)
+
+    cos, dropped = fake([(0.3, 0.4), (0.0, 0.5)])                     # norms 0.5 and 0.5
+    assert cos == pytest.approx(0.8) and dropped == pytest.approx(np.hypot(0.3, 0.1) / 0.5)
+    for vectors, flags in (([(0.3, 0.4), (0.0, 0.5)], (True, False)), ([(0.3, 0.4), (0.0, 0.5)], (False, True)),
+                           ([(0.0, 0.0), (0.0, 0.5)], (False, False)), ([(0.3, 0.4), (0.0, 0.0)], (False, False))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")                            # answered without dividing by zero
+            assert all(np.isnan(fake(vectors, flags)))
