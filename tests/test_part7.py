@@ -193,3 +193,41 @@ def test_proximal_descent_adapts_where_a_fixed_rate_diverges():
     adaptive = meta.proximal_descent(model, theta, task.xs, task.ys, reg=lam, steps=200, max_lr=0.1).phi
     grad = lambda p: model.loss_grad(p, task.xs, task.ys)[1] + lam * (p - theta)
     assert np.linalg.norm(grad(fixed)) > 1e3 and np.linalg.norm(grad(adaptive)) < 1e-8
+
+
+# ------------------------------------------------------------------------------ the helpers, by hand
+def test_regularised_landscapes_are_the_bump_loss_plus_the_proximal_term():
+    theta, lam = np.array([0.3, 0.7]), 2.5
+    z = part7.regularised_landscapes(theta, lam)
+    n = part7.N_GRID
+    for i, j in ((0, 0), (7, 31), (50, 50), (25, 3)):
+        phi = np.array([j / (n - 1), i / (n - 1)])                      # row i: b = i/(n−1); column j: a = j/(n−1)
+        for t in range(2):
+            want = bump_loss(phi, TASKS.xs[t]) + lam / 2 * np.sum((phi - theta) ** 2)
+            assert z[i, j, t] == pytest.approx(want, rel=1e-12, abs=1e-14)
+
+
+def test_heatmap_layers_by_hand():
+    heat, contour = part7._heatmap(np.array([[0.123456, 1.0], [2.0, 3.3]]), 0.0, 1.1)
+    assert heat["z"].tolist() == contour["z"].tolist() == [[0.1235, 1.0], [2.0, 3.3]]
+    assert heat["extent"] == contour["extent"] == [0, 1, 0, 1] and (heat["zmin"], heat["zmax"]) == (0.0, 1.1)
+    np.testing.assert_allclose(contour["levels"], [0.1 * m for m in range(1, 11)])       # 10 levels inside
+    assert part7._fmt([0.1234, -2.0]) == "(0.123, -2.000)"
+
+
+@pytest.mark.parametrize("lam, theta", [(0.01, (0.45, 0.45)), (0.1, (0.9, 0.1)), (1.0, (0.1, 0.9)), (0.3, (0.6, 0.2))])
+def test_solve_accurately_reaches_the_minimum_that_descent_reaches(lam, theta):
+    """From the figure's φ after 5 inner steps (at (0.9, 0.1) and λ = 0.1 task 2's Hessian is indefinite there):
+    φ* to machine precision, the same minimum as a long plain descent (the model's gradient, checked against the
+    direct formula above) followed by Newton written here."""
+    theta = np.array(theta)
+    phi0 = part7.proximal_path(theta, lam, 5)[-1]
+    got = part7.solve_accurately(theta, lam, phi0)
+    for j in range(2):
+        phi = phi0[j].copy()
+        for _ in range(600):
+            phi = phi - 0.1 * (BUMPS.loss_grad(phi, TASKS.xs[j], TASKS.ys[j])[1] + lam * (phi - theta))
+        want = newton_solve(theta, lam, j, phi)
+        np.testing.assert_allclose(got[j], want, atol=1e-9)
+        r = BUMPS.loss_grad(got[j], TASKS.xs[j], TASKS.ys[j])[1] + lam * (got[j] - theta)
+        assert np.abs(r).max() < 1e-12
