@@ -293,6 +293,85 @@ def test_extreme_settings_stay_finite_and_a_diverging_method_stops_with_a_messag
     assert "FOMAML diverged after" in why["fomaml"] and all(np.isfinite(p).all() for p in path)
 
 
+def test_trajectories_background_and_marks_are_the_known_objectives():
+    """The joint-loss background is the k = 0 objective whatever α and k, the MAML one follows them; the three marks
+    are the grid minima of both (by the loop above) and the mean of the text's task optima."""
+    data, n = task_data(0), part8.N_GRID
+    spots = ((0, 0), (12, 30), (40, 5))
+    for bg, (alpha, k) in (("joint", (0.0, 0)), ("maml", (0.05, 2))):
+        scene = final("trajectories", {"updates": 20, "alpha": 0.05, "k": 2, "background": bg, "reptile_on": False,
+                                       "fomaml_on": False, "imaml_on": False})
+        (heat,) = [ly for ly in scene["panels"][0]["layers"] if ly["kind"] == "heatmap"]
+        for i, j in spots:
+            want = np.log10(maml_objective(data, (j / (n - 1), i / (n - 1)), alpha, k))
+            assert heat["z"][i][j] == pytest.approx(want, abs=1e-3)
+        marks = {ly["label"]: (ly["x"][0], ly["y"][0]) for ly in scene["panels"][0]["layers"] if ly["kind"] == "points"
+                 and ly["label"] in ("MAML objective minimum", "joint minimum", "mean of task optima")}
+        assert marks["mean of task optima"] == pytest.approx((0.425, 0.05))
+        for label, (a, kk) in (("joint minimum", (0.0, 0)), ("MAML objective minimum", (0.05, 2))):
+            grid = part8._grid_objective(0, a, kk)
+            i, j = np.unravel_index(np.argmin(grid), grid.shape)
+            assert marks[label] == pytest.approx((j / (n - 1), i / (n - 1)))
+            assert grid[i, j] == pytest.approx(maml_objective(data, marks[label], a, kk), rel=1e-9)
+
+
+def test_advance_stops_a_method_at_the_first_update_that_is_not_finite_or_runs_away(monkeypatch):
+    """Scripted directions: the update before a non-finite one (or one flagged non-finite, or one that leaves
+    |θ| ≤ 10³) is the last kept, and the message counts the updates made."""
+    state = figures.FIGURES["trajectories"].validate({})
+    for bad in ((np.array([np.nan, 0.0]), False), (np.array([0.1, 0.0]), True), (np.array([-5e3, 0.0]), False)):
+        script = iter([(np.array([0.1, 0.0]), False)] * 3 + [bad])
+        monkeypatch.setattr(part8, "direction", lambda *a: (lambda d, f: (d, {"nonfinite": f}))(*next(script)))
+        path = [np.array([0.5, 0.5])]
+        why = part8._advance("maml", None, state, path, 10)
+        assert why == {"maml": "MAML diverged after 3 updates (lower the rates)"} and len(path) == 4
+        np.testing.assert_allclose(path[-1], [0.5 - 3 * 0.05, 0.5])      # β = 0.5: each step 0.5 · 0.1
+    script = iter([(np.array([0.1, 0.0]), False)] * 2)
+    monkeypatch.setattr(part8, "direction", lambda *a: (lambda d, f: (d, {"nonfinite": f}))(*next(script)))
+    path = [np.array([0.5, 0.5])]
+    assert part8._advance("reptile", None, {**state, "epsilon": 0.2}, path, 2) == {}
+    np.testing.assert_allclose(path[-1], [0.5 - 2 * 0.02, 0.5])          # Reptile's rate is ε, not β
+
+
+def test_method_settings_and_rates_each_read_their_own_keys():
+    state = figures.FIGURES["four-methods"].validate({"maml_outer": 0.3, "maml_alpha": 0.02, "maml_k": 4,
+                                                      "imaml_lambda": 7.5, "imaml_cg": 3})
+    assert part8.settings(state, "maml") == (0.3, 0.02, 4, None, None)
+    assert part8.settings(state, "imaml")[3:] == (7.5, 3)
+    assert part8.outer_rate({"epsilon": 0.3, "beta": 0.7}, "reptile") == 0.3
+    assert part8.outer_rate({"epsilon": 0.3, "beta": 0.7}, "imaml") == 0.7
+    base = figures.FIGURES["four-methods"].validate({})
+    for bg in ("joint", "task2"):
+        assert part8._background_key({**base, "background": bg}) == (0.0, 0, None)
+    assert part8._background_key({**base, "background": "imaml", "imaml_alpha": 0.03, "imaml_k": 7}) == (0.03, 7, 5.0)
+
+
+def test_angle_helper_known_answers():
+    assert part8.angle([1.0, 0.0], [0.0, 2.0]) == pytest.approx(90.0)
+    assert part8.angle([1.0, 1.0], [3.0, 0.0]) == pytest.approx(45.0)
+    u = np.array([0.7148085531751387, -0.9328288493890713])             # cos rounds to ±1.0000000000000002
+    assert part8.angle(u, 7.323588919656446 * u) == 0.0
+    assert part8.angle(u, -7.323588919656446 * u) == 180.0
+    for a, b in (([0.0, 0.0], [1.0, 0.0]), ([1.0, 0.0], [0.0, 0.0]), ([np.inf, 0.0], [1.0, 0.0]),
+                 ([1.0, 0.0], [np.nan, 1.0]), ([np.nan, 0.0], [1.0, 0.0])):
+        assert part8.angle(np.array(a), np.array(b)) is None
+
+
+def test_four_description_by_hand():
+    state = {"background": "joint", "unit": False}
+    steps = {"maml": (None, np.array([0.1234, -0.5])), "reptile": (None, np.array([-0.02, 0.3]))}
+    readouts = [{"label": "angle MAML–Reptile", "value": 12.34}, {"label": "angle MAML–FOMAML", "value": None},
+                {"label": "MAML objective at θ", "value": 1.0}]
+    text = part8._four_description(state, np.array([0.1, 0.45]), steps, readouts)
+    assert text == ("θ = (0.10, 0.45) on a map of the joint-training loss Σ L_i(θ) over the unit square (a horizontal, "
+                    "b vertical), with the optima of the four tasks marked. Arrows show the meta-updates θ → θ − rate·d; "
+                    "the steps are MAML (+0.123, -0.500), Reptile (-0.020, +0.300). Angles between the directions: "
+                    "MAML–Reptile 12.3°.")
+    unit = part8._four_description({**state, "unit": True}, np.array([0.1, 0.45]), steps, readouts[1:])
+    assert "Arrows show unit-length directions; the steps are" in unit and unit.endswith("+0.300). ")
+    assert part8._four_description(state, np.array([0.1, 0.45]), {}, []).endswith("marked. No method is switched on.")
+
+
 # ------------------------------------------------------------------------------------------------- the sine race
 def first_update_native(method, seed):
     """θ after one meta-update and its held-out medians, recomputed from the seed: the trainer's own recipe
