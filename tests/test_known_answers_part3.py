@@ -358,3 +358,54 @@ def test_lab_before_training_and_after_reset():
     scene = figures.run("meta-lab", {})
     assert readouts(scene)["meta-updates"] == 0 and "Press Start" in scene["message"]
     assert "meta-lab" not in figures.sessions
+
+
+# ----------------------------------------------------------------------------- the sine fit's helpers, by hand
+def test_labels_are_the_sine_plus_the_seeds_first_draws_times_sigma():
+    xs = [-2.0, 0.5, 3.0]
+    clean = part3._labels(xs, 2.0, 0.7, False, 5)
+    np.testing.assert_allclose(clean, [2.0 * math.sin(x - 0.7) for x in xs], rtol=1e-14)
+    noisy = part3._labels(xs, 2.0, 0.7, True, 5)
+    draws = np.random.default_rng(5).standard_normal(20)[:3]           # the first of the seed's 20 draws
+    np.testing.assert_allclose(noisy - clean, 0.3 * draws, rtol=1e-12)
+
+
+def test_models_take_the_labs_only_once_it_has_trained(monkeypatch):
+    shipped = part3.shipped_models()
+    lab = {"iteration": 0, "pretrained": [1.0, 2.0], "maml": [3.0, 4.0]}
+    monkeypatch.setitem(figures.trained, "meta-lab", lab)
+    thetas, message = part3._models("lab")
+    assert message.startswith("No models trained in the lab yet")
+    np.testing.assert_array_equal(thetas, np.stack([shipped["pretrained"], shipped["maml"]]))
+    lab["iteration"] = 1
+    thetas, message = part3._models("lab")
+    assert message is None and thetas.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert part3._models("shipped")[1] is None
+
+
+def test_sine_description_by_hand():
+    head = ("The true task is y = 2.0·sin(x − 0.50) (amplitude A = 2.0, phase ψ = 0.50), with 3 support points; the "
+            "flat line y = 0 would score an MSE of 2.000. ")
+    text = part3._sine_description(2.0, 0.5, [1, 2, 3], 2, 0.01, [1.5, 0.8], [2.5, 0.1], ["worse than 0", "ok"], 2.0)
+    assert text == head + ("The pretrained model's MSE against the true sine is 1.500 before adaptation and 2.500 "
+                           "after 2 step(s) at α = 0.01, worse than the flat line. The MAML model's MSE against the "
+                           "true sine is 0.800 before adaptation and 0.100 after 2 step(s) at α = 0.01. ")
+    text = part3._sine_description(2.0, 0.5, [1, 2, 3], 2, 0.3, [1.5, 0.8], [None, 0.1], ["diverged", "ok"], 2.0)
+    assert text == head + ("The pretrained model's MSE against the true sine is 1.500 before adaptation and "
+                           "fine-tuning diverged at α = 0.3. The MAML model's MSE against the true sine is 0.800 "
+                           "before adaptation and 0.100 after 2 step(s) at α = 0.3. ")
+    text = part3._sine_description(2.0, 0.5, [], 2, 0.3, [1.5, 0.8], [None, None], [None, None], 2.0)
+    assert text.endswith("with 0 support points; the flat line y = 0 would score an MSE of 2.000. The pretrained "
+                         "model's MSE against the true sine is 1.500 before adaptation. The MAML model's MSE against "
+                         "the true sine is 0.800 before adaptation. ")
+
+
+def test_toggle_values_and_garbage():
+    from mamlviz.figures import Toggle
+
+    t = Toggle("t", "t")
+    assert [t.validate(v) for v in (True, False, "1", "on", "YES", "true", "0", "off", "No", "false", 0, 1)] == \
+        [True, False, True, True, True, True, False, False, False, False, False, True]
+    for bad in ("maybe", "2", "", None, [1]):
+        with pytest.raises(ValueError):
+            t.validate(bad)
