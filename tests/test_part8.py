@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -633,3 +634,101 @@ def test_race_fit_with_each_methods_own_procedure(clean_race):
     assert readout(scene, "pretrained: MSE") == pytest.approx(
         np.mean((model.predict(figures.sessions["sine-race"]["trainers"]["pretrained"].theta, x[:, None])[:, 0]
                  - 2.0 * np.sin(x - 1.0)) ** 2), rel=1e-9)
+
+
+# ------------------------------------------------------------------------------- the race's pieces, by hand
+def test_race_settings_are_the_texts_table():
+    """10 tasks per update, K = 10 and 10 query points, outer Adam at 0.01, 50 held-out tasks judged after one
+    shared step at α = 0.01 on K = 10 points, and each method's inner settings as the table of the text gives them."""
+    text = (Path(__file__).resolve().parents[1] / "content" / "08-comparison.md").read_text()
+    assert "10 tasks per meta-update" in text and "$K = 10$ support and 10 query points" in text
+    assert "outer Adam\nwith step $0.01$" in text and "the same 50 held-out tasks" in text
+    assert "one shared SGD step at $\\alpha = 0.01$ on $K = 10$ points" in text and part8.SHARED_LR == 0.01
+    rows = {"pretrained": "| pretrained | none | $k = 0$ |",
+            "maml": "| MAML | SGD on the support set, backpropagated through | $k = 1$, $\\alpha = 0.01$ |",
+            "fomaml": "| FOMAML | SGD on the support set | $k = 1$, $\\alpha = 0.01$ |",
+            "reptile": "| Reptile | SGD on the support set (query set unused) | $k = 5$, $\\alpha = 0.005$ |",
+            "imaml": "$k = 10$ steps of at most $0.01$, $\\lambda = 100$, 5 CG steps |"}
+    inner = {"pretrained": (0, None), "maml": (1, 0.01), "fomaml": (1, 0.01), "reptile": (5, 0.005),
+             "imaml": (10, 0.01)}
+    for m, row in rows.items():
+        assert row in text
+        c = part8.race_config(m)
+        assert (c.n_tasks, c.n_support, c.n_query, c.outer_lr, c.optimizer) == (10, 10, 10, 0.01, "adam")
+        assert (c.eval_tasks, c.eval_support, c.eval_query) == (50, 10, 25)
+        k, alpha = inner[m]
+        assert c.inner_steps == k and (alpha is None or c.inner_lr == alpha)
+    assert (part8.race_config("imaml").reg, part8.race_config("imaml").cg_steps) == (100.0, 5)
+
+
+def test_race_panel_by_hand():
+    curves = {"maml": [(0, 0.0, 2.0), (50, 1.5, 0.5)], "reptile": [(0, 0.0, 2000.0)]}
+    panel = part8._race_panel(curves, 0, "meta-updates")
+    assert panel["title"] == "MSE after own procedure, by meta-updates" and panel["xlabel"] == "meta-updates"
+    assert [(ly["kind"], ly["class"], ly["x"], ly["y"]) for ly in panel["layers"]] == [
+        ("line", "maml", [0, 50], [2.0, 0.5]), ("line", "reptile", [0], [1000.0]),
+        ("points", "reptile", [0], [1000.0])]                         # a lone point is drawn; y capped at 10³
+    assert panel["xlim"] == [0, 100] and panel["ylim"] == pytest.approx([0, 10.5])      # top capped at 10
+    panel = part8._race_panel(curves, 1, "seconds (this browser)", "shared")
+    assert panel["title"] == "MSE after one shared step, by seconds" and panel["layers"][0]["x"] == [0.0, 1.5]
+    assert panel["xlim"] == [0, 1.5]
+    small = part8._race_panel({"maml": [(0, 0.0, 2.0), (150, 0.5, 4.4)]}, 0, "meta-updates")
+    assert small["xlim"] == [0, 150] and small["ylim"] == pytest.approx([0, 4.4 * 1.05])
+    assert part8._race_panel({}, 1, "seconds")["xlim"] == [0, 1.0]
+    assert part8._race_panel({"maml": [(0, 0.2, 1.0)]}, 1, "s")["ylim"] == pytest.approx([0, 4.2])   # at least 4
+
+
+def fake_race():
+    from types import SimpleNamespace as T
+
+    trainers = {m: T(iteration=100, diverged=False, message="") for m in part8.RACERS}
+    trainers["reptile"] = T(iteration=100, diverged=True, message="overflow at update 80")
+    curves = {m: [(0, 0.0, 3.0 + i, 4.0 + i), (100, 2.0 + i, 0.5 + i, 0.25 + i)] for i, m in enumerate(part8.RACERS)}
+    seconds = {m: 2.0 + i for i, m in enumerate(part8.RACERS)}
+    return {"seed": 3, "trainers": trainers, "curves": curves, "seconds": seconds}
+
+
+def test_race_scene_by_hand():
+    race = fake_race()
+    scene = part8.race_scene({"curve": "shared"}, race, "hello", "paused")
+    values = {r["label"]: r["value"] for r in scene["readouts"]}
+    assert values["meta-updates"] == 100
+    for i, (m, name) in enumerate(part8.RACERS.items()):
+        assert (values[f"{name}: own procedure"], values[f"{name}: one shared step"], values[f"{name}: seconds"]) \
+            == (0.5 + i, 0.25 + i, 2.0 + i)
+    line = next(ly for ly in scene["panels"][0]["layers"] if ly["class"] == "maml")
+    assert line["y"] == [4.0 + 1, 0.25 + 1] and line["x"] == [0, 100]          # the shared step's column
+    line = next(ly for ly in scene["panels"][1]["layers"] if ly["class"] == "maml")
+    assert line["x"] == [0.0, 3.0]
+    assert next(ly for ly in part8.race_scene({"curve": "own"}, race)["panels"][0]["layers"]
+                if ly["class"] == "maml")["y"] == [3.0 + 1, 0.5 + 1]
+    assert scene["message"] == "hello Reptile: overflow at update 80"
+    assert scene["description"] == (
+        "Paused after 100 meta-updates of each method (seed 3); held-out median MSE at update 100, after each "
+        "method's own inner procedure / after one shared SGD step at α = 0.01: pretrained 0.500 / 0.250; "
+        "MAML 1.500 / 1.250; FOMAML 2.500 / 2.250; Reptile 3.500 / 3.250; iMAML 4.500 / 4.250.")
+    assert scene["state"] == {"_status": "paused"}
+    empty = part8.race_scene({"curve": "own"}, None)
+    assert empty["readouts"] == [{"label": "meta-updates", "value": 0, "format": "d"}]
+    assert empty["message"].startswith("Press Start") and empty["panels"][0]["xlim"] == [0, 100]
+    assert empty["panels"][1]["xlim"] == [0, 1.0]
+
+
+def test_race_round_times_each_racer_and_evaluates_when_asked(monkeypatch):
+    import types
+
+    race = fake_race()
+    stepped = []
+    for m, t in race["trainers"].items():
+        t.step = (lambda m=m, t=t: (stepped.append(m), setattr(t, "iteration", t.iteration + 1)))
+    ticks = iter(float(v) for v in range(0, 1000, 5))                  # every timed update lasts 5 s
+    monkeypatch.setattr(part8, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    monkeypatch.setattr(part8, "held_out", lambda t: (t.iteration / 1000, 7.0))
+    before = {m: len(c) for m, c in race["curves"].items()}
+    part8.race_round(race, evaluate_now=False)
+    assert stepped == [m for m in part8.RACERS if m != "reptile"]      # a diverged racer is left alone
+    assert race["seconds"] == {m: 2.0 + i + (m != "reptile") * 5.0 for i, m in enumerate(part8.RACERS)}
+    assert {m: len(c) for m, c in race["curves"].items()} == before
+    part8.race_round(race, evaluate_now=True)
+    assert race["curves"]["maml"][-1] == (102, 13.0, 0.102, 7.0) and race["curves"]["reptile"][-1] == (100, 5.0, 0.1, 7.0)
+    assert part8.race_iteration(race) == 102
