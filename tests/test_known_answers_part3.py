@@ -409,3 +409,73 @@ def test_toggle_values_and_garbage():
     for bad in ("maybe", "2", "", None, [1]):
         with pytest.raises(ValueError):
             t.validate(bad)
+
+
+# ----------------------------------------------------------------------------- the lab's scene, by hand
+def fake_lab(seconds=4.0):
+    from types import SimpleNamespace as T
+
+    from mamlviz.train import TrainConfig
+
+    curve_p = [(0, [5.0, 2000.0, 3.0]), (100, [2.0, 1.5, 1.2]), (600, [1.9, 1.4, 1.1])]
+    curve_m = [(0, [5.0, 6.0, 5.5]), (100, [3.0, 0.5, 0.4]), (600, [2.5, float("nan"), 0.3])]
+    trainers = {"pretrained": T(iteration=600, diverged=False, message="", eval_curve=curve_p),
+                "maml": T(iteration=600, diverged=True, message="MAML diverged.", eval_curve=curve_m)}
+    return {"config": TrainConfig(eval_lr=0.02, eval_support=7), "seed": 0, "trainers": trainers, "seconds": seconds}
+
+
+def test_lab_scene_by_hand():
+    scene = part3._lab_scene({}, fake_lab(), "hello", "paused")
+    curves, steps = scene["panels"]
+    assert [(ly["class"], ly["x"]) for ly in curves["layers"]] == [("pretrained", [0, 100, 600]), ("maml", [0, 100, 600])]
+    assert curves["layers"][0]["y"] == [1000.0, 1.5, 1.4] and curves["layers"][1]["y"][:2] == [6.0, 0.5]
+    assert curves["xlim"] == [0, 600] and curves["ylim"] == pytest.approx([0, 10.5])       # the top capped at 10
+    lines = [ly for ly in steps["layers"] if ly["kind"] == "line"]
+    assert [(ly["class"], ly["x"], ly["y"]) for ly in lines][0] == ("pretrained", [0, 1, 2], [1.9, 1.4, 1.1])
+    assert [ly["class"] for ly in steps["layers"]] == ["pretrained", "pretrained", "maml", "maml"]
+    assert steps["xlim"] == [0, 10] and steps["ylim"] == pytest.approx([0, 4.2])           # small values: 4 · 1.05
+    values = {r["label"]: r["value"] for r in scene["readouts"]}
+    assert values["meta-updates"] == 600 and values["updates per second (both models)"] == pytest.approx(300.0)
+    assert values["pretrained: held-out MSE after 1 step"] == 1.4 and values["MAML: held-out MSE after 1 step"] is None
+    assert scene["message"] == "hello MAML diverged."
+    assert scene["description"].startswith("Paused after 600 meta-updates. Median held-out MSE after one adaptation "
+                                           "step at α = 0.02 (the inner learning rate MAML trains with; the "
+                                           "pretrained model is fine-tuned at the same α) on K = 7 points: "
+                                           "pretrained 1.400, MAML nan.")
+    slow = part3._lab_scene({}, fake_lab(0.5), None, "paused")
+    assert {r["label"]: r["value"] for r in slow["readouts"]}["updates per second (both models)"] == 2400.0
+    none = part3._lab_scene({}, fake_lab(0.0), None, "paused")
+    assert {r["label"]: r["value"] for r in none["readouts"]}["updates per second (both models)"] is None
+    lab = fake_lab()
+    lab["trainers"]["maml"].diverged = False
+    assert part3._lab_scene({}, lab)["message"] is None
+    empty = part3._lab_scene({}, None)
+    assert empty["panels"][0]["xlim"] == [0, 500] and empty["panels"][0]["ylim"] == pytest.approx([0, 4.2])
+    assert empty["panels"][1]["ylim"] == pytest.approx([0, 4.2]) and empty["message"].startswith("Press Start")
+
+
+def test_lab_training_clock_and_evaluation_points(monkeypatch):
+    """_train with stand-in trainers and a clock that advances 2 s per chunk: the seconds add up, each chunk is
+    LAB_CHUNK updates, and the held-out evaluation comes every LAB_EVAL_EVERY updates and at the budget."""
+    import types
+    from types import SimpleNamespace as T
+
+    runs = []
+
+    def run(t, n, evaluate):
+        runs.append((t.name, t.iteration, n, evaluate))
+        t.iteration += n
+
+    trainers = {name: T(name=name, iteration=0, diverged=False, message="", eval_curve=[(0, [1.0, 1.0])])
+                for name in ("pretrained", "maml")}
+    for t in trainers.values():
+        t.run = (lambda n, evaluate=False, t=t: run(t, n, evaluate))
+    lab = {"config": fake_lab()["config"], "trainers": trainers, "seconds": 0.0, "seed": 0}
+    ticks = iter(float(v) for v in range(10, 1000, 2))
+    monkeypatch.setattr(part3, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    monkeypatch.setattr(part3, "_publish_lab", lambda lab: None)
+    frames = list(part3._train({"budget": 150}, lab, None))
+    assert len(frames) == 1 + 6 + 1 and lab["seconds"] == 12.0
+    maml = [(it, n, ev) for name, it, n, ev in runs if name == "maml"]
+    assert maml == [(0, 25, False), (25, 25, False), (50, 25, False), (75, 25, True), (100, 25, False),
+                    (125, 25, True)]
