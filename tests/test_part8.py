@@ -732,3 +732,38 @@ def test_race_round_times_each_racer_and_evaluates_when_asked(monkeypatch):
     part8.race_round(race, evaluate_now=True)
     assert race["curves"]["maml"][-1] == (102, 13.0, 0.102, 7.0) and race["curves"]["reptile"][-1] == (100, 5.0, 0.1, 7.0)
     assert part8.race_iteration(race) == 102
+
+
+def test_trajectories_scene_ends_titles_and_messages():
+    state = {"updates": 80, "alpha": 0.05, "k": 2, "fomaml_on": False, "reptile_on": False, "imaml_on": False}
+    frames = list(figures.run("trajectories", state))
+    assert [f["panels"][0]["title"] for f in frames] == [
+        "MAML objective, log₁₀ (computing: 40 of 80 updates so far)", "MAML objective, log₁₀"]
+    last = frames[-1]
+    p = paths(last)["maml"]
+    (end,) = [ly for ly in last["panels"][0]["layers"] if ly.get("label") == "MAML end"]
+    assert (end["x"], end["y"]) == ([p[-1, 0]], [p[-1, 1]]) and len(p) == 81
+    assert last["message"] is None and last["legend"][0] == {"class": "maml", "label": "MAML"}
+    joint = final("trajectories", {**state, "background": "joint", "updates": 20})
+    assert joint["panels"][0]["title"] == "joint-training loss, log₁₀"
+    off = final("trajectories", {**state, "maml_on": False, "updates": 20})
+    assert off["message"] == "All methods are switched off: switch one on to draw its trajectory."
+    assert {r["label"]: r["value"] for r in off["readouts"]}["MAML: MAML objective at the end"] is None
+
+
+def test_trajectories_description_and_markers_by_hand():
+    readouts = [{"label": "MAML: MAML objective at the end", "value": 0.12345},
+                {"label": "MAML: joint loss at the end", "value": 0.5},
+                {"label": "Reptile: MAML objective at the end", "value": 0.2},
+                {"label": "Reptile: joint loss at the end", "value": 0.25}]
+    text = part8._trajectories_description({"theta": [0.2, 0.8], "alpha": 0.05, "k": 3},
+                                           {"maml": np.array([0.31, 0.42]), "reptile": np.array([0.5, 0.6])},
+                                           readouts, 40, (0.11, 0.22, 9.0), (0.33, 0.44, 8.0))
+    assert text == ("Each enabled method runs 40 meta-updates from θ₀ = (0.20, 0.80) with α = 0.05, k = 3. MAML ends "
+                    "at (0.31, 0.42), MAML objective 0.1235, joint loss 0.5000. Reptile ends at (0.50, 0.60), MAML "
+                    "objective 0.2000, joint loss 0.2500. On the grid, the MAML objective is lowest at (0.11, 0.22) "
+                    "and the joint loss at (0.33, 0.44).")
+    points, *labels = part8._markers([])
+    assert (points["x"], points["y"]) == ([0.0, 1.0, 0.2, 0.5], [0.0, 0.0, 0.0, 0.2])   # the text's task optima
+    assert [ly["text"] for ly in labels] == ["τ₁", "τ₂", "τ₃", "τ₄"]
+    np.testing.assert_allclose([ly["at"] for ly in labels], [[0.01, 0.04], [0.93, 0.04], [0.21, 0.04], [0.51, 0.24]])
