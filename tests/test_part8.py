@@ -767,3 +767,40 @@ def test_trajectories_description_and_markers_by_hand():
     assert (points["x"], points["y"]) == ([0.0, 1.0, 0.2, 0.5], [0.0, 0.0, 0.0, 0.2])   # the text's task optima
     assert [ly["text"] for ly in labels] == ["τ₁", "τ₂", "τ₃", "τ₄"]
     np.testing.assert_allclose([ly["at"] for ly in labels], [[0.01, 0.04], [0.93, 0.04], [0.21, 0.04], [0.51, 0.24]])
+
+
+def test_race_stream_frames_rounds_evaluations_and_publishing(monkeypatch):
+    """_race_stream with stand-in rounds and a clock that advances 1/16 s per reading, frames of 1/8 s and a
+    hand-over every 1/2 s: one round per frame (the second reading of a frame is already 1/8 s on), the held-out
+    evaluation only at the budget (5 < 50), a hand-over at the first frame, again exactly 1/2 s later, and at the end."""
+    import types
+    from types import SimpleNamespace as T
+
+    clock = T(now=1.0)
+
+    def tick():
+        clock.now += 0.0625
+        return clock.now
+
+    race = {"trainers": {m: T(iteration=0, diverged=False) for m in part8.RACERS}}
+    rounds, published = [], []
+
+    def fake_round(race, evaluate_now):
+        for t in race["trainers"].values():
+            t.iteration += 1
+        rounds.append((part8.race_iteration(race), evaluate_now))
+
+    def fake_publish(race):
+        published.append(part8.race_iteration(race))
+        race["published"] = clock.now
+
+    monkeypatch.setattr(part8, "race_round", fake_round)
+    monkeypatch.setattr(part8, "publish_race", fake_publish)
+    monkeypatch.setattr(part8, "race_scene", lambda state, race, message, status: (status, part8.race_iteration(race)))
+    monkeypatch.setattr(part8, "time", types.SimpleNamespace(perf_counter=tick))
+    monkeypatch.setattr(part8, "RACE_FRAME_SECONDS", 0.125)
+    monkeypatch.setattr(part8, "RACE_PUBLISH_SECONDS", 0.5)
+    frames = list(part8._race_stream({"budget": 5}, race, None))
+    assert frames == [("training", i) for i in range(6)] + [("finished", 5)]
+    assert rounds == [(1, False), (2, False), (3, False), (4, False), (5, True)]
+    assert published == [1, 3, 5]
