@@ -804,3 +804,27 @@ def test_race_stream_frames_rounds_evaluations_and_publishing(monkeypatch):
     assert frames == [("training", i) for i in range(6)] + [("finished", 5)]
     assert rounds == [(1, False), (2, False), (3, False), (4, False), (5, True)]
     assert published == [1, 3, 5]
+
+
+@pytest.mark.parametrize("method", ["pretrained", "reptile"])
+def test_held_out_is_the_median_query_mse_after_the_own_procedure_and_one_shared_step(method):
+    """Task by task with the model's loss and gradient (the core's tests check them): k steps at the method's α for
+    its own procedure (none for the pretrained model, five at 0.005 for Reptile), one step at 0.01 for the shared."""
+    from mamlviz.train import MetaTrainer
+
+    trainer = MetaTrainer(method, part8.MLP_MODEL, part8.race_config(method), seed=2)
+    c, b, model, theta = trainer.config, trainer.eval_batch, trainer.model, trainer.theta
+    own, shared = [], []
+    for i in range(b.n_tasks):
+        phi = theta.copy()
+        for _ in range(c.inner_steps):
+            phi = phi - c.inner_lr * model.loss_grad(phi, b.xs[i], b.ys[i])[1]
+        own.append(model.loss(phi, b.xq[i], b.yq[i]))
+        one = theta - 0.01 * model.loss_grad(theta, b.xs[i], b.ys[i])[1]
+        shared.append(model.loss(one, b.xq[i], b.yq[i]))
+    assert part8.held_out(trainer) == pytest.approx((np.median(own), np.median(shared)), rel=1e-10)
+    race = part8.new_race(2) if method == "pretrained" else None
+    if race:
+        assert race["seconds"] == dict.fromkeys(part8.RACERS, 0.0)
+        (first,) = race["curves"]["pretrained"]
+        assert first[:2] == (0, 0.0) and first[2:] == pytest.approx((np.median(own), np.median(shared)), rel=1e-10)
