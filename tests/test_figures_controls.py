@@ -88,3 +88,17 @@ def test_part8_trajectories_can_be_set_as_the_text_suggests():
     assert on_grid(c["k"], 1) and on_grid(c["alpha"], 0.01) and on_grid(c["beta"], 0.05)
     c = by_name(figures.FIGURES["reptile-tasks"].controls)
     assert on_grid(c["k"], 1) and c["eps"].max == 1.0 and not math.isclose(c["eps"].default, 1.0)
+
+
+@pytest.mark.parametrize("figure_id", sorted(f for f, fig in figures.FIGURES.items()
+                                             if any(isinstance(c, Handle) for c in fig.controls)))
+def test_every_handle_sits_on_a_panel_whose_limits_are_its_bounds(figure_id):
+    """A handle is drawn on panel `panel` of the figure's scene, and it can go exactly where that panel shows."""
+    scene = figures.first_frame(figure_id)
+    for c in figures.FIGURES[figure_id].controls:
+        if isinstance(c, Handle):
+            assert 0 <= c.panel < len(scene["panels"]), c
+            panel = scene["panels"][c.panel]
+            assert [list(b) for b in c.bounds] == [panel["xlim"], panel["ylim"]], (c, panel["xlim"], panel["ylim"])
+            x0, x1 = c.bounds[0]
+            assert (x1 - x0) / c.step == pytest.approx(round((x1 - x0) / c.step))

@@ -284,12 +284,12 @@ def test_jacobian_description_of_a_vanishing_first_order_direction():
 
 # ------------------------------------------------------------------------------ the cost figure's scene, by hand
 def cost_session():
-    """Timings and memory set by hand: MAML and FOMAML at k = 1, 5 (FOMAML's memory equal to Reptile's at k = 5),
-    Reptile at k = 5 only; iMAML not yet."""
-    times = {("maml", 1): 0.002, ("maml", 5): 0.0125, ("fomaml", 1): 0.0004, ("fomaml", 5): 0.0009,
-             ("reptile", 5): 0.0008}
-    memory = {("maml", 1): 28_400.0, ("maml", 5): 139_500.0, ("fomaml", 1): 900.0, ("fomaml", 5): 900.0,
-              ("reptile", 5): 900.0}
+    """Timings and memory set by hand: MAML at k = 1, 5, 10, FOMAML at k = 1, 5 (its memory equal to iMAML's at
+    k = 5), iMAML at k = 5 only; Reptile (between them in the legend's order) not yet."""
+    times = {("maml", 1): 0.002, ("maml", 5): 0.0125, ("maml", 10): 0.1, ("fomaml", 1): 0.0004,
+             ("fomaml", 5): 0.0009, ("imaml", 5): 0.0008}
+    memory = {("maml", 1): 28_400.0, ("maml", 5): 139_500.0, ("maml", 10): 280_000.0, ("fomaml", 1): 900.0,
+              ("fomaml", 5): 900.0, ("imaml", 5): 900.0}
     return {"times": times, "memory": memory, "explicit": {1: 2.5, 2: 4.75}, "explicit_check": 3e-12,
             "product": 41.6, "progress": "forming A₂ as a matrix: 57%"}
 
@@ -299,29 +299,31 @@ def test_cost_scene_draws_and_reads_out_the_sessions_numbers():
     scene = part4._cost_scene(session, "measuring")
     time_panel, memory_panel = scene["panels"]
     assert time_panel["xlim"] == memory_panel["xlim"] == [0.5, 13.5]
-    assert time_panel["ylim"] == pytest.approx([0, 12.5 * 1.1]) and memory_panel["ylim"] == pytest.approx([0, 139.5 * 1.1])
+    assert time_panel["ylim"] == pytest.approx([0, 100 * 1.1]) and memory_panel["ylim"] == pytest.approx([0, 280 * 1.1])
     lines = {ly["class"]: ly for ly in time_panel["layers"] if ly["kind"] == "line"}
-    assert set(lines) == {"maml", "fomaml", "reptile"}
-    assert lines["maml"]["x"] == [1, 5] and lines["maml"]["y"] == pytest.approx([2.0, 12.5])
-    assert lines["reptile"]["x"] == [5] and lines["reptile"]["y"] == pytest.approx([0.8])
+    assert set(lines) == {"maml", "fomaml", "imaml"}
+    assert lines["maml"]["x"] == [1, 5, 10] and lines["maml"]["y"] == pytest.approx([2.0, 12.5, 100.0])
+    assert lines["imaml"]["x"] == [5] and lines["imaml"]["y"] == pytest.approx([0.8])
     points = {ly["class"]: ly for ly in time_panel["layers"] if ly["kind"] == "points"}
     assert points["fomaml"]["y"] == pytest.approx([0.4, 0.9])
     labels = {ly["text"]: ly["at"] for ly in time_panel["layers"] if ly["kind"] == "label"}
-    assert labels == {"MAML": pytest.approx([5.2, 12.5]), "FOMAML": pytest.approx([5.2, 0.9]),
-                      "Reptile": pytest.approx([5.2, 0.8])}
+    assert labels == {"MAML": pytest.approx([10.2, 100.0]), "FOMAML": pytest.approx([5.2, 0.9]),
+                      "iMAML": pytest.approx([5.2, 0.8])}
     mem_lines = {ly["class"]: ly["y"] for ly in memory_panel["layers"] if ly["kind"] == "line"}
-    assert mem_lines["maml"] == pytest.approx([28.4, 139.5]) and mem_lines["reptile"] == pytest.approx([0.9])
-    mem_labels = {ly["text"]: ly["at"] for ly in memory_panel["layers"] if ly["kind"] == "label"}
-    assert mem_labels == {"MAML": pytest.approx([5.2, 139.5]), "FOMAML, Reptile": pytest.approx([5.2, 0.9])}
+    assert mem_lines["maml"] == pytest.approx([28.4, 139.5, 280.0]) and mem_lines["imaml"] == pytest.approx([0.9])
+    mem_labels = {ly["text"]: (ly["at"], ly["class"]) for ly in memory_panel["layers"] if ly["kind"] == "label"}
+    assert mem_labels == {"MAML": (pytest.approx([10.2, 280.0]), "maml"),
+                          "FOMAML, iMAML": (pytest.approx([5.2, 0.9]), "fomaml")}    # one label, the first's colour
     values = {r["label"]: r["value"] for r in scene["readouts"]}
-    assert values["MAML: ms at k = 1 / 5 / 10"] == "2.0 / 12.5 / …"
-    assert values["Reptile: ms at k = 1 / 5 / 10"] == "… / 0.8 / …"
-    assert values["iMAML: ms at k = 1 / 5 / 10"] == "… / … / …"
+    assert values["MAML: ms at k = 1 / 5 / 10"] == "2.0 / 12.5 / 100.0"
+    assert values["iMAML: ms at k = 1 / 5 / 10"] == "… / 0.8 / …"
+    assert values["Reptile: ms at k = 1 / 5 / 10"] == "… / … / …"
     assert values["explicit A_j, one task: s at k = 1 / 2 / 3"] == "2.5 / 4.8 / …"
     assert values["one P × P product A₁A₀: s (estimated from a timed slice)"] == 41.6
     text = scene["description"]
-    assert text.startswith("Measuring: 5 of 40 timings done, forming A₂ as a matrix: 57%. MAML: 2.0 ms and 28.4 kB "
-                           "per task at k = 1, 12.5 ms and 139.5 kB per task at k = 5. FOMAML: 0.4 ms and 0.9 kB")
+    assert text.startswith("Measuring: 6 of 40 timings done, forming A₂ as a matrix: 57%. MAML: 2.0 ms and 28.4 kB "
+                           "per task at k = 1, 12.5 ms and 139.5 kB per task at k = 5, 100.0 ms and 280.0 kB per "
+                           "task at k = 10. FOMAML: 0.4 ms and 0.9 kB")
     assert ("With the matrices A_j formed explicitly, one task took 2.5 s at k = 1. With the matrices A_j formed "
             "explicitly, one task took 4.8 s at k = 2. That route's meta-gradient matches the Hessian-vector route "
             "to a relative difference of 3.0e-12. Multiplying two of these matrices, as ∂φ⁽ᵏ⁾/∂θ needs, would take "
@@ -334,8 +336,8 @@ def test_cost_scene_words_for_each_status_and_the_empty_scale():
     session["progress"] = None
     words = {status: part4._cost_scene(session, status)["description"].split(". ")[0]
              for status in ("measuring", "stopped", "paused", "finished")}
-    assert words == {"measuring": "Measuring: 5 of 40 timings done", "stopped": "Stopped after 5 of 40 timings",
-                     "paused": "5 of 40 timings done", "finished": "Finished: all 40 timings done"}
+    assert words == {"measuring": "Measuring: 6 of 40 timings done", "stopped": "Stopped after 6 of 40 timings",
+                     "paused": "6 of 40 timings done", "finished": "Finished: all 40 timings done"}
     empty = part4._cost_scene(None, "ready")
     assert [p["ylim"] for p in empty["panels"]] == [[0, 1.1], [0, 1.1]]          # nothing measured: 0 to 1.1
     assert all(p["layers"] == [] for p in empty["panels"]) and empty["message"].startswith("Press Measure")

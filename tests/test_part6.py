@@ -261,6 +261,8 @@ def test_four_task_scene_draws_the_paths_marks_and_distances_it_says(four):
            f"{joint[1]:.3f})" in text
     one = figures.run("reptile-tasks", {"theta": [0.425, 0.05], "alpha": 0.04, "k": 1})    # at the mark itself
     assert "Each task takes 1 inner step at" in one["description"]
+    two = figures.run("reptile-tasks", {"theta": [0.425, 0.05], "alpha": 0.04, "k": 2})
+    assert "Each task takes 2 inner steps at" in two["description"]
     assert one["panels"][1]["xlim"] == [0, 1] and one["panels"][1]["ylim"][1] >= 0.05
 
 
