@@ -188,6 +188,15 @@ def test_two_tasks_readouts_and_arrows(theta, alpha):
         xs, ys, xq, yq = data[t]
         i, j = 10, 33
         assert z[i][j] == pytest.approx(log_cell(sp_loss(GRID[j], GRID[i], xq, yq)), abs=1.1e-3)
+    optima = next(ly for ly in scene["panels"][0]["layers"] if ly.get("label") == "task optima")
+    assert list(zip(optima["x"], optima["y"])) == TASK_OPTIMA
+    side = scene["panels"][1]
+    assert side["xlim"] == [0, 1] and side["ylim"] == pytest.approx([0, 1.1 * objective(theta, data, alpha)], rel=1e-9)
+    assert scene["description"] == (
+        f"θ = ({theta[0]:.2f}, {theta[1]:.2f}). One inner step at α = {alpha:g} on each task's support points takes "
+        f"it to φ₁ = ({phis[0][0]:.2f}, {phis[0][1]:.2f}) and φ₂ = ({phis[1][0]:.2f}, {phis[1][1]:.2f}). The MAML "
+        f"objective L₁(φ₁) + L₂(φ₂) on the query points is {objective(theta, data, alpha):.4f}. 0 meta-gradient "
+        "steps taken so far.")
 
 
 def test_two_tasks_meta_step_is_maml_second_order():
@@ -223,6 +232,9 @@ def test_two_tasks_walk_repeats_the_step_and_plots_the_objective_along_it():
     assert curve["x"] == list(range(26))
     assert curve["y"] == pytest.approx([objective(w, data, 0.03) for w in walk], rel=1e-6)
     assert curve["y"][-1] < curve["y"][0]
+    assert last["panels"][1]["xlim"] == [0, 25]
+    assert last["panels"][1]["ylim"] == pytest.approx([0, 1.1 * max(objective(w, data, 0.03) for w in walk)], rel=1e-6)
+    assert last["description"].endswith(" 25 meta-gradient steps taken so far.")
 
 
 # ------------------------------------------------------------------------------------------------ the sine MLP
