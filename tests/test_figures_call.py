@@ -130,3 +130,9 @@ def test_the_game_models_are_loaded_once_per_process(monkeypatch):
     monkeypatch.setattr(glyphtasks, "load_models", lambda: calls.append(1) or {"5": "five", "20": "twenty"})
     assert part1._game_models() == {"5": "five", "20": "twenty"}
     assert part1._game_models() is part1._MODELS and calls == [1]
+
+
+def test_run_passes_only_button_actions_and_validation_skips_button_keys(fake):
+    assert figures.run("test-plain", {}, "dance")["action"] is None            # not a button of this figure
+    assert figures.run("test-plain", {}, "go")["action"] == "go"
+    assert figures.FIGURES["test-plain"].validate({"go": 1, "n": 4, "zz": 2, "_own": [1]}) == {"n": 4, "_own": [1]}

@@ -51,7 +51,7 @@ def test_part6_controls_let_the_reader_try_what_the_text_says():
         assert c["k"].min == 1 and c["k"].default == k and c["k"].integer
         assert 0 < c["alpha"].min and on_grid(c["alpha"], c["alpha"].default)
         theta = c["theta"]
-        assert isinstance(theta, Handle) and theta.default == (0.15, 0.85)
+        assert isinstance(theta, Handle) and theta.default == (0.15, 0.85) and theta.panel == 0
         assert theta.bounds == ((0, 1), (0, 1)) and (1 - 0) / theta.step == pytest.approx(100)   # the unit panel
 
 

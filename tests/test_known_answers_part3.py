@@ -166,6 +166,7 @@ def meta_gradient_fd(theta, data, alpha, h=1e-6):
 
 @pytest.mark.parametrize("theta, alpha", [((0.15, 0.85), 0.03), ((0.6, 0.2), 0.05), ((0.9, 0.9), 0.001)])
 def test_two_tasks_readouts_and_arrows(theta, alpha):
+    part3._two_tasks_landscapes.cache_clear()                   # the landscape computed here, not remembered
     data = tasks_data(0)
     scene = figures.run("two-tasks", {"theta": list(theta), "alpha": alpha})
     r = readouts(scene)
@@ -491,3 +492,11 @@ def test_lab_training_clock_and_evaluation_points(monkeypatch):
     maml = [(it, n, ev) for name, it, n, ev in runs if name == "maml"]
     assert maml == [(0, 25, False), (25, 25, False), (50, 25, False), (75, 25, True), (100, 25, False),
                     (125, 25, True)]
+
+
+def test_lab_steps_panel_caps_a_runaway_value():
+    from types import SimpleNamespace as T
+
+    t = T(eval_curve=[(0, [1.0, 1.0]), (100, [2.0, 5000.0, 0.5])])
+    panel = part3._lab_steps_panel({"maml": t})
+    assert panel["layers"][0]["y"] == [2.0, 1000.0, 0.5] and panel["ylim"] == pytest.approx([0, 10.5])

@@ -256,6 +256,8 @@ def test_million_parameter_jacobian_is_labelled_as_computed():
 
 # ------------------------------------------------------------------------------ small helpers and edge cases
 def test_angle_and_formatting_helpers():
+    assert part4.relative_difference(np.array([0.3, 0.4]), np.array([0.0, 0.5])) == pytest.approx(np.hypot(0.3, 0.1) / 0.5)
+    assert part4.relative_difference(np.array([3.0, 4.0]), np.zeros(2)) == 5.0          # ‖b‖ = 0: the plain norm
     assert part4.angle_degrees([1.0, 0.0], [0.0, 0.0]) is None and part4.angle_degrees([0.0, 0.0], [1.0, 2.0]) is None
     assert part4.angle_degrees([2.0, 0.0], [0.0, -3.0]) == pytest.approx(90.0)
     assert part4.angle_degrees([1.0, 1.0], [-1.0, -1.0]) == pytest.approx(180.0)

@@ -312,3 +312,29 @@ def test_compare_directions_by_made_up_meta_gradients(monkeypatch):
         with warnings.catch_warnings():
             warnings.simplefilter("error")                            # answered without dividing by zero
             assert all(np.isnan(fake(vectors, flags)))
+
+
+def test_training_scene_with_trainers_by_hand():
+    """Stand-in trainers: the held-out MSE after k steps (10³ and above means adaptation blew up: no number), the
+    trainers' own messages after the fixed batch's, and the description's start value."""
+    from types import SimpleNamespace as T
+
+    maml = T(iteration=300, diverged=True, message="overflow at update 290",
+             eval_curve=[(0, {2: 3.5}), (300, {2: 1000.0})])
+    fomaml = T(iteration=300, diverged=False, message="", eval_curve=[(0, {2: 3.5}), (300, {2: 0.5})])
+    run = {"trainers": {"maml": maml, "fomaml": fomaml}, "curve": [(0, 0.9, 0.4), (300, float("nan"), 0.2)],
+           "curvature": [(0, 10.0), (300, 20.0)]}
+    scene = part5._scene({"alpha": 0.02, "k": 2, "budget": 300}, run, "paused", "hello")
+    values = readouts(scene)
+    assert values["MAML: held-out MSE after 2 steps"] is None and values["FOMAML: held-out MSE after 2 steps"] == 0.5
+    assert values["meta-updates"] == 300
+    assert scene["message"] == ("hello At the MAML model's θ the 2 inner step(s) at α = 0.02 diverge on the fixed "
+                                "batch: the meta-gradients are not finite, so there is nothing to compare. Lower α "
+                                "or k. MAML: overflow at update 290")
+    assert "Median held-out MSE after 2 step(s): MAML diverged, FOMAML 0.500 (both 3.5 at the start). " in \
+        scene["description"]
+    fomaml = T(iteration=300, diverged=True, message="stopped", eval_curve=[(0, {1: 3.0}), (300, {1: 0.25})])
+    maml = T(iteration=300, diverged=False, message="", eval_curve=[(0, {1: 3.0}), (300, {1: 0.75})])
+    one = part5._scene({"alpha": 0.02, "k": 1, "budget": 300}, {**run, "trainers": {"maml": maml, "fomaml": fomaml}},
+                       "paused")
+    assert readouts(one)["FOMAML: held-out MSE after 1 step"] == 0.25 and one["message"].endswith(". FOMAML: stopped")

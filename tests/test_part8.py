@@ -297,6 +297,8 @@ def test_extreme_settings_stay_finite_and_a_diverging_method_stops_with_a_messag
 def test_trajectories_background_and_marks_are_the_known_objectives():
     """The joint-loss background is the k = 0 objective whatever α and k, the MAML one follows them; the three marks
     are the grid minima of both (by the loop above) and the mean of the text's task optima."""
+    part8._background.cache_clear()                             # the maps computed here, not remembered
+    part8._grid_objective.cache_clear()
     data, n = task_data(0), part8.N_GRID
     spots = ((0, 0), (12, 30), (40, 5))
     for bg, (alpha, k) in (("joint", (0.0, 0)), ("maml", (0.05, 2))):
