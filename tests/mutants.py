@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-CORE = ["meta.py", "nn.py", "toy.py", "cg.py", "sine.py"]
+CORE = ["meta.py", "nn.py", "fused.py", "toy.py", "cg.py", "sine.py"]
 FIGURES = sorted(str(p.relative_to("src/mamlviz")) for p in Path("src/mamlviz/figures").glob("*.py"))
 # The unit tests (tests/test_*.py) reach the library. The browser and site-build tests are left out (they need a
 # built site and take minutes); so are the long training runs and the timings, which the short known answers cover,
@@ -29,6 +29,10 @@ FIGURES = sorted(str(p.relative_to("src/mamlviz")) for p in Path("src/mamlviz/fi
 # allocate too: the count is off by 1 % and the run cannot start). The selection names the folder, not its files:
 # mutmut starts again from nothing when the selection changes, and a new test file must not throw away a run.
 TESTS = ["tests", "--ignore=tests/browser", "--ignore=tests/site", "--ignore=tests/js"]
+# The core's files are checked by the core's own tests (finite differences, identities, independent references),
+# the ones written to catch a wrong derivative: most of the suite reaches nn.py, and a survivor there would cost a
+# minute and a half of unrelated figure tests each.
+CORE_TESTS = sorted(str(p) for p in Path("tests").glob("test_core_*.py")) + ["tests/test_xent.py"]
 SLOW = ("not acceptance and not shipped_sine_models and not every_method_trains and not bench"
         " and not garbage_in_figure_owned_keys and not really_allocated")
 KEEP = {"operator_number", "operator_name", "operator_swap_op", "operator_keywords", "operator_remove_unary_ops",
@@ -58,7 +62,7 @@ def configure(files):
     settings = {
         "source_paths": ["src"],
         "only_mutate": [f"src/mamlviz/{f}" for f in files],
-        "pytest_add_cli_args_test_selection": TESTS,
+        "pytest_add_cli_args_test_selection": CORE_TESTS if set(files) <= set(CORE) else TESTS,
         "pytest_add_cli_args": ["-q", "-p", "no:cacheprovider", "-k", SLOW],
         "use_git_change_detection": False,
         "also_copy": ["content"],                  # the bibliography, read by the Part 2 test
