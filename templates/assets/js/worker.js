@@ -36,23 +36,22 @@ async function boot() {
   });
   bundle.catch(() => {});  // reported below, where it is awaited
   if (typeof WebAssembly !== "object") throw new Error("This browser has no WebAssembly, which the live figures need.");
-  // Pyodide hangs rather than failing when its .wasm is missing: check the files are there first (HEAD, no body).
-  for (const name of ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]) {
+  // Pyodide hangs rather than failing when its .wasm is missing: check the files are there first (HEAD, no body;
+  // the three at once).
+  await Promise.all(["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"].map(async (name) => {
     let ok = false;
     try { ok = (await fetch(indexURL + name, {method: "HEAD"})).ok; } catch (e) { /* network error */ }
     if (!ok) throw new Error(`Cannot load pyodide/${name}: the file is missing or unreachable.`);
-  }
+  }));
+  prefetchPackages();
   try { importScripts(indexURL + "pyodide.js"); }
   catch (e) { throw new Error("Cannot load pyodide/pyodide.js (" + e.message + ")."); }
   pyodide = await loadPyodide({indexURL, lockFileURL: indexURL + "pyodide-lock.json", packages: []});
   mark("runtime");
   progress(1);
   const errors = [];
-  await pyodide.loadPackage("numpy", {messageCallback: () => {}, errorCallback: (m) => errors.push(m)});
-  if (errors.length) throw new Error("Cannot load NumPy: " + errors.join("; "));
-  pyodide.runPython("import numpy");
-  mark("numpy");
-  progress(2);
+  // NumPy's libraries compile off this thread: import the package's registry (no NumPy in it) meanwhile
+  const numpy = pyodide.loadPackage("numpy", {messageCallback: () => {}, errorCallback: (m) => errors.push(m)});
   pyodide.unpackArchive(await bundle, "zip", {extractDir: "/home/pyodide/mamlviz-src"});
   pyodide.runPython(`
 import sys
@@ -60,9 +59,22 @@ sys.path.insert(0, "/home/pyodide/mamlviz-src")
 import mamlviz.figures as _figures
 `);
   figuresPy = pyodide.globals.get("_figures");
-  Call = figuresPy.Call;
   mark("mamlviz");
+  await numpy;
+  if (errors.length) throw new Error("Cannot load NumPy: " + errors.join("; "));
+  progress(2);
+  pyodide.runPython("import numpy");
+  mark("numpy");
+  Call = figuresPy.Call;
   progress(3);
+}
+
+// Download the packages' wheels (NumPy) while the runtime boots: Pyodide's own request for them later only
+// revalidates the browser's cached copy (the server answers 304).
+function prefetchPackages() {
+  fetch(indexURL + "pyodide-lock.json").then((r) => r.json()).then((lock) => {
+    for (const p of Object.values(lock.packages || {})) fetch(indexURL + p.file_name).then((r) => r.arrayBuffer());
+  }).catch(() => {});  // only a head start: Pyodide reports what is really missing
 }
 
 function schedule() {
@@ -143,7 +155,7 @@ self.addEventListener("unhandledrejection", (event) => {
   if (Call === null) { event.preventDefault(); bootFailed(event.reason); }
 });
 const booted = Promise.race([boot(), bootFailure]).then(
-  () => self.postMessage({type: "ready", timings}),
+  () => self.postMessage({type: "ready", timings, origin: performance.timeOrigin}),
   (e) => { self.postMessage({type: "failed", error: String(e && e.message || e)}); throw e; });
 
 self.onmessage = async (event) => {
