@@ -37,20 +37,22 @@ async function boot() {
   bundle.catch(() => {});  // reported below, where it is awaited
   if (typeof WebAssembly !== "object") throw new Error("This browser has no WebAssembly, which the live figures need.");
   // Pyodide hangs rather than failing when its .wasm is missing: check the files are there first (HEAD, no body;
-  // the three at once).
-  await Promise.all(["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"].map(async (name) => {
+  // the three at once, while pyodide.js loads).
+  const present = Promise.all(["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"].map(async (name) => {
     let ok = false;
     try { ok = (await fetch(indexURL + name, {method: "HEAD"})).ok; } catch (e) { /* network error */ }
     if (!ok) throw new Error(`Cannot load pyodide/${name}: the file is missing or unreachable.`);
   }));
-  prefetchPackages();
+  present.catch(() => {});  // reported below, where it is awaited
   try { importScripts(indexURL + "pyodide.js"); }
   catch (e) { throw new Error("Cannot load pyodide/pyodide.js (" + e.message + ")."); }
+  await present;
   pyodide = await loadPyodide({indexURL, lockFileURL: indexURL + "pyodide-lock.json", packages: []});
   mark("runtime");
   progress(1);
   const errors = [];
-  // NumPy's libraries compile off this thread: import the package's registry (no NumPy in it) meanwhile
+  // NumPy's wheel downloads and its libraries compile off this thread: import the package's registry (no NumPy
+  // in it) meanwhile
   const numpy = pyodide.loadPackage("numpy", {messageCallback: () => {}, errorCallback: (m) => errors.push(m)});
   pyodide.unpackArchive(await bundle, "zip", {extractDir: "/home/pyodide/mamlviz-src"});
   pyodide.runPython(`
@@ -67,14 +69,6 @@ import mamlviz.figures as _figures
   mark("numpy");
   Call = figuresPy.Call;
   progress(3);
-}
-
-// Download the packages' wheels (NumPy) while the runtime boots: Pyodide's own request for them later only
-// revalidates the browser's cached copy (the server answers 304).
-function prefetchPackages() {
-  fetch(indexURL + "pyodide-lock.json").then((r) => r.json()).then((lock) => {
-    for (const p of Object.values(lock.packages || {})) fetch(indexURL + p.file_name).then((r) => r.arrayBuffer());
-  }).catch(() => {});  // only a head start: Pyodide reports what is really missing
 }
 
 function schedule() {
