@@ -51,9 +51,11 @@ async function boot() {
   mark("runtime");
   progress(1);
   const errors = [];
-  // NumPy's wheel downloads and its libraries compile off this thread: import the package's registry (no NumPy
-  // in it) meanwhile
-  const numpy = pyodide.loadPackage("numpy", {messageCallback: () => {}, errorCallback: (m) => errors.push(m)});
+  await pyodide.loadPackage("numpy", {messageCallback: () => {}, errorCallback: (m) => errors.push(m)});
+  if (errors.length) throw new Error("Cannot load NumPy: " + errors.join("; "));
+  pyodide.runPython("import numpy");
+  mark("numpy");
+  progress(2);
   pyodide.unpackArchive(await bundle, "zip", {extractDir: "/home/pyodide/mamlviz-src"});
   pyodide.runPython(`
 import sys
@@ -61,13 +63,8 @@ sys.path.insert(0, "/home/pyodide/mamlviz-src")
 import mamlviz.figures as _figures
 `);
   figuresPy = pyodide.globals.get("_figures");
-  mark("mamlviz");
-  await numpy;
-  if (errors.length) throw new Error("Cannot load NumPy: " + errors.join("; "));
-  progress(2);
-  pyodide.runPython("import numpy");
-  mark("numpy");
   Call = figuresPy.Call;
+  mark("mamlviz");
   progress(3);
 }
 
