@@ -1,7 +1,8 @@
 // The page side of the workers. Public contract (docs/architecture.md, "Runtime"):
 //   request(figureId, state, action, onScene, onError)  ask for a scene; the latest request per figure wins
 //   onStatus(fn[, figureId]) → unsubscribe               fn(status, detail): idle | booting | live | failed
-//   start()                                              boot the main worker (once per document)
+//   start()                                              boot the main worker (once per document; adopts the one
+//                                                        that boot.js started from <head>, if any)
 //   register(figureId, {training, module})              declare a figure: its module (imported on demand by the
 //                                                        worker); training=true runs it in a training worker
 //   preload(modules)                                     import a page's figure modules in the main worker now
