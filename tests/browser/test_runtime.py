@@ -196,6 +196,58 @@ def test_widget_listeners_do_not_pile_up_across_visits(nav_page):
     assert pg.console_errors == []
 
 
+COUNT_WORKERS = """window.__workerUrls = [];
+const Native = window.Worker;
+window.Worker = class extends Native {
+  constructor(url, options) { super(url, options); window.__workerUrls.push(String(url)); }
+};"""
+
+
+def test_the_main_worker_starts_from_the_head_once_and_a_url_state_is_computed(open_page, served_site):
+    """boot.js starts the main worker before the article is parsed; the figures' runtime adopts it (one worker,
+    one boot) and it stays one across a menu hop; a full reload boots once again. A figure whose state comes from
+    the URL is computed (its built first frame is for the default state), the others keep their built frame."""
+    pg = open_page(init_script=COUNT_WORKERS)
+    state = {"amplitude": 2.0, "phase": 0.0, "alpha": 0.05}
+    pg.goto(served_site + P3 + "#sine-fit:amplitude=2;phase=0;alpha=0.05")
+    pg.wait_for_selector(f'{fig("sine-fit")}[data-status="live"]', timeout=120_000)
+    started = pg.evaluate("""(() => {
+        const mark = performance.getEntriesByName('mamlviz:main-start')[0];
+        return {mark: mark ? mark.startTime : null, parsed: performance.getEntriesByType('navigation')[0].domInteractive,
+                urls: window.__workerUrls};
+    })()""")
+    assert started["mark"] is not None and started["mark"] < started["parsed"]  # from <head>, before the article
+    assert [u.rsplit("/", 1)[1] for u in started["urls"]] == ["worker.js"]
+    workers = pg.evaluate(f"{RUNTIME}.then(m => m.workers())")
+    assert workers[0]["name"] == "main" and workers[0]["status"] == "live"
+    assert workers[0]["timings"]["start"] is not None and workers[0]["timings"]["numpy"] > workers[0]["timings"]["runtime"]
+    assert boots(pg) == 1
+    # the URL's state is the figure's, and its frame is computed for it (not the built default frame)
+    label = "MAML: MSE after"
+    shown = json.loads(pg.evaluate("JSON.stringify(window.mamlvizFigures.find(f => f.id === 'sine-fit').state)"))
+    assert {k: shown[k] for k in state} == state
+    expected, default = native("sine-fit", shown, label), native("sine-fit", {}, label)
+    assert expected != default
+    pg.wait_for_function(f"document.querySelector('{fig('sine-fit')} dd[data-readout=\"{label}\"]')"
+                         f"?.textContent === '{expected}'")
+    # a figure without URL state keeps the frame the build drew, and answers the reader at once
+    F = fig("accumulated-loss")
+    assert pg.locator(f"{F} dd[data-readout='min J_0']").inner_text() == native("accumulated-loss", {}, "min J_0")
+    mark(pg)
+    hop(pg, f'.menu-parts a[href="{P2}"]', P2)
+    hop(pg, f'.menu-parts a[href="{P3}"]', P3)
+    pg.locator(f'{F} [data-control="m"] input').focus()
+    pg.keyboard.press("End")  # m = 20
+    expected = native("accumulated-loss", {"m": 20}, "min J_20")
+    pg.wait_for_function(f"document.querySelector('{F} dd[data-readout=\"min J_20\"]')?.textContent === '{expected}'")
+    assert pg.evaluate("window.__workerUrls.length") == 1 and boots(pg) == 1
+    pg.reload()
+    pg.wait_for_selector(f'{fig("sine-fit")}[data-status="live"]', timeout=120_000)
+    assert pg.evaluate("window.__workerUrls.length") == 1 and boots(pg) == 2  # one boot per document
+    assert pg.console_errors == []
+    pg.context.close()
+
+
 @pytest.fixture(scope="module")
 def no_js(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)

@@ -63,6 +63,23 @@ def test_all_links_are_relative_and_resolve(built_toy):
                 assert anchor in parse(target).ids, f"{page.name}: anchor {url} missing"
 
 
+def test_one_style_sheet_joins_the_sources_in_order_and_figure_pages_start_the_worker_from_the_head(built_toy):
+    from mamlviz.site import STYLESHEETS
+
+    css = (built_toy / "assets" / "css" / "style.css").read_text()
+    assert [n for n in (built_toy / "assets" / "css").iterdir()] == [built_toy / "assets" / "css" / "style.css"]
+    positions = [css.index(f"/* {name} */\n") for name in STYLESHEETS]
+    assert positions == sorted(positions) and "@font-face" in css and ".figure" in css and ".codehilite" in css
+    for page in built_toy.glob("*.html"):
+        head = page.read_text().split("</head>")[0]
+        assert re.findall(r'rel="stylesheet" href="([^"]+)"', head) == ["assets/css/style.css"], page.name
+        # boot.js, a classic (parser-blocking) script before the style sheet, on pages that have figures only
+        boot = '<script src="assets/js/boot.js"></script>'
+        assert (boot in head) == ('class="figure"' in page.read_text()), page.name
+        if boot in head:
+            assert head.index(boot) < head.index('rel="stylesheet"')
+
+
 def test_markdown_extensions(built_toy):
     html = (built_toy / "01-first.html").read_text()
     assert "<table>" in html and "<td>1</td>" in html  # tables

@@ -112,6 +112,18 @@ def render_templates(project: Project, parts: list[Page], info: about.SiteInfo) 
     return out
 
 
+STYLESHEETS = ("site.css", "figures.css", "widgets.css", "pygments.css")  # in the cascade's order
+
+
+def join_stylesheets(folder: Path) -> Path:
+    """One style sheet, `style.css`, instead of four: a single render-blocking request before the first paint."""
+    text = "\n".join(f"/* {name} */\n" + (folder / name).read_text(encoding="utf-8") for name in STYLESHEETS)
+    for name in STYLESHEETS:
+        (folder / name).unlink()
+    (folder / "style.css").write_text(text, encoding="utf-8")
+    return folder / "style.css"
+
+
 def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
     # 1. read parts and front matter
     try:
@@ -143,6 +155,7 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
     shutil.rmtree(out / "assets", ignore_errors=True)
     shutil.copytree(project.templates / "assets", out / "assets")
     (out / "assets" / "css" / "pygments.css").write_text(codestyle.pygments_css())
+    join_stylesheets(out / "assets" / "css")
     bundle.write_zip(out / "mamlviz.zip")
     if cache:
         vendor.copy_into(out, cache)

@@ -1,38 +1,46 @@
 // The loading indicator: steps runtime → NumPy → mamlviz → ready, with an accessible status; a clear failure message.
+// The runtime may start before the indicator's element is parsed (boot.js, from <head>): the indicator keeps its
+// state and shows it whenever the element is there (render).
 const el = () => document.getElementById("loader");
+let state = null;  // {kind: "progress" | "ready" | "failed", text, step, total}
 
-export const loader = {
-  show() {
-    const e = el();
-    if (!e) return;
+function render() {
+  const e = el();
+  if (!e || !state) return;
+  const bar = e.querySelector("progress");
+  e.querySelector(".loader-text").textContent = state.text;
+  if (state.kind === "progress") {
     e.hidden = false;
-    e.querySelector(".loader-text").textContent = "Loading the live figures: starting…";
-  },
-  progress(step, total, label) {
-    const e = el();
-    if (!e) return;
-    const bar = e.querySelector("progress");
-    bar.max = total;
-    bar.value = step - 1;
-    e.querySelector(".loader-text").textContent =
-      `Loading the live figures: ${label} (${step}/${total})…`;
-  },
-  ready() {
-    const e = el();
-    if (!e) return;
-    const bar = e.querySelector("progress");
+    bar.max = state.total;
+    bar.value = state.step;
+  } else if (state.kind === "ready") {
     bar.value = bar.max;
-    e.querySelector(".loader-text").textContent = "The figures are live.";
     e.classList.add("done");
     setTimeout(() => { e.hidden = true; }, 2500);
-  },
-  fail(message) {
-    const e = el();
-    if (!e) return;
+  } else {
     e.hidden = false;
     e.classList.add("failed");
     e.setAttribute("role", "alert");
-    e.querySelector("progress").hidden = true;
-    e.querySelector(".loader-text").textContent = message;
+    bar.hidden = true;
+  }
+}
+
+export const loader = {
+  render,
+  show() {
+    state = {kind: "progress", text: "Loading the live figures: starting…", step: 0, total: 4};
+    render();
+  },
+  progress(step, total, label) {
+    state = {kind: "progress", text: `Loading the live figures: ${label} (${step}/${total})…`, step: step - 1, total};
+    render();
+  },
+  ready() {
+    state = {kind: "ready", text: "The figures are live."};
+    render();
+  },
+  fail(message) {
+    state = {kind: "failed", text: message};
+    render();
   },
 };

@@ -1,7 +1,8 @@
 // The page side of the workers. Public contract (docs/architecture.md, "Runtime"):
 //   request(figureId, state, action, onScene, onError)  ask for a scene; the latest request per figure wins
 //   onStatus(fn[, figureId]) → unsubscribe               fn(status, detail): idle | booting | live | failed
-//   start()                                              boot the main worker (once per document)
+//   start()                                              boot the main worker (once per document; adopts the one
+//                                                        that boot.js started from <head>, if any)
 //   register(figureId, {training, module})              declare a figure: its module (imported on demand by the
 //                                                        worker); training=true runs it in a training worker
 //   preload(modules)                                     import a page's figure modules in the main worker now
@@ -43,21 +44,29 @@ class Channel {
 
   setStatus(s, detail) {
     this.status = s;
+    this.detail = detail;
     for (const fn of [...this.statusListeners]) fn(s, detail);
   }
 
   start(restartReason = null) {
-    if (this.worker || this.status === "failed") return;
+    if (this.worker || this.status === "failed") {  // started before (from <head>): show where it is
+      if (this.showLoader) loader.render();
+      return;
+    }
     if (this.showLoader) loader.show();
     this.setStatus("booting", restartReason);
     if (typeof WebAssembly !== "object" || typeof Worker !== "function") {
       return this.fail("This browser cannot run the live figures: it has no WebAssembly. The figures show their first frame only.");
     }
+    // the main worker that boot.js started from <head> (once per document: a restart starts a new one)
+    const early = this === main && !restartReason ? window.mamlvizEarlyWorker : null;
+    delete window.mamlvizEarlyWorker;
     try {
-      this.worker = new Worker(new URL("./worker.js", import.meta.url));
+      this.worker = early ? early.worker : new Worker(new URL("./worker.js", import.meta.url));
     } catch (e) {
       return this.fail("The live figures could not start (" + e.message + "). The figures show their first frame only.");
     }
+    if (!early) performance.mark(`mamlviz:${this.name}-start`);  // for the benchmark
     this.worker.onmessage = (event) => this.receive(event.data);
     // Last resort: a boot that never ends is reported as a failure.
     const boot = this.boot = (this.boot || 0) + 1;
@@ -68,6 +77,10 @@ class Channel {
       if (this.status === "live") this.died(reason);
       else this.fail("The live figures stopped: " + reason + ".");
     };
+    if (early) {  // what the worker said before we listened
+      for (const msg of early.messages) this.receive(msg);
+      if (early.error) this.fail("The live figures stopped: " + early.error + ".");
+    }
   }
 
   // The worker died after it was live: replace it (the main one at once, within a budget; a training one when the
@@ -99,7 +112,8 @@ class Channel {
   receive(msg) {
     if (msg.type === "progress") return this.showLoader && loader.progress(msg.step, msg.total, msg.label);
     if (msg.type === "ready") {
-      this.timings = msg.timings || {};
+      // the worker's marks count from its own start; "start" is that start in the page's clock (ms since navigation)
+      this.timings = {...msg.timings, start: msg.origin ? Math.round(msg.origin - performance.timeOrigin) : null};
       if (this.showLoader) loader.ready();
       this.status = "live";
       if (this.preload.length) this.worker.postMessage({type: "load", modules: this.preload});
@@ -107,6 +121,7 @@ class Channel {
       for (const [figure, req] of this.pending) this.send(figure, req);
       this.pending.clear();
       this.setStatus("live");
+      performance.mark(`mamlviz:${this.name}-live`);  // for the benchmark
       return;
     }
     if (msg.type === "fatal") return this.died(msg.error);
@@ -211,7 +226,7 @@ export function preload(modules) {
 export function onStatus(fn, figure = null) {
   const ch = figure === null ? main : channelFor(figure);
   ch.statusListeners.push(fn);
-  fn(ch.status, null);
+  fn(ch.status, ch.detail || null);
   return () => { const i = ch.statusListeners.indexOf(fn); if (i >= 0) ch.statusListeners.splice(i, 1); };
 }
 

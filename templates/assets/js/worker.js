@@ -36,14 +36,17 @@ async function boot() {
   });
   bundle.catch(() => {});  // reported below, where it is awaited
   if (typeof WebAssembly !== "object") throw new Error("This browser has no WebAssembly, which the live figures need.");
-  // Pyodide hangs rather than failing when its .wasm is missing: check the files are there first (HEAD, no body).
-  for (const name of ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]) {
+  // Pyodide hangs rather than failing when its .wasm is missing: check the files are there first (HEAD, no body;
+  // the three at once, while pyodide.js loads).
+  const present = Promise.all(["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"].map(async (name) => {
     let ok = false;
     try { ok = (await fetch(indexURL + name, {method: "HEAD"})).ok; } catch (e) { /* network error */ }
     if (!ok) throw new Error(`Cannot load pyodide/${name}: the file is missing or unreachable.`);
-  }
+  }));
+  present.catch(() => {});  // reported below, where it is awaited
   try { importScripts(indexURL + "pyodide.js"); }
   catch (e) { throw new Error("Cannot load pyodide/pyodide.js (" + e.message + ")."); }
+  await present;
   pyodide = await loadPyodide({indexURL, lockFileURL: indexURL + "pyodide-lock.json", packages: []});
   mark("runtime");
   progress(1);
@@ -143,7 +146,7 @@ self.addEventListener("unhandledrejection", (event) => {
   if (Call === null) { event.preventDefault(); bootFailed(event.reason); }
 });
 const booted = Promise.race([boot(), bootFailure]).then(
-  () => self.postMessage({type: "ready", timings}),
+  () => self.postMessage({type: "ready", timings, origin: performance.timeOrigin}),
   (e) => { self.postMessage({type: "failed", error: String(e && e.message || e)}); throw e; });
 
 self.onmessage = async (event) => {
