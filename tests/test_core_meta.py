@@ -215,3 +215,75 @@ def test_query_before_can_be_skipped_without_changing_the_direction():
         b, ib = meta_gradient(method, model, theta, batch, query_before=False, **kw)
         np.testing.assert_array_equal(a, b)
         assert "loss_before" in ia and "loss_before" not in ib and ib["nonfinite"] is False
+
+
+# ------------------------------------------------------------- what mutation testing showed the tests left open
+from mamlviz import meta  # noqa: E402
+
+
+def test_held_bytes_counts_each_buffer_once_through_views_lists_and_closures():
+    a, b = np.zeros(100), np.zeros((3, 7))
+    keep = a[10:20]                                       # a view: counts as its base, once
+    fn = (lambda: (a, b))
+    assert meta.held_bytes([a, keep, {"x": (b, b)}]) == a.nbytes + b.nbytes
+    assert meta.held_bytes(fn) == a.nbytes + b.nbytes     # the cells of a closure
+    assert meta.held_bytes([fn, [a], 3.0, "text", len]) == a.nbytes + b.nbytes   # callables without a closure: 0
+    assert meta.held_bytes([[a], [a], [keep]]) == a.nbytes
+
+
+def test_methods_keep_only_what_their_backward_pass_needs():
+    """FOMAML and Reptile keep φ^(k) alone (T·P floats), MAML adds a forward pass per step, whoever calls the
+    direction functions directly gets the memory and the query loss at θ by default."""
+    model, theta, batch, _ = sine_setup()
+    t, p = batch.xs.shape[0], model.size
+    for direction in (meta.fomaml_direction, meta.reptile_direction):
+        _, info = direction(model, theta, batch, inner_lr=0.01, inner_steps=3)
+        assert info["kept_bytes"] == 8 * t * p and "loss_before" in info
+    _, info = meta.maml_direction(model, theta, batch, inner_lr=0.01, inner_steps=3)
+    assert info["kept_bytes"] > 8 * t * p and "loss_before" in info
+    _, info = meta.imaml_direction(model, theta, batch, inner_lr=0.01, inner_steps=3, reg=10.0, cg_steps=2)
+    assert info["kept_bytes"] > 8 * t * p and "loss_before" in info
+    inner = meta.inner_sgd(model, theta, batch.xs, batch.ys, lr=0.01, steps=3)
+    assert inner.hvps == [] and inner.path == []          # nothing kept unless asked
+
+
+def test_proximal_descent_steps_are_the_exact_line_minimisers_of_the_local_model():
+    """One step on a toy with an explicit Hessian: r = ∇L + λ(φ − θ), α = rᵀr / rᵀ(∇²L + λI)r (capped), and the
+    residual iMAML reports is ‖∇L(φ) + λ(φ − θ)‖, all written out here."""
+    model = toy.SoftplusLine()
+    rng = np.random.default_rng(6)
+    tasks = toy.softplus_tasks(rng, toy.SOFTPLUS_TASK_SETS["two"], 6, 6)
+    theta, reg = np.array([0.4, 0.6]), 2.0
+    for max_lr in (10.0, 1e-3):                          # the exact step, then the cap
+        inner = meta.proximal_descent(model, theta, tasks.xs, tasks.ys, reg=reg, steps=1, max_lr=max_lr,
+                                      keep_path=True)
+        for i in range(tasks.xs.shape[0]):
+            _, g = model.loss_grad(theta, tasks.xs[i], tasks.ys[i])
+            h = np.stack([model.hvp(theta, tasks.xs[i], tasks.ys[i], e) for e in np.eye(2)])
+            r = g                                         # φ = θ at the start
+            step = min(r @ r / (r @ (h + reg * np.eye(2)) @ r), max_lr)
+            np.testing.assert_allclose(inner.phi[i], theta - step * r, rtol=1e-12)
+        np.testing.assert_array_equal(inner.path[0], theta)
+    _, info = meta.imaml_direction(model, theta, tasks, inner_lr=0.5, inner_steps=3, reg=reg, cg_steps=2)
+    for i, phi in enumerate(info["phi"]):
+        _, g = model.loss_grad(phi, tasks.xs[i], tasks.ys[i])
+        assert info["inner_residual"][i] == pytest.approx(np.linalg.norm(g + reg * (phi - theta)), rel=1e-12)
+
+
+def test_proximal_descent_takes_the_cap_where_the_curvature_along_r_is_not_positive():
+    """A concave toy loss −½‖φ‖² with λ = 0.5: rᵀ(∇²L + λI)r = −½‖r‖² < 0, so the step is max_lr exactly."""
+    from mamlviz.nn import Model
+
+    class Concave(Model):
+        size = 2
+
+        def linearize(self, theta, x, y):
+            return -0.5 * (theta * theta).sum(-1), -theta, lambda v: -v
+
+    theta = np.array([[1.0, 2.0]])
+    inner = meta.proximal_descent(Concave(), theta, None, None, reg=0.5, steps=1, max_lr=0.25)
+    np.testing.assert_allclose(inner.phi, theta - 0.25 * (-theta))
+    # and a small positive curvature (0.6·‖r‖² = 0.03) is used as it is
+    small = np.array([[0.1, 0.2]])
+    inner = meta.proximal_descent(Concave(), small, None, None, reg=1.6, steps=1, max_lr=100.0)
+    np.testing.assert_allclose(inner.phi, small - (1 / 0.6) * (-small))

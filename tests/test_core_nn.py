@@ -111,3 +111,56 @@ def test_inputs_not_mutated(setup):
     model.hvp(theta, x, y, rng.normal(size=(3, model.size)))
     for a, b in zip((theta, x, y), copies):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------- what mutation testing showed the tests left open
+def test_repr_names_the_sizes_and_a_loss_other_than_mse():
+    assert repr(MLP()) == "MLP([1, 40, 40, 1])"
+    assert repr(MLP((4, 9, 3), loss="xent")) == "MLP([4, 9, 3], loss='xent')"
+
+
+def test_a_label_shape_error_says_the_expected_shape():
+    model = MLP((2, 5, 3))
+    with pytest.raises(ValueError, match=r"expected y \(4, 6, 3\)"):
+        model.loss(model.init(np.random.default_rng(0)), np.zeros((4, 6, 2)), np.zeros((4, 6, 1)))
+
+
+def test_linearize_returns_the_loss_itself_for_both_heads():
+    rng = np.random.default_rng(3)
+    for model, y in ((MLP((2, 6, 3)), rng.normal(size=(5, 3))),
+                     (MLP((2, 6, 3), loss="xent"), np.eye(3)[rng.integers(0, 3, 5)])):
+        theta, x = model.init(rng), rng.normal(size=(5, 2))
+        out = model.predict(theta, x)
+        if model.loss_name == "mse":
+            want = np.mean((out - y) ** 2)
+        else:   # −(1/N) Σ_n log softmax(out_n)[label_n], written out
+            want = -np.mean([o[c] - np.log(np.exp(o).sum()) for o, c in zip(out, y.argmax(axis=1))])
+        assert model.linearize(theta, x, y)[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_hvp_of_one_point_along_a_batch_of_directions(setup):
+    """A linearisation at one θ, one data set, applied to T directions at once: T products, each the plain one."""
+    model, theta, x, y, rng = setup
+    hvp = model.linearize(theta, x[0], y[0])[2]
+    v = rng.normal(size=(4, model.size))
+    np.testing.assert_allclose(hvp(v), np.stack([hvp(row) for row in v]), rtol=1e-12, atol=1e-14)
+
+
+def test_the_base_model_derives_loss_gradient_and_hvp_from_linearize():
+    """`Model`'s defaults, on a model that only defines `linearize`: L = ½θᵀAθ − bᵀθ (x, y unused)."""
+    from mamlviz.nn import Model
+
+    a, b = np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([1.0, -1.0])
+
+    class Quadratic(Model):
+        size = 2
+
+        def linearize(self, theta, x, y):
+            return 0.5 * theta @ a @ theta - b @ theta, a @ theta - b, lambda v: a @ v
+
+    q, th, v = Quadratic(), np.array([0.3, -0.7]), np.array([1.0, 2.0])
+    assert q.loss(th, None, None) == pytest.approx(0.5 * th @ a @ th - b @ th)
+    loss, grad = q.loss_grad(th, None, None)
+    np.testing.assert_allclose(grad, a @ th - b)
+    np.testing.assert_allclose(q.hvp(th, None, None, v), a @ v)
+    assert q.loss_grad_factors(th, None, None)[2] is None
