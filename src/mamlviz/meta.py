@@ -132,8 +132,8 @@ def task_mean(g):
     return g.sum(axis=0) / g.shape[0]
 
 
-def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=None, query_before=True,
-                     keep_hvps=False, kept_bytes=True):
+def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, *, query_before, kept_bytes, reg=None,
+                     keep_hvps=False):
     """Shared by all methods: adapt on the support set (iMAML: `proximal_descent`), then the query loss and its
     gradient at φ. kept_bytes=False skips measuring the memory kept (walking the HVP closures costs ~0.2 ms)."""
     if reg is None:
@@ -150,9 +150,9 @@ def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, reg=
     if kept_bytes:
         info["kept_bytes"] = inner.nbytes
     if query_before or not inner_steps:
-        info["loss_before"] = model.loss(theta, batch.xq, batch.yq) if inner_steps else loss_after
+        info["loss_before"] = model.loss(theta, batch.xq, batch.yq) if inner_steps else loss_after  # pragma: no mutate: route
     if inner.losses or query_before:
-        info["support_loss_before"] = inner.losses[0] if inner.losses else model.loss(theta, batch.xs, batch.ys)
+        info["support_loss_before"] = inner.losses[0] if inner.losses else model.loss(theta, batch.xs, batch.ys)  # pragma: no mutate: route
     info["phi"] = np.broadcast_to(inner.phi, grad_q.shape)
     if keep_path:
         info["path"] = np.stack([np.broadcast_to(p, grad_q.shape) for p in inner.path])
@@ -178,7 +178,7 @@ def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fals
     inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
                                        query_before=query_before, keep_hvps=True, kept_bytes=kept_bytes)
     # The first product meets g = ∇L^te(φ^(k)) itself, whose factored form (if the model has one) is cheaper.
-    factors = {"factors": inner.query_factors} if inner.query_factors is not None else {}
+    factors = {"factors": inner.query_factors} if inner.query_factors is not None else {}  # pragma: no mutate: route
     hvps = inner.hvps if per_task else inner.hvps[1:]
     for hvp in reversed(hvps):
         g = g - inner_lr * hvp(g, **factors)  # g ← (I − α ∇²L^tr(φ^(j))) g

@@ -21,6 +21,10 @@ x, y (T, N, ·), one call for all tasks. A shared θ (P,) with batched data (T, 
 θ" case: outputs are per task, and the forward pass is one large matrix product over all T·N points.
 Losses come back with shape () or (T,), gradients and Hessian-vector products with the shape of θ broadcast
 against the task axis: (P,) or (T, P).
+
+Lines marked `# pragma: no mutate: route` choose between two exact routes to the same value (a flat product over
+all tasks' points or per-task ones, factored or plain); `: infers` marks reshapes whose −1 any negative size would
+do. Their mutants cannot change a result, so mutation testing (tests/mutants.py) skips them.
 """
 
 from __future__ import annotations
@@ -110,8 +114,8 @@ class MLP(Model):
     def _forward(self, theta, x):
         """Pre-activations z_l and activations a_l. With a shared θ the whole batch is one (T·N)×d product."""
         ws, bs = self._unpack(theta)
-        flat = theta.ndim == 1 and x.ndim == 3
-        h = x.reshape(-1, x.shape[-1]) if flat else x
+        flat = theta.ndim == 1 and x.ndim == 3  # pragma: no mutate: route
+        h = x.reshape(-1, x.shape[-1]) if flat else x  # pragma: no mutate: route
         acts, masks = [h], []
         last = len(ws) - 1
         for i, (w, b) in enumerate(zip(ws, bs)):
@@ -124,9 +128,9 @@ class MLP(Model):
                 masks.append(m)
         if flat:
             t, n = x.shape[:2]
-            acts = [a.reshape(t, n, -1) for a in acts]
-            masks = [m.reshape(t, n, -1) for m in masks]
-            z = z.reshape(t, n, -1)
+            acts = [a.reshape(t, n, -1) for a in acts]  # pragma: no mutate: infers
+            masks = [m.reshape(t, n, -1) for m in masks]  # pragma: no mutate: infers
+            z = z.reshape(t, n, -1)  # pragma: no mutate: infers
         return ws, acts, masks, z
 
     def predict(self, theta, x):
@@ -157,11 +161,11 @@ class MLP(Model):
     def _linearize(self, theta, x, y):
         theta, x, y = _check_shapes(theta, x, y, self.size, self.sizes[0], self.sizes[-1])
         ws, acts, masks, out = self._forward(theta, x)
-        batched = out.ndim == 3
+        batched = out.ndim == 3  # pragma: no mutate: route
         loss, delta, out_tangent = self.head.linearize(out, y)   # L and δ_L = ∂L/∂M; δ̇_L = out_tangent(Ṁ)
         deltas = [None] * len(ws)
         grads = [None] * (2 * len(ws))
-        flat = theta.ndim == 1 and batched
+        flat = theta.ndim == 1 and batched  # pragma: no mutate: route
         for i in range(len(ws) - 1, -1, -1):
             deltas[i] = delta
             grads[2 * i] = np.swapaxes(acts[i], -1, -2) @ delta  # ∂L/∂W_l = a_{l-1}ᵀ δ_l
@@ -170,7 +174,7 @@ class MLP(Model):
                 delta = _matmul_shared(delta, np.swapaxes(ws[i], -1, -2), flat)
                 delta *= masks[i - 1]                            # δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1})
         lead = out.shape[:-2]
-        grad = np.concatenate([g.reshape(lead + (-1,)) for g in grads], axis=-1)
+        grad = np.concatenate([g.reshape(lead + (-1,)) for g in grads], axis=-1)  # pragma: no mutate: infers
         grad_shape = grad.shape                                  # hvp keeps the shape, not the gradient itself
 
         def hvp(v, reduce=False, factors=None):
@@ -184,8 +188,8 @@ class MLP(Model):
                 raise ValueError(f"v has shape {v.shape} but the gradient has shape {grad_shape}")
             vws, vbs = self._unpack(v)
             low_rank = [None] * len(ws)
-            if factors is not None and v.ndim == 2:
-                low_rank = [(p, q) if p.shape[-2] * (p.shape[-1] + q.shape[-1]) < p.shape[-1] * q.shape[-1]
+            if factors is not None and v.ndim == 2:  # pragma: no mutate: route
+                low_rank = [(p, q) if p.shape[-2] * (p.shape[-1] + q.shape[-1]) < p.shape[-1] * q.shape[-1]  # pragma: no mutate block, route
                             else None for p, q in factors]
 
             def times_v(a, i):                                   # a·V_l
@@ -224,7 +228,7 @@ class MLP(Model):
                     ddelta = _matmul_shared(ddelta, np.swapaxes(ws[i], -1, -2), flat) + times_vt(d, i)
                     ddelta *= masks[i - 1]
             vlead = () if total else np.broadcast_shapes(lead, v.shape[:-1])
-            return np.concatenate([p.reshape(vlead + (-1,)) for p in out_parts], axis=-1)
+            return np.concatenate([p.reshape(vlead + (-1,)) for p in out_parts], axis=-1)  # pragma: no mutate: infers
 
         return loss, grad, hvp, list(zip(acts, deltas))
 
@@ -291,20 +295,20 @@ def _mul_t_flat(a, b):
     """Σ_t a_tᵀ·b_t. Without BLAS (Pyodide) a product that sums over all T·N points walks both operands with a
     large stride and is ~30 % slower than the T per-task products plus a sum of their (k × m) results, so the
     per-task form is used while that stack of results stays small."""
-    if a.ndim == 3 and a.shape[0] * a.shape[-1] * b.shape[-1] <= 1 << 16:
+    if a.ndim == 3 and a.shape[0] * a.shape[-1] * b.shape[-1] <= 1 << 16:  # pragma: no mutate: route
         return (np.swapaxes(a, -1, -2) @ b).sum(axis=0)
-    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])  # pragma: no mutate: infers
 
 
 def _mm(a, w):
     """a · w; an outer product (inner size 1, as for the sine MLP's input and output) as a plain multiply."""
-    return a * w if a.shape[-1] == 1 else a @ w
+    return a * w if a.shape[-1] == 1 else a @ w  # pragma: no mutate: route
 
 
 def _matmul_shared(a, w, flat):
     """a (T, N, k) · w (k, m): one (T·N)×k product when w is shared by all tasks."""
     if a.shape[-1] == 1:
         return a * w
-    if flat and w.ndim == 2:
-        return (a.reshape(-1, a.shape[-1]) @ w).reshape(a.shape[:-1] + (w.shape[-1],))
+    if flat and w.ndim == 2:  # pragma: no mutate: route
+        return (a.reshape(-1, a.shape[-1]) @ w).reshape(a.shape[:-1] + (w.shape[-1],))  # pragma: no mutate: route
     return a @ w
