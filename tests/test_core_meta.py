@@ -264,6 +264,7 @@ def test_proximal_descent_steps_are_the_exact_line_minimisers_of_the_local_model
             step = min(r @ r / (r @ (h + reg * np.eye(2)) @ r), max_lr)
             np.testing.assert_allclose(inner.phi[i], theta - step * r, rtol=1e-12)
         np.testing.assert_array_equal(inner.path[0], theta)
+    assert meta.proximal_descent(model, theta, tasks.xs, tasks.ys, reg=reg, steps=2, max_lr=1.0).path == []
     _, info = meta.imaml_direction(model, theta, tasks, inner_lr=0.5, inner_steps=3, reg=reg, cg_steps=2)
     for i, phi in enumerate(info["phi"]):
         _, g = model.loss_grad(phi, tasks.xs[i], tasks.ys[i])

@@ -189,8 +189,7 @@ class MLP(Model):
             vws, vbs = self._unpack(v)
             low_rank = [None] * len(ws)
             if factors is not None and v.ndim == 2:  # pragma: no mutate: route
-                low_rank = [(p, q) if p.shape[-2] * (p.shape[-1] + q.shape[-1]) < p.shape[-1] * q.shape[-1]  # pragma: no mutate block, route
-                            else None for p, q in factors]
+                low_rank = [(p, q) if _factored_is_cheaper(p, q) else None for p, q in factors]  # pragma: no mutate: route
 
             def times_v(a, i):                                   # a·V_l
                 if low_rank[i] is None:
@@ -284,6 +283,11 @@ def log_softmax(z):
 def softmax(z):
     """Class probabilities from logits (last axis)."""
     return np.exp(log_softmax(np.asarray(z, dtype=float)))
+
+
+def _factored_is_cheaper(p, q):
+    """N·(k + m) < k·m: a·V with V = pᵀq (N points, k × m) costs fewer multiply-adds as (a pᵀ)q than as a·V."""
+    return p.shape[-2] * (p.shape[-1] + q.shape[-1]) < p.shape[-1] * q.shape[-1]  # pragma: no mutate: route
 
 
 def _mul_t(a, b):
