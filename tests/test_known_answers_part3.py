@@ -500,3 +500,22 @@ def test_lab_steps_panel_caps_a_runaway_value():
     t = T(eval_curve=[(0, [1.0, 1.0]), (100, [2.0, 5000.0, 0.5])])
     panel = part3._lab_steps_panel({"maml": t})
     assert panel["layers"][0]["y"] == [2.0, 1000.0, 0.5] and panel["ylim"] == pytest.approx([0, 10.5])
+
+
+def test_a_new_labs_rate_is_its_updates_over_the_time_they_took(monkeypatch):
+    """A lab made by `_new_lab` has measured no time yet: after one chunk of 25 updates of both models that took
+    2 s (a fake clock), the readout says 2·25 / 2 = 25 updates per second."""
+    import types
+
+    from mamlviz.train import TrainConfig
+
+    lab = part3._new_lab(TrainConfig(n_tasks=2, eval_tasks=2), 0)
+    for t in lab["trainers"].values():
+        t.run = (lambda n, evaluate=False, t=t: setattr(t, "iteration", t.iteration + n))
+    ticks = iter([10.0, 12.0])
+    monkeypatch.setattr(part3, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    monkeypatch.setattr(part3, "_publish_lab", lambda lab: None)
+    frames = part3._train({"budget": part3.LAB_CHUNK}, lab, None)
+    next(frames)
+    readouts = {r["label"]: r["value"] for r in next(frames)["readouts"]}
+    assert readouts["updates per second (both models)"] == pytest.approx(2 * part3.LAB_CHUNK / 2.0)
