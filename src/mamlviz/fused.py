@@ -25,6 +25,7 @@ import sys
 
 import numpy as np
 
+
 def _mm_einsum(w, a):
     return np.einsum("km,mn->kn", w, a)          # W·A: long contiguous loops over the points
 
