@@ -14,7 +14,7 @@ from mamlviz import figures
 from mamlviz.site import csp
 
 P1, P3 = "01-introduction.html", "03-how-maml-works.html"
-RUNTIME = "import(new URL('assets/js/runtime.js', location.href).href)"
+from live import RUNTIME
 # Every violation the page sees (workers report theirs to the page, which logs them as console errors).
 WATCH = """window.__violations = []; window.__navs = 0;
 document.addEventListener('mamlviz:navigated', () => window.__navs++);

@@ -35,7 +35,7 @@ def fig(figure_id):
     return f'.figure[data-figure="{figure_id}"]'
 
 
-RUNTIME = "import(new URL('assets/js/runtime.js', location.href).href)"  # the page's own module instance
+from live import RUNTIME
 
 
 def open_part(open_page, served_site, page_name, figure_ids, viewport=None):

@@ -21,7 +21,7 @@ known = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(known)
 
 
-RUNTIME = "import(new URL('assets/js/runtime.js', location.href).href)"  # the page's own module instance
+from live import RUNTIME, pause_and_check_stopped, running
 
 
 def fig(figure_id):
@@ -295,11 +295,6 @@ def assert_fits_are_those_of(pg, model):
     assert fitted >= 2      # not a test that passes with every model diverged
 
 
-def running(pg):
-    """{worker name: figure ids whose streams run there}, asked of the workers themselves."""
-    return {name: s["running"] for name, s in pg.evaluate(f"{RUNTIME}.then(m => m.stats())").items()}
-
-
 def race_updates(pg):
     return int(pg.locator(f'{fig("sine-race")} dd[data-readout="meta-updates"]').inner_text())
 
@@ -321,12 +316,7 @@ def test_the_race_trains_in_its_worker_while_the_other_figures_answer_then_pause
     pg.wait_for_function(f"Number(document.querySelector('{F} dd[data-readout=\"meta-updates\"]').textContent) > {before}",
                          timeout=60_000)
     # Pause stops it where it is, and hands the models over as they are then
-    pg.locator(f'{F} [data-control="pause"] button').click()
-    pg.wait_for_function(f"document.querySelector('{F} .describe p').textContent.startsWith('Paused')")
-    paused_at = race_updates(pg)
-    assert running(pg)["training-1"] == []
-    pg.wait_for_timeout(1000)
-    assert race_updates(pg) == paused_at
+    paused_at = pause_and_check_stopped(pg, F, race_updates)
     pg.wait_for_function(f"{RUNTIME}.then(m => JSON.parse(m.trainedModel('sine-race')).iteration === {paused_at})")
     model = json.loads(pg.evaluate(f"{RUNTIME}.then(m => m.trainedModel('sine-race'))"))
     G = fig("race-fit")

@@ -17,7 +17,7 @@ import pytest
 from mamlviz import figures
 
 P1, P3 = "01-introduction.html", "03-how-maml-works.html"
-RUNTIME = "import(new URL('assets/js/runtime.js', location.href).href)"
+from live import RUNTIME
 
 
 def fig(figure_id):

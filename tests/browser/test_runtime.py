@@ -13,7 +13,7 @@ from mamlviz import figures
 from mamlviz.figures import part3
 
 P2, P3, P4 = "02-where-maml-sits.html", "03-how-maml-works.html", "04-meta-gradient-cost.html"
-RUNTIME = "import(new URL('assets/js/runtime.js', location.href).href)"  # the page's own module instance
+from live import RUNTIME, pause_and_check_stopped, running
 
 
 def fig(figure_id):
@@ -289,12 +289,6 @@ def wait_updates(pg, at_least, timeout=120_000):
                          timeout=timeout)
 
 
-def running(pg):
-    """{worker name: figure ids whose streams run there}, asked of the workers themselves."""
-    stats = pg.evaluate(f"{RUNTIME}.then(m => m.stats())")
-    return {name: s["running"] for name, s in stats.items()}
-
-
 @pytest.fixture(scope="module")
 def lab_page(open_page, served_site):
     pg = open_page()
@@ -334,12 +328,7 @@ def test_the_lab_trains_in_a_worker_of_its_own_and_the_figures_keep_answering(la
 
 def test_pause_stops_the_training_and_the_sine_fit_gets_the_lab_models(lab_page):
     pg = lab_page
-    pg.locator(f'{LAB} [data-control="pause"] button').click()
-    pg.wait_for_function(f"document.querySelector('{LAB} .describe p').textContent.startsWith('Paused')")
-    paused_at = updates(pg)
-    assert running(pg)["training-1"] == []
-    pg.wait_for_timeout(1000)
-    assert updates(pg) == paused_at
+    paused_at = pause_and_check_stopped(pg, LAB, updates)
     # the hand-off: the models the lab published reached the main worker, which the sine fit runs in
     model = json.loads(pg.evaluate(f"{RUNTIME}.then(m => m.trainedModel('meta-lab'))"))
     assert model["iteration"] == paused_at
