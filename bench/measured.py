@@ -1,19 +1,32 @@
-"""The numbers Parts 8 and 9 print, measured: writes src/mamlviz/data/measured.json, which the build renders into
-the text (`{{measured:KEY:FORMAT}}` in content/) and the cost figure shows next to the reader's own timings.
+"""Every number the text prints that the project measured: writes src/mamlviz/data/measured.json, which the build
+renders into the text (`{{measured:KEY:FORMAT}}` in content/) and the cost figure shows next to the reader's own
+timings.
 
-    .venv/bin/python bench/measured.py [--only native|browser] [--seeds 0 1 2 3 4] [--browser-seeds 0 1 2]
-        [--budget 1000] [--updates 30]
+    .venv/bin/python bench/measured.py [--only native|browser] [--what cost race game methods]
+        [--seeds 0 1 2 3 4] [--browser-seeds 0 1 2 3 4] [--budget 1000] [--updates 30] [--draws 10]
+        [--iterations 4000]
 
 - time per meta-update of every racer (Part 8's race settings, `part9.time_rounds`: the fastest of --updates rounds
   of one update of every method), natively and in the built site's cost figure (Part 9) in Debian Chromium;
 - bytes each method keeps per task for its backward pass (`part9.kept_per_task`; the same count in any NumPy);
 - the sine race (`part8`, 1,000 updates): final held-out medians and seconds per racer, natively for --seeds and
-  in the page (its training worker, as a reader runs it) for --browser-seeds.
+  in the page (its training worker, as a reader runs it) for --browser-seeds; summaries over seeds (`spread`, and
+  `spread_same` over the seeds both ran), and every pair of racers' paired difference with its 95 % interval
+  (`paired`, `mamlviz.stats`);
+- the Part 1 game (`game`, natively): the shipped glyph models, the blurred and the raw-pixel nearest neighbour on
+  --draws independent draws of 1,000 trials (5-way and 20-way), each draw's accuracies and the paired differences;
+- Part 7's method table (`methods`, natively): MAML, FOMAML, Reptile, iMAML (and two other iMAML settings) and the
+  pretrained baseline trained --iterations updates with `mamlviz.train.METHOD_SETTINGS` for each of --seeds,
+  held-out medians after their own inner procedure and after one shared SGD step, summaries and paired differences.
+
+Each section records the code it ran (`versions`: a hash of the modules it depends on, `site.measured.SOURCES`,
+and the git commit); tests/site/test_content.py fails when the text uses a section the code has changed under.
 
 Records the machine (cores, CPU model, load average before and after each section), the browser's version, Pyodide's
 version and the date. A partial run (--only, --what) keeps what it did not measure (the file is read again just
-before writing, so two partial runs of different sections may run at once). Takes about half an
-hour on a busy two-core machine (the browser race is most of it). Not a test.
+before writing, so two partial runs of different sections may run at once). The whole run takes about an hour on
+the shared two-core machine (the browser race and Part 7's five seeds of iMAML are most of it); `--what game`
+alone takes about a minute. Not a test.
 """
 
 from __future__ import annotations
@@ -23,14 +36,16 @@ import datetime
 import json
 import os
 import platform
-import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from mamlviz import stats
 from mamlviz.figures import part8, part9
+from mamlviz.site import measured as site_measured
 from mamlviz.site import vendor
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "mamlviz" / "data" / "measured.json"
@@ -80,6 +95,80 @@ def native(args, what):
             print(f"native race, seed {seed}: {time.perf_counter() - start:.0f} s", flush=True)
         out["race_load"], out["race_date"] = [before, load()], now()
     return out
+
+
+def game(args):
+    """The Part 1 game's three machines on `args.draws` independent draws of 1,000 trials of each mode."""
+    from mamlviz import glyphtasks as gt
+
+    gs, models, before = gt.game_set(), gt.load_models(), load()
+    out = {"draws": args.draws, "trials": 1000, "seeds": [], "way": {}}
+    for way in (5, 20):
+        model, theta, meta = models[str(way)]
+        c = meta["config"]
+        acc = {"maml": [], "blur": [], "raw": []}
+        for d in range(args.draws):
+            ep = gt.heldout_trials(gs, way, seed=gt.EVAL_SEED + 1 + d)   # not the tests' fixed draw (EVAL_SEED)
+            after = gt.classify(model, theta, ep, lr=c["inner_lr"], steps=c["inner_steps"])[1]
+            acc["maml"].append(100 * float((after.argmax(-1) == ep.query_labels).mean()))
+            acc["blur"].append(100 * float((gt.nearest_neighbour(gs, ep, gt.BLUR_SIGMA) == ep.query_labels).mean()))
+            acc["raw"].append(100 * float((gt.nearest_neighbour(gs, ep) == ep.query_labels).mean()))
+        out["way"][str(way)] = {"accuracy": acc, "summary": {m: stats.summary(v) for m, v in acc.items()},
+                                "paired": {f"{a}-{b}": stats.paired(acc[a], acc[b])
+                                           for a, b in (("maml", "blur"), ("maml", "raw"), ("blur", "raw"))},
+                                "inner_lr": c["inner_lr"], "inner_steps": c["inner_steps"]}
+        print(f"game {way}-way:", {m: round(v["mean"], 1) for m, v in out["way"][str(way)]["summary"].items()},
+              flush=True)
+    out["seeds"] = [gt.EVAL_SEED + 1 + d for d in range(args.draws)]
+    out["load"], out["date"] = [before, load()], now()
+    return out
+
+
+# Part 7's rows: (row key, method, overrides of METHOD_SETTINGS)
+METHOD_ROWS = [("pretrained", "pretrained", {}), ("maml", "maml", {}), ("fomaml", "fomaml", {}),
+               ("reptile", "reptile", {}), ("imaml", "imaml", {}), ("imaml_k20", "imaml", {"inner_steps": 20}),
+               ("imaml_l10", "imaml", {"inner_steps": 20, "reg": 10.0, "inner_lr": 0.1})]
+
+
+def methods(args):
+    """Part 7's table: each row trained `args.iterations` updates (25 tasks, K = 10) for each seed."""
+    import dataclasses
+
+    from mamlviz.bench import tune_allocator
+    from mamlviz.nn import MLP
+    from mamlviz.train import METHOD_SETTINGS, TrainConfig, train
+
+    tune_allocator()
+    before, out = load(), {"iterations": args.iterations, "seeds": list(args.seeds), "rows": {}}
+    for row, method, overrides in METHOD_ROWS:
+        s = dataclasses.replace(METHOD_SETTINGS[method], **overrides)
+        runs = {"own": [], "shared": [], "residual": [], "seconds": [], "diverged": []}
+        for seed in args.seeds:
+            start = time.perf_counter()
+            trainer = train(method, MLP(), TrainConfig(**s.to_dict()), seed, args.iterations,
+                            eval_every=args.iterations)
+            runs["seconds"].append(time.perf_counter() - start)
+            own = trainer.evaluate_own()
+            runs["own"].append(own["median"])
+            runs["shared"].append(trainer.evaluate()["median"][1])
+            runs["residual"].append(own["residual"])
+            runs["diverged"].append(bool(trainer.diverged))
+            print(f"methods {row} seed {seed}: own {own['median']:.3f} shared {runs['shared'][-1]:.3f} "
+                  f"({runs['seconds'][-1]:.0f} s)", flush=True)
+        out["rows"][row] = {"settings": s.to_dict(), **runs,
+                            "summary": {k: stats.summary(runs[k]) for k in ("own", "shared", "seconds")
+                                        if None not in runs[k]}}
+        if s.reg is not None:
+            out["rows"][row]["summary"]["residual"] = stats.summary(runs["residual"])
+    out["paired"] = {which: pairs({r: out["rows"][r][which] for r, _, _ in METHOD_ROWS}) for which in ("own", "shared")}
+    out["load"], out["date"] = [before, load()], now()
+    return out
+
+
+def pairs(values):
+    """Every pair a-b of {name: [value per seed]}: the paired difference a − b with its 95 % interval."""
+    names = list(values)
+    return {f"{a}-{b}": stats.paired(values[a], values[b]) for i, a in enumerate(names) for b in names[i + 1:]}
 
 
 def browser(args, what):
@@ -152,23 +241,51 @@ def _browser_race(b, base, seed, budget):
                 "seconds": values[f"{name}: seconds"]} for m, name in part8.RACERS.items()}
 
 
-def spread(runs):
-    """Mean and standard deviation over seeds of each racer's final numbers."""
-    out = {}
-    for m in part8.RACERS:
-        out[m] = {}
-        for key in ("own", "shared"):
-            v = [r[m][key] for r in runs.values()]
-            out[m][key] = {"mean": statistics.mean(v), "sd": statistics.stdev(v) if len(v) > 1 else 0.0}
-    return out
+def spread(runs, seeds=None):
+    """Summary over seeds (median, range, mean, SD: `stats.summary`) of each racer's final numbers."""
+    seeds = list(runs) if seeds is None else seeds
+    return {m: {key: stats.summary([runs[s][m][key] for s in seeds]) for key in ("own", "shared")}
+            for m in part8.RACERS}
+
+
+def race_pairs(runs):
+    """Every pair of racers' paired difference over the seeds of `runs`, own procedure and one shared step."""
+    return {key: pairs({m: [r[m][key] for r in runs.values()] for m in part8.RACERS}) for key in ("own", "shared")}
+
+
+def agreement(native_runs, browser_runs):
+    """The largest relative difference between the native and the browser final medians, over the seeds both ran."""
+    same = [s for s in browser_runs if s in native_runs]
+    return {"seeds": same, "max_relative": max(
+        (abs(native_runs[s][m][k] - browser_runs[s][m][k]) / abs(native_runs[s][m][k])
+         for s in same for m in part8.RACERS for k in ("own", "shared")), default=None)}
+
+
+def commit():
+    try:
+        root = Path(__file__).resolve().parents[1]
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def version(section):
+    return {"code": site_measured.fingerprint(section), "commit": commit(), "date": now()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=("native", "browser"))
-    parser.add_argument("--what", choices=("cost", "race"), nargs="+", default=["cost", "race"])
+    parser.add_argument("--what", choices=("cost", "race", "game", "methods"), nargs="+",
+                        default=["cost", "race", "game", "methods"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--browser-seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--browser-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--draws", type=int, default=10, help="independent draws of 1,000 game trials")
+    parser.add_argument("--iterations", type=int, default=4000, help="updates of each Part 7 training")
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=30, help="timed rounds (one update of every method a round)")
     args = parser.parse_args()
@@ -177,13 +294,28 @@ def main():
               "race_settings": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
               "kept_kb_per_task": {m: part9.kept_per_task(m) / 1000 for m in part8.RACERS}}
     sections = {"native": native, "browser": browser}
-    for name in ([args.only] if args.only else ["browser", "native"]):   # the browser first: its timings
-        result = sections[name](args, args.what)
+    jobs = [] if args.only == "browser" else [("game", game), ("methods", methods)]
+    jobs = [(name, f) for name, f in jobs if name in args.what]
+    if set(args.what) & {"cost", "race"}:
+        jobs += [(name, sections[name]) for name in ([args.only] if args.only else ["browser", "native"])]
+    for name, run in jobs:   # the browser first among the two: its timings
+        result = run(args) if name in ("game", "methods") else run(args, args.what)
         data = json.loads(OUT.read_text()) if OUT.exists() else {}   # read now: another run may have written
         data.update(common)
-        data.setdefault(name, {}).update(result)
-        if "race" in args.what:
+        versions = data.setdefault("versions", {})
+        if name in ("game", "methods"):
+            data[name] = result
+            versions[name] = version(name)
+        else:
+            data.setdefault(name, {}).update(result)
+            for what in set(args.what) & {"cost", "race"}:
+                versions[f"{name}.{what}"] = version(what)
+        if name in ("native", "browser") and "race" in args.what:
             data[name]["spread"] = spread(data[name]["race"])
+            data[name]["paired"] = race_pairs(data[name]["race"])
+        if "race" in data.get("browser", {}) and "race" in data.get("native", {}):
+            data["native"]["spread_same"] = spread(data["native"]["race"], list(data["browser"]["race"]))
+            data["agreement"] = agreement(data["native"]["race"], data["browser"]["race"])
         OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         print(f"wrote {OUT}", flush=True)
 

@@ -20,7 +20,7 @@ import markdown
 
 from mamlviz import figures
 
-from . import about, bundle, codestyle, csp, frames, offline, pages as pages_mod, vendor, vendor_npm
+from . import about, audit, bundle, codestyle, csp, frames, offline, pages as pages_mod, vendor, vendor_npm
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
@@ -130,6 +130,11 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
         parts = pages_mod.read_parts(project.content)
     except pages_mod.FrontMatterError as e:
         raise BuildError(str(e)) from e
+    numbers = audit.audit([(p.source.name, p.body) for p in parts], project.content / "numbers.toml")
+    if any(n.typed for n in numbers):   # a computed number typed by hand: it must come through the build
+        raise BuildError("numbers typed by hand (use {{measured:…}}, or list a published or chosen number in "
+                         "content/numbers.toml; python -m mamlviz.site.audit --all lists them all):\n"
+                         + audit.report(numbers))
     bib = load_bib(project.bib)
     figures.load_all()
     # 2. Markdown (first frames of the figures are computed here, natively)

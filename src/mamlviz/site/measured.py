@@ -1,5 +1,6 @@
 """Measured numbers in the text: `{{measured:KEY}}` or `{{measured:KEY:FORMAT}}` → a value of
-src/mamlviz/data/measured.json (written by bench/measured.py), formatted with Python's format spec.
+src/mamlviz/data/measured.json (written by bench/measured.py), formatted with Python's format spec; keys under
+`code.` are computed from the code at build time instead (settings, parameter counts, closed forms: `computed`).
 
 KEY is a dotted path into the file (`browser.ms_per_update.maml`, `browser.cost_load.0`; list items by index), so a
 new run of the benchmark updates every number the text prints at the next build. A key the file lacks (or a missing
@@ -9,8 +10,11 @@ the site before it has measured anything. tests/site/test_content.py requires ev
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import re
+from functools import cache
 from pathlib import Path
 
 from markdown.extensions import Extension
@@ -31,7 +35,7 @@ class NotMeasured(MeasuredError):
 
 
 def lookup(data, key: str):
-    value = data
+    value = {**data, "code": computed()} if key.startswith("code.") else data
     for part in key.split("."):
         try:
             value = value[int(part)] if isinstance(value, list) else value[part]
@@ -81,3 +85,97 @@ class MeasuredExtension(Extension):
 
     def extendMarkdown(self, md):
         md.preprocessors.register(MeasuredPreprocessor(md, self), "measured", 35)   # before maths (21)
+
+
+# ------------------------------------------------------------------------------------------ computed at build time
+
+@cache
+def computed():
+    """Numbers the build computes from the code (cheap): the text's `{{measured:code.…}}`. Settings come from where
+    the code keeps them, so a changed default changes the text."""
+    from mamlviz.figures import part8, part9
+    from mamlviz.nn import MLP
+    from mamlviz.train import METHOD_SETTINGS, TrainConfig
+
+    return {
+        "settings": {m: s.to_dict() for m, s in METHOD_SETTINGS.items()},   # Part 7's table, compare_methods
+        "train": TrainConfig().to_dict(),
+        "race": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
+        "sine_params": MLP().size,
+        "kept_kb_per_task": {m: part9.kept_per_task(m) / 1000 for m in part8.RACERS},
+    }
+
+
+# ------------------------------------------------------------------------------------- which code wrote the data
+
+CORE = ["mamlviz.nn", "mamlviz.meta", "mamlviz.fused", "mamlviz.cg", "mamlviz.optim", "mamlviz.sine", "mamlviz.train"]
+# what each section of measured.json depends on: modules, module:function, or files under src/mamlviz
+SOURCES = {
+    "cost": CORE + ["mamlviz.figures.part9:time_rounds", "mamlviz.figures.part9:kept_per_task",
+                    "mamlviz.figures.part8:race_config", "mamlviz.figures.part8:RACE_SETTINGS"],
+    "race": CORE + ["mamlviz.figures.part8:race_config", "mamlviz.figures.part8:RACE_SETTINGS",
+                    "mamlviz.figures.part8:held_out", "mamlviz.figures.part8:new_race",
+                    "mamlviz.figures.part8:race_round"],
+    "methods": CORE,
+    "game": ["mamlviz.nn", "mamlviz.meta", "mamlviz.glyphs", "mamlviz.glyphtasks", "data/glyph_models.npz"],
+}
+
+
+def _source_bytes(name):
+    import importlib
+
+    import mamlviz
+
+    if "/" in name:
+        return (Path(mamlviz.__file__).parent / name).read_bytes()
+    module, _, attr = name.partition(":")
+    mod = importlib.import_module(module)
+    if not attr:
+        return inspect.getsource(mod).encode()
+    obj = getattr(mod, attr)
+    if callable(obj):
+        return inspect.getsource(obj).encode()
+    return json.dumps(obj, sort_keys=True, default=str).encode()
+
+
+def fingerprint(section: str) -> str:
+    """A short hash of the code (and data) a section of measured.json depends on: the data is stale when it
+    differs from the one recorded with it (`versions.SECTION.code`)."""
+    h = hashlib.sha256()
+    for name in SOURCES[section]:
+        h.update(name.encode() + b"\0" + _source_bytes(name) + b"\0")
+    return h.hexdigest()[:16]
+
+
+def sections_of(key: str) -> list[str]:
+    """The sections of measured.json (keys of its `versions`) that a key's value depends on; [] for a description
+    of the machine or a number computed at build time."""
+    parts = key.split(".")
+    if parts[0] in ("game", "methods"):
+        return [parts[0]]
+    if parts[0] in ("native", "browser") and len(parts) > 1:
+        if parts[1] in ("ms_per_update", "cost_load", "cost_date"):
+            return [f"{parts[0]}.cost"]
+        if parts[1] == "spread_same":
+            return ["native.race", "browser.race"]
+        if parts[1] in ("race", "spread", "paired", "race_load", "race_date"):
+            return [f"{parts[0]}.race"]
+    if parts[0] in ("cost_rounds", "kept_kb_per_task"):
+        return ["native.cost"]
+    if parts[0] in ("budget", "race_settings", "agreement"):
+        return ["native.race", "browser.race"]
+    return []
+
+
+def stale(keys, data) -> list[str]:
+    """Why each of `keys` (as the text uses them) is stale: its section of `data` was measured by other code than
+    the code now (or records no version at all). [] when every key is current."""
+    versions, out = data.get("versions", {}), []
+    for key in sorted(keys):
+        for section in sections_of(key):
+            recorded = versions.get(section, {}).get("code")
+            current = fingerprint(section.split(".")[-1])
+            if recorded != current:
+                out.append(f"{key}: section {section} was measured by code {recorded}, the code is now {current} "
+                           f"(rerun bench/measured.py --what {section.split('.')[-1]})")
+    return out
