@@ -385,3 +385,50 @@ def test_measure_method_keeps_the_fastest_time_and_the_memory_per_task(monkeypat
     theta, batch = part4.cost_batch()
     seconds, kept = part4.measure_method("fomaml", 2, theta, batch)
     assert seconds == 1.0 and kept == 8 * part4.MLP_MODEL.size            # FOMAML keeps φ^(k) of each task
+
+
+# ------------------------------------------------------------------------------ what the text says of its figure and code
+def test_the_listing_is_the_function_whose_tangent_lines_the_text_describes():
+    """The text says the listing shows the backward pass and, in `hvp`, its tangent lines marked with dots: the
+    included object's source holds both (not a wrapper that calls it)."""
+    import inspect
+
+    from mamlviz.site.codeinclude import resolve
+
+    names = re.findall(r"^\[\[code (\S+)\]\]$", TEXT, flags=re.M)
+    described = TEXT.index("tangent lines")
+    shown = next(n for n in names if TEXT.index(f"[[code {n}]]") > described)
+    source = inspect.getsource(resolve(shown))
+    assert "def hvp(" in source                                     # the Hessian-vector product function
+    assert "δ_{l-1} = δ_l W_lᵀ ⊙ relu'(z_{l-1})" in source          # the backward pass
+    assert "ȧ_l = ż_l ⊙ relu'(z_l)" in source and "δ̇_{l-1} = (δ̇_l W_lᵀ" in source   # its dotted tangent lines
+
+
+def test_the_text_names_the_timing_statistic_the_code_computes(monkeypatch):
+    """A clock whose runs last 3, 1 and 2 s: the fastest is 1 s, the median 2 s; the text names the one returned."""
+    import types
+
+    ticks = iter([100.0, 103.0, 200.0, 201.0, 300.0, 302.0])
+    monkeypatch.setattr(part4, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    theta, batch = part4.cost_batch()
+    seconds, _ = part4.measure_method("fomaml", 2, theta, batch)
+    statistic = {1.0: "fastest", 2.0: "median", 3.0: "slowest"}[seconds]
+    count = {3: "three"}[part4.COST_REPEATS]
+    text = " ".join(TEXT.split())
+    assert f"as the {statistic} of {count} runs" in text
+    assert "median of" not in text
+
+
+def test_the_description_lists_every_measured_number_as_the_text_says():
+    """Every method timed at every k from 1 to 10: the description gives each time and each memory count."""
+    assert "the description under the figure lists every measured number" in " ".join(TEXT.split())
+    ks = range(1, 11)
+    times = {(m, k): (i + 1) * 0.001 + k * 0.0001 for i, m in enumerate(part4.COST_METHODS) for k in ks}
+    memory = {(m, k): 1000.0 * (i + 1) * k for i, m in enumerate(part4.COST_METHODS) for k in ks}
+    session = {"times": times, "memory": memory, "explicit": {}, "explicit_check": None, "product": None,
+               "progress": None}
+    text = part4._cost_scene(session, "finished")["description"]
+    for (method, k), t in times.items():
+        said = f"{1000 * t:.1f} ms and {memory[(method, k)] / 1000:.1f} kB per task at k = {k}"
+        part = text.split(f"{part4.COST_METHODS[method]}: ", 1)[1].split(". ", 1)[0]
+        assert said in part, (method, k)

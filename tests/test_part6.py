@@ -290,3 +290,11 @@ def test_overshoot_compares_the_last_inner_point_with_the_first():
     assert part6._overshoots(tasks, path(mid, opt, far))             # low in between, higher at the end
     assert part6._overshoots(tasks, path(mid, far, opt, far))
     assert part6._overshoots(tasks, path(mid, np.array([np.nan, 0.0])))
+
+
+def test_short_inner_loops_first_move_reptile_away_from_the_average_of_the_optima(four):
+    """The text: at the default α = 0.03, k = 2 to 5 end farther from the average of the optima than joint training."""
+    optima = np.mean(part6.FOUR_TASKS, axis=0)
+    joint = np.linalg.norm(part6.joint_minimum(four) - optima)
+    for k in (2, 3, 5):
+        assert np.linalg.norm(_fixed_point(four, 0.03, k) - optima) > joint

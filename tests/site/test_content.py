@@ -63,3 +63,16 @@ def test_every_measured_number_of_the_text_is_in_the_data_file(pages):
     # the machine and the browser they came from are stated where the numbers are
     assert data["machine"]["cores"] and data["browser"]["browser"].startswith("Debian Chromium")
     assert data["pyodide"] == "0.27.7"
+
+
+def test_no_tex_left_inside_the_mathml(pages):
+    """latex2mathml passes a command it does not know (\\arg) through as text: every page's MathML, outside the
+    TeX annotation kept for copying, holds no backslash command, and converting one stops the build."""
+    from mamlviz.site.maths import MathError, to_mathml
+
+    for name, html in pages.items():
+        for math in re.findall(r"<math\b.*?</math>", html, flags=re.S):
+            shown = re.sub(r"<annotation\b.*?</annotation>", "", math, flags=re.S)
+            assert not re.search(r"\\[A-Za-z]+", shown), (name, shown[:300])
+    with pytest.raises(MathError, match=r"\\arg"):
+        to_mathml(r"\arg\min_\varphi f(\varphi)", display=True)

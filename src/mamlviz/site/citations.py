@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 import xml.etree.ElementTree as etree
 from pathlib import Path
 
@@ -25,14 +26,29 @@ class CitationError(KeyError):
     pass
 
 
+# LaTeX accent commands → Unicode combining marks: {\'o}, \'{o}, \"u, \c{c}, \v s … become ó, ó, ü, ç, š.
+ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+           ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328"}
+ACCENT = re.compile(r"\{?\\(['`^\"~=.]|[uvHck](?![a-zA-Z]))\s*\{?([a-zA-Z])\}?\}?")
+
+
+def unlatex(value: str) -> str:
+    """A BibTeX field as text: accents as Unicode, braces dropped; any other TeX command is an error."""
+    value = ACCENT.sub(lambda m: unicodedata.normalize("NFC", m.group(2) + ACCENTS[m.group(1)]), value)
+    value = re.sub(r"[{}]", "", value).strip()
+    if "\\" in value:
+        raise ValueError(f"TeX left in a bibliography field: {value!r}")
+    return value
+
+
 def load_bib(path: Path) -> dict[str, dict[str, str]]:
-    """key → {field: value} with braces stripped, in file order."""
+    """key → {field: value} as text (LaTeX accents as Unicode, braces stripped), in file order."""
     library = bibtexparser.parse_string(Path(path).read_text(encoding="utf-8"))
     if library.failed_blocks:
         raise ValueError(f"{path}: cannot parse {len(library.failed_blocks)} BibTeX block(s)")
     out = {}
     for entry in library.entries:
-        fields = {f.key.lower(): re.sub(r"[{}]", "", str(f.value)).strip() for f in entry.fields}
+        fields = {f.key.lower(): unlatex(str(f.value)) for f in entry.fields}
         fields["ENTRYTYPE"] = entry.entry_type
         out[entry.key] = fields
     return out

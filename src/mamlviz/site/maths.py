@@ -28,6 +28,10 @@ def to_mathml(latex: str, display: bool) -> str:
         mathml = convert(latex.strip(), display="block" if display else "inline")
     except Exception as e:  # latex2mathml raises a zoo of exception types
         raise MathError(f"cannot convert LaTeX {latex.strip()!r}: {e}") from e
+    # A command latex2mathml does not know (\arg, say) comes through as text: stop rather than print it.
+    left = re.findall(r"\\[A-Za-z]+", mathml)
+    if left:
+        raise MathError(f"TeX left in the MathML of {latex.strip()!r}: {', '.join(dict.fromkeys(left))}")
     # Keep the source for copy-paste and for readers whose browser lacks MathML.
     ann = f'<annotation encoding="application/x-tex">{html.escape(latex.strip())}</annotation>'
     mathml = re.sub(r"^(<math[^>]*>)(.*)(</math>)$", rf"\1<semantics><mrow>\2</mrow>{_esc(ann)}</semantics>\3",
