@@ -111,7 +111,7 @@ def test_jacobian_figure_says_the_numbers_of_the_independent_loop():
     assert "from A_3 down to A_0, is [" + " ".join(f"{x:.4f}" for x in jac[0]).replace("-", "−") in text
     assert f"The meta-gradient is {vec(grad, 6)} from the Jacobians, {vec(grad, 6)} from Hessian-vector products" in text
     cos = grad @ gq / np.linalg.norm(grad) / np.linalg.norm(gq)
-    assert text.endswith(f"∇L^te(φ⁽ᵏ⁾) = {vec(gq, 6)} is {np.degrees(np.arccos(cos)):.1f}° away from it.")
+    assert text.endswith(f"∇Lᵗᵉ(φ⁽ᵏ⁾) = {vec(gq, 6)} is {np.degrees(np.arccos(cos)):.1f}° away from it.")
     # the longer of the two arrows is 0.25 long (in θ units)
     arrows = [ly for ly in scene["panels"][1]["layers"] if ly["kind"] == "arrow"]
     lengths = [np.hypot(*np.subtract(a["to"], a["from"])) for a in arrows]
@@ -281,7 +281,7 @@ def test_jacobian_description_of_a_vanishing_first_order_direction():
          "by_hvp": np.ones(2), "by_fd": np.array([1.0, 1.00000012]), "grad_query": np.zeros(2)}
     text = part4._jacobian_description(np.array([0.2, 0.3]), 0.1, 1, r, 1e-12, 1e-7, True)
     assert "and (1.000000, 1.000000) from finite differences" in text
-    assert text.endswith("The first-order direction ∇L^te(φ⁽ᵏ⁾) = (0.000000, 0.000000) is zero.")
+    assert text.endswith("The first-order direction ∇Lᵗᵉ(φ⁽ᵏ⁾) = (0.000000, 0.000000) is zero.")
 
 
 # ------------------------------------------------------------------------------ the cost figure's scene, by hand

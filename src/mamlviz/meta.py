@@ -78,11 +78,12 @@ def inner_sgd(model, theta, x, y, *, lr, steps, reg=None, keep_path=False, keep_
     """k steps of gradient descent on the support loss, from θ, for all tasks at once: U^(k)(θ).
 
     φ^(0) = θ,  φ^(j+1) = φ^(j) − α ∇L^tr(φ^(j))                (MAML, FOMAML, Reptile)
-    φ^(j+1) = φ^(j) − α (∇L^tr(φ^(j)) + λ(φ^(j) − θ))           (iMAML's proximal objective, with reg = λ)
+    φ^(j+1) = φ^(j) − α (∇L^tr(φ^(j)) + λ(φ^(j) − θ))           (a proximal objective, with reg = λ: Part 7's bumps;
+                                                                  the sine iMAML uses `proximal_descent`)
 
     θ has shape (P,) (shared by the T tasks of x, y) or (T, P). keep_hvps=True keeps the HVP function at each φ^(j)
     (it holds that step's forward pass), so MAML can backpropagate through the steps without recomputing them:
-    memory linear in k. Without it only the current step is alive (FOMAML, Reptile, iMAML): memory independent of k.
+    memory linear in k. Without it only the current step is alive (FOMAML, Reptile): memory independent of k.
     """
     phi = theta
     inner = InnerPath(phi=phi, path=[theta] if keep_path else [])

@@ -76,3 +76,16 @@ def test_no_tex_left_inside_the_mathml(pages):
             assert not re.search(r"\\[A-Za-z]+", shown), (name, shown[:300])
     with pytest.raises(MathError, match=r"\\arg"):
         to_mathml(r"\arg\min_\varphi f(\varphi)", display=True)
+
+
+def test_prose_has_typographic_quotes(pages):
+    """Python-Markdown's smarty: the text of the parts, outside code, maths and figures, has “…” and ’, never a
+    straight quote (figures write their own text)."""
+    import html as htmlmod
+
+    for name, html in pages.items():
+        text = re.sub(r"<(figure|svg)\b.*?</\1>", " ", html, flags=re.S)
+        text = htmlmod.unescape(prose(text))
+        straight = [text[max(m.start() - 40, 0):m.start() + 20] for m in re.finditer(r"[\"']", text)]
+        assert not straight, (name, straight[:3])
+        assert "“" in text or "’" in text, name

@@ -118,14 +118,14 @@ def jacobians_figure(state, action=None):
     ]
     arrows = _direction_arrows(theta, r, state["first_order"])
     arrows.append({"kind": "points", "x": [theta[0]], "y": [theta[1]], "class": "theta", "label": "θ"})
-    panels = [unit_panel(f"Support loss L^tr (log₁₀), inner path θ → {names[-1]}", on_path),
-              unit_panel(f"L^te(U{names[-1][1:]}(θ)) (log₁₀) and −∇ at θ", list(objective_layers) + arrows)]
+    panels = [unit_panel(f"Support loss Lᵗʳ (log₁₀), inner path θ → {names[-1]}", on_path),
+              unit_panel(f"Lᵗᵉ(U{names[-1][1:]}(θ)) (log₁₀) and −∇ at θ", list(objective_layers) + arrows)]
     readouts = [{"label": f"A{str(j).translate(SUB)}", "value": fmt_matrix(a), "format": ""}
                 for j, a in enumerate(r["factors"])]
     product = "A" + str(k - 1).translate(SUB) + ("⋯A₀" if k > 2 else "A₀" if k == 2 else "")
     readouts += [
         {"label": f"∂φ⁽ᵏ⁾/∂θ = {product}", "value": fmt_matrix(r["jacobian"]), "format": ""},
-        {"label": "∇L^te(φ⁽ᵏ⁾)", "value": fmt_vector(r["grad_query"], 6), "format": ""},
+        {"label": "∇Lᵗᵉ(φ⁽ᵏ⁾)", "value": fmt_vector(r["grad_query"], 6), "format": ""},
         {"label": "meta-gradient: Jacobians", "value": fmt_vector(r["by_jacobian"], 8), "format": ""},
         {"label": "meta-gradient: HVP backpropagation", "value": fmt_vector(r["by_hvp"], 8), "format": ""},
         {"label": "meta-gradient: finite differences", "value": fmt_vector(r["by_fd"], 8), "format": ""},
@@ -137,7 +137,7 @@ def jacobians_figure(state, action=None):
     legend = [{"class": "trail", "label": "inner path θ → φ⁽ᵏ⁾ (support steps)"},
               {"class": "maml", "label": "−meta-gradient (all three routes)"}]
     if state["first_order"]:
-        legend.append({"class": "fomaml", "label": "−∇L^te(φ⁽ᵏ⁾), first order (dashed)"})
+        legend.append({"class": "fomaml", "label": "−∇Lᵗᵉ(φ⁽ᵏ⁾), first order (dashed)"})
     return {
         "panels": panels,
         "legend": legend,
@@ -172,20 +172,20 @@ def _jacobian_description(theta, alpha, k, r, diff_hvp, diff_fd, first_order):
     phi = r["path"][-1]
     text = (f"θ = ({theta[0]:.2f}, {theta[1]:.2f}). {k} inner step(s) at α = {alpha:g} on the support points lead "
             f"to φ⁽ᵏ⁾ = ({phi[0]:.3f}, {phi[1]:.3f}). The Jacobian ∂φ⁽ᵏ⁾/∂θ, the product of the {k} step "
-            f"Jacobians A_j = I − α∇²L^tr(φ⁽ʲ⁾) from A_{k - 1} down to A_0, is {fmt_matrix(r['jacobian'])}. "
+            f"Jacobians A_j = I − α∇²Lᵗʳ(φ⁽ʲ⁾) from A_{k - 1} down to A_0, is {fmt_matrix(r['jacobian'])}. "
             f"The meta-gradient is {fmt_vector(r['by_jacobian'], 6)} from the Jacobians, "
             f"{fmt_vector(r['by_hvp'], 6)} from Hessian-vector products and {fmt_vector(r['by_fd'], 6)} from "
             f"finite differences; relative differences {diff_hvp:.1e} and {diff_fd:.1e}.")
     if first_order:
         angle = angle_degrees(r["by_hvp"], r["grad_query"])
-        text += (f" The first-order direction ∇L^te(φ⁽ᵏ⁾) = {fmt_vector(r['grad_query'], 6)} is "
+        text += (f" The first-order direction ∇Lᵗᵉ(φ⁽ᵏ⁾) = {fmt_vector(r['grad_query'], 6)} is "
                  + (f"{angle:.1f}° away from it." if angle is not None else "zero."))
     return text
 
 
 def _diverged_scene(state, seed, theta, alpha, k):
     support_layers, _ = _landscapes(seed, alpha, k)
-    return {"panels": [unit_panel("Support loss L^tr (log₁₀)", list(support_layers)),
+    return {"panels": [unit_panel("Support loss Lᵗʳ (log₁₀)", list(support_layers)),
                        unit_panel("Meta-objective (not finite here)", [])],
             "readouts": [{"label": "largest relative difference", "value": None, "format": ""}],
             "message": (f"The inner steps diverge from θ = ({theta[0]:.2f}, {theta[1]:.2f}) at α = {alpha:g}: "

@@ -132,7 +132,7 @@ def four_methods_figure(state, action=None):
             readouts.append({"label": "iMAML inner residual", "value": float(residual),
                              "format": ".2e"})
             if info["nonpd"].any():
-                messages.append("iMAML: I + ∇²L^tr(φ)/λ is not positive definite for task(s) "
+                messages.append("iMAML: I + ∇²Lᵗʳ(φ)/λ is not positive definite for task(s) "
                                 f"{', '.join(str(i + 1) for i in np.flatnonzero(info['nonpd']))}; CG stopped "
                                 "at its last iterate (see Part 7).")
     for m, (d, step) in steps.items():

@@ -63,7 +63,7 @@ def markdown_renderer(bib: dict) -> tuple[markdown.Markdown, dict]:
     ext = {"cite": CitationExtension(bib), "figures": FigureExtension(), "widgets": WidgetExtension()}
     md = markdown.Markdown(extensions=[
         "tables", "footnotes", "attr_list", "md_in_html", "fenced_code",
-        "codehilite", "toc", MathExtension(), MeasuredExtension(), CodeIncludeExtension(), *ext.values()],
+        "codehilite", "smarty", "toc", MathExtension(), MeasuredExtension(), CodeIncludeExtension(), *ext.values()],
         extension_configs={
             "codehilite": {"css_class": "codehilite", "guess_lang": False},
             "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-3"},
