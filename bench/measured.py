@@ -179,7 +179,8 @@ def browser(args, what):
     from mamlviz.site.serve import serve_in_thread
 
     with tempfile.TemporaryDirectory() as tmp:
-        build(Project.at(find_root(), Path(tmp)), log=lambda *a: None)
+        # the pages as they are: the text may wait for these very numbers (the numbers audit is the build's job)
+        build(Project.at(find_root(), Path(tmp)), log=lambda *a: None, check_numbers=False)
         server, base = serve_in_thread(Path(tmp))
         try:
             no_eval_wait_for_function()  # the site's policy refuses eval: string predicates go as functions

@@ -124,14 +124,14 @@ def join_stylesheets(folder: Path) -> Path:
     return folder / "style.css"
 
 
-def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
+def build(project: Project, *, pyodide: bool = True, log=print, check_numbers: bool = True) -> Path:
     # 1. read parts and front matter
     try:
         parts = pages_mod.read_parts(project.content)
     except pages_mod.FrontMatterError as e:
         raise BuildError(str(e)) from e
     numbers = audit.audit([(p.source.name, p.body) for p in parts], project.content / "numbers.toml")
-    if any(n.typed for n in numbers):   # a computed number typed by hand: it must come through the build
+    if check_numbers and any(n.typed for n in numbers):   # a computed number typed by hand: it must come through the build
         raise BuildError("numbers typed by hand (use {{measured:…}}, or list a published or chosen number in "
                          "content/numbers.toml; python -m mamlviz.site.audit --all lists them all):\n"
                          + audit.report(numbers))

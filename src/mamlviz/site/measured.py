@@ -91,19 +91,67 @@ class MeasuredExtension(Extension):
 
 @cache
 def computed():
-    """Numbers the build computes from the code (cheap): the text's `{{measured:code.…}}`. Settings come from where
-    the code keeps them, so a changed default changes the text."""
-    from mamlviz.figures import part8, part9
+    """Numbers the build computes from the code (cheap, a second or two): the text's `{{measured:code.…}}`. Settings
+    come from where the code keeps them, so a changed default changes the text."""
+    import math
+
+    import numpy as np
+
+    from mamlviz import sine
+    from mamlviz.figures import part4, part8, part9
     from mamlviz.nn import MLP
     from mamlviz.train import METHOD_SETTINGS, TrainConfig
 
+    d = MLP().size
+    lo, hi = sine.X_RANGE
+    theta, batch = part4.cost_batch()
     return {
         "settings": {m: s.to_dict() for m, s in METHOD_SETTINGS.items()},   # Part 7's table, compare_methods
         "train": TrainConfig().to_dict(),
         "race": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
-        "sine_params": MLP().size,
+        "sine_params": d,
+        "sine": {   # Part 3's closed forms: the mean task −(2 E[A]/π) cos x; the flat line's MSE, largest over ψ
+            "mean_slope": 2 * np.mean(sine.AMPLITUDE) / math.pi,
+            "flat_mse_max": sine.AMPLITUDE[1] ** 2 * (0.5 + abs(math.sin(hi - lo)) / (2 * (hi - lo))),
+            "amplitude_max": sine.AMPLITUDE[1],
+        },
+        "jacobian": {"entries_million": d * d / 1e6, "megabytes": d * d * 8 / 1e6, "kb_per_copy": d * 8 / 1e3},
         "kept_kb_per_task": {m: part9.kept_per_task(m) / 1000 for m in part8.RACERS},
+        # Part 4: bytes kept per task for the backward pass, its cost figure's batch, k = 1, 5, 10
+        "cost_kept_kb": {m: {str(k): part4.measure_method(m, k, theta, batch, repeats=1)[1] / 1000 for k in (1, 5, 10)}
+                         for m in ("maml", "fomaml", "reptile", "imaml")},
+        **_toy_numbers(),
     }
+
+
+def _toy_numbers():
+    """The two-parameter examples of Parts 6–8, computed as their figures compute them."""
+    import numpy as np
+
+    from mamlviz import figures
+    from mamlviz.figures import part6, part7, part8  # noqa: F401 (part7 registers the figure run below)
+
+    four = part6.softplus_tasks(part6.FOUR_TASKS, 0)
+
+    def reptile_fixed_point(alpha, k, n=600):
+        theta = np.array([0.3, 0.3])
+        for _ in range(n):
+            theta = part6.reptile_update(four, theta, alpha, k, 1.0)[3]
+        return theta.tolist()
+
+    out = {"reptile": {"optima": np.mean(part6.FOUR_TASKS, axis=0).tolist(),
+                       "joint": part6.joint_minimum(four).tolist(),
+                       "fixed_k10_a007": reptile_fixed_point(0.07, 10)}}
+    # Part 7: the eigenvalues of I + H/λ the gradient figure reports at λ = 0.01, no inner steps, θ = (0.45, 0.45)
+    scene = figures.run("imaml-gradient", {"log_lam": -2, "steps": 0, "theta": [0.45, 0.45]})
+    eig = [r["value"] for r in scene["readouts"] if r["label"].startswith("eigenvalues of I + H/λ")]
+    out["imaml_example"] = {"eig_min": eig[0], "eig_max": eig[1]}
+    # Part 8: where iMAML ends in the trajectories figure with λ = 0.5, k = 10 after 80 updates (other settings default)
+    state = figures.FIGURES["trajectories"].validate({"lam": 0.5, "k": 10, "updates": 80})
+    path = [np.array(state["theta"], dtype=float)]
+    part8._advance("imaml", part8.four_tasks(0), state, path, int(state["updates"]))
+    out["trajectories"] = {"imaml_lam05_k10": path[-1].tolist()}
+    return out
 
 
 # ------------------------------------------------------------------------------------- which code wrote the data
