@@ -15,6 +15,8 @@ timings.
   (`paired`, `mamlviz.stats`);
 - the Part 1 game (`game`, natively): the shipped glyph models, the blurred and the raw-pixel nearest neighbour on
   --draws independent draws of 1,000 trials (5-way and 20-way), each draw's accuracies and the paired differences;
+- Part 5's figure (`part5`, natively): MAML and FOMAML trained side by side for --seeds, as in the page, with
+  the cosine, the dropped term and α·λ_max every 200 updates, and the final held-out medians, paired;
 - Part 7's method table (`methods`, natively): MAML, FOMAML, Reptile, iMAML (and two other iMAML settings) and the
   pretrained baseline trained --iterations updates with `mamlviz.train.METHOD_SETTINGS` for each of --seeds,
   held-out medians after their own inner procedure and after one shared SGD step, summaries and paired differences.
@@ -120,6 +122,49 @@ def game(args):
         print(f"game {way}-way:", {m: round(v["mean"], 1) for m, v in out["way"][str(way)]["summary"].items()},
               flush=True)
     out["seeds"] = [gt.EVAL_SEED + 1 + d for d in range(args.draws)]
+    out["load"], out["date"] = [before, load()], now()
+    return out
+
+
+# Part 5's runs of its MAML-vs-FOMAML figure: (key, α, k, meta-updates)
+PART5_RUNS = [("default", 0.01, 1, 3000), ("small_alpha", 0.001, 1, 2000), ("k3", 0.01, 3, 1000)]
+PART5_EVERY = 200
+
+
+def part5(args):
+    """Part 5's figure run natively, as the page runs it (`part5._config`, the same trainers and fixed batch), for
+    each of --seeds: every PART5_EVERY updates the cosine, the dropped term and α·λ_max on the fixed batch; at the
+    end both models' held-out median after the training k steps, and their paired difference over the seeds."""
+    import numpy as np
+
+    from mamlviz.figures import part5 as p5
+    from mamlviz.train import MetaTrainer
+
+    before, batch, out = load(), p5.fixed_batch(), {"seeds": list(args.seeds), "every": PART5_EVERY, "runs": {}}
+    for key, alpha, k, updates in PART5_RUNS:
+        config = p5._config({"alpha": alpha, "k": k})
+        run = {"alpha": alpha, "k": k, "updates": updates, "curves": {}, "final": {"maml": [], "fomaml": []}}
+        for seed in args.seeds:
+            trainers = {m: MetaTrainer(m, p5.MLP_MODEL, config, seed=seed) for m in ("maml", "fomaml")}
+            curve = []
+            for it in range(0, updates + 1, PART5_EVERY):
+                if it:
+                    for t in trainers.values():
+                        t.run(PART5_EVERY, evaluate=False)
+                theta = trainers["maml"].theta
+                cos, dropped = p5.compare_directions(theta, batch, alpha, k)
+                curve.append([it, cos, dropped, alpha * float(p5.top_curvature(theta, batch).max())])
+            for m, t in trainers.items():
+                run["final"][m].append(float(t.evaluate()["median"][k]))
+            c = np.array(curve)
+            run["curves"][str(seed)] = {"points": curve, "cos": stats.summary(c[1:, 1]),
+                                        "dropped": stats.summary(c[1:, 2]), "alpha_top": stats.summary(c[1:, 3]),
+                                        "top": stats.summary(c[1:, 3] / alpha), "end": curve[-1]}
+            print(f"part5 {key} seed {seed}: MAML {run['final']['maml'][-1]:.3f} FOMAML "
+                  f"{run['final']['fomaml'][-1]:.3f}", flush=True)
+        run["summary"] = {m: stats.summary(v) for m, v in run["final"].items()}
+        run["paired"] = {"fomaml-maml": stats.paired(run["final"]["fomaml"], run["final"]["maml"])}
+        out["runs"][key] = run
     out["load"], out["date"] = [before, load()], now()
     return out
 
@@ -278,11 +323,14 @@ def version(section):
     return {"code": site_measured.fingerprint(section), "commit": commit(), "date": now()}
 
 
+NATIVE_ONLY = ("game", "part5", "methods")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=("native", "browser"))
-    parser.add_argument("--what", choices=("cost", "race", "game", "methods"), nargs="+",
-                        default=["cost", "race", "game", "methods"])
+    parser.add_argument("--what", choices=("cost", "race") + NATIVE_ONLY, nargs="+",
+                        default=["cost", "race", *NATIVE_ONLY])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--browser-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--draws", type=int, default=10, help="independent draws of 1,000 game trials")
@@ -295,16 +343,16 @@ def main():
               "race_settings": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
               "kept_kb_per_task": {m: part9.kept_per_task(m) / 1000 for m in part8.RACERS}}
     sections = {"native": native, "browser": browser}
-    jobs = [] if args.only == "browser" else [("game", game), ("methods", methods)]
+    jobs = [] if args.only == "browser" else [("game", game), ("part5", part5), ("methods", methods)]
     jobs = [(name, f) for name, f in jobs if name in args.what]
     if set(args.what) & {"cost", "race"}:
         jobs += [(name, sections[name]) for name in ([args.only] if args.only else ["browser", "native"])]
     for name, run in jobs:   # the browser first among the two: its timings
-        result = run(args) if name in ("game", "methods") else run(args, args.what)
+        result = run(args) if name in NATIVE_ONLY else run(args, args.what)
         data = json.loads(OUT.read_text()) if OUT.exists() else {}   # read now: another run may have written
         data.update(common)
         versions = data.setdefault("versions", {})
-        if name in ("game", "methods"):
+        if name in NATIVE_ONLY:
             data[name] = result
             versions[name] = version(name)
         else:

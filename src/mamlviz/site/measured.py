@@ -105,6 +105,9 @@ def computed():
     d = MLP().size
     lo, hi = sine.X_RANGE
     theta, batch = part4.cost_batch()
+    # Part 4: kB kept per task for the backward pass on its cost figure's batch, at k = 1, 5 and 10
+    kept = {m: {str(k): part4.measure_method(m, k, theta, batch, repeats=1)[1] / 1000 for k in (1, 5, 10)}
+            for m in ("maml", "fomaml", "reptile", "imaml")}
     return {
         "settings": {m: s.to_dict() for m, s in METHOD_SETTINGS.items()},   # Part 7's table, compare_methods
         "train": TrainConfig().to_dict(),
@@ -117,11 +120,34 @@ def computed():
         },
         "jacobian": {"entries_million": d * d / 1e6, "megabytes": d * d * 8 / 1e6, "kb_per_copy": d * 8 / 1e3},
         "kept_kb_per_task": {m: part9.kept_per_task(m) / 1000 for m in part8.RACERS},
-        # Part 4: bytes kept per task for the backward pass, its cost figure's batch, k = 1, 5, 10
-        "cost_kept_kb": {m: {str(k): part4.measure_method(m, k, theta, batch, repeats=1)[1] / 1000 for k in (1, 5, 10)}
-                         for m in ("maml", "fomaml", "reptile", "imaml")},
+        "cost_kept_kb": kept,
+        "cost_kept_kb_maml_per_step": (kept["maml"]["10"] - kept["maml"]["1"]) / 9,
+        "part5": _part5_start(),
         **_toy_numbers(),
     }
+
+
+def _part5_start():
+    """Part 5 at the initialisation of the MAML-vs-FOMAML figure (seed 0) on its fixed batch: the two meta-gradients'
+    cosine and dropped term, the support Hessians' extreme eigenvalues (Lanczos), the held-out MSE after one step."""
+    import numpy as np
+
+    from mamlviz.figures import part5
+    from mamlviz.lanczos import lanczos
+    from mamlviz.train import MetaTrainer
+
+    batch = part5.fixed_batch()
+    theta = part5.MLP_MODEL.init(np.random.default_rng(0))    # = MetaTrainer's θ₀ for seed 0
+    _, _, hvp = part5.MLP_MODEL.linearize(theta, batch.xs, batch.ys)
+    v0 = np.random.default_rng(0).standard_normal((batch.xs.shape[0], part5.MLP_MODEL.size))
+    ritz = lanczos(hvp, v0, part5.LANCZOS_STEPS)
+    out = {"top": float(ritz[:, 0].max()), "bottom": float(ritz[:, -1].min())}
+    for key, alpha in (("default", 0.01), ("small_alpha", 0.001)):
+        cos, dropped = part5.compare_directions(theta, batch, alpha, 1)
+        trainer = MetaTrainer("maml", part5.MLP_MODEL, part5._config({"alpha": alpha, "k": 1}), seed=0)
+        out[key] = {"alpha": alpha, "cos": cos, "dropped": dropped, "alpha_top": alpha * out["top"],
+                           "mse_one_step": float(trainer.evaluate()["median"][1])}
+    return out
 
 
 def _toy_numbers():
@@ -165,6 +191,8 @@ SOURCES = {
                     "mamlviz.figures.part8:held_out", "mamlviz.figures.part8:new_race",
                     "mamlviz.figures.part8:race_round"],
     "methods": CORE,
+    "part5": CORE + ["mamlviz.lanczos", "mamlviz.figures.part5:_config", "mamlviz.figures.part5:fixed_batch",
+                     "mamlviz.figures.part5:compare_directions", "mamlviz.figures.part5:top_curvature"],
     "game": ["mamlviz.nn", "mamlviz.meta", "mamlviz.glyphs", "mamlviz.glyphtasks", "data/glyph_models.npz"],
 }
 
@@ -199,7 +227,7 @@ def sections_of(key: str) -> list[str]:
     """The sections of measured.json (keys of its `versions`) that a key's value depends on; [] for a description
     of the machine or a number computed at build time."""
     parts = key.split(".")
-    if parts[0] in ("game", "methods"):
+    if parts[0] in ("game", "methods", "part5"):
         return [parts[0]]
     if parts[0] in ("native", "browser") and len(parts) > 1:
         if parts[1] in ("ms_per_update", "cost_load", "cost_date"):
