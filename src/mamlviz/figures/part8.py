@@ -280,7 +280,7 @@ def _trajectories_scene(state, tasks, seed, paths, stopped, done):
     return {
         "panels": [unit_panel(f"{'MAML objective' if bg == 'maml' else 'joint-training loss'}, log₁₀{status}", layers)],
         "legend": [{"class": m, "label": METHODS[m]} for m in paths] + [
-            {"class": "maml", "label": "● minimum of the MAML objective"},
+            {"class": "maml", "label": "● lowest point of the MAML objective on the map"},
             {"class": "pretrained", "label": "● minimum of the joint loss"},
             {"class": "reptile", "label": "● mean of the task optima"}],
         "readouts": readouts + [{"label": "meta-updates", "value": done, "format": "d"}],
@@ -512,8 +512,8 @@ def race_fit_figure(state, action=None):
     raced = trained.get("sine-race")   # published by the race, which runs in a training worker (figures.publish)
     messages = []
     if raced is None:
-        messages.append("No race has run yet: these are the five models at their common random initialisation. "
-                        "Start the race above, then come back.")
+        messages.append("No race has run yet: these are the five models at their common random initialisation, "
+                        "where an SGD step easily overshoots. Start the race above, then come back.")
         thetas, iteration = initial_thetas(0), 0
     else:
         thetas, iteration = np.array([raced["thetas"][m] for m in RACERS], dtype=float), int(raced["iteration"])
