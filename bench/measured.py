@@ -200,14 +200,18 @@ def methods(args):
             runs["diverged"].append(bool(trainer.diverged))
             print(f"methods {row} seed {seed}: own {own['median']:.3f} shared {runs['shared'][-1]:.3f} "
                   f"({runs['seconds'][-1]:.0f} s)", flush=True)
-        out["rows"][row] = {"settings": s.to_dict(), **runs,
-                            "summary": {k: stats.summary(runs[k]) for k in ("own", "shared", "seconds")
-                                        if None not in runs[k]}}
-        if s.reg is not None:
-            out["rows"][row]["summary"]["residual"] = stats.summary(runs["residual"])
-    out["paired"] = {which: pairs({r: out["rows"][r][which] for r, _, _ in METHOD_ROWS}) for which in ("own", "shared")}
+        out["rows"][row] = {"settings": s.to_dict(), **runs}
+    derive_methods(out)
     out["load"], out["date"] = [before, load()], now()
     return out
+
+
+def derive_methods(out):
+    """Part 7's summaries over seeds (median and range), divergences, and paired differences, from the runs."""
+    for r in out["rows"].values():
+        r["summary"] = {k: stats.summary(r[k]) for k in ("own", "shared", "residual", "seconds") if None not in r[k]}
+        r["n_diverged"] = sum(r["diverged"])
+    out["paired"] = {which: pairs({row: r[which] for row, r in out["rows"].items()}) for which in ("own", "shared")}
 
 
 def pairs(values):
@@ -337,7 +341,21 @@ def main():
     parser.add_argument("--iterations", type=int, default=4000, help="updates of each Part 7 training")
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=30, help="timed rounds (one update of every method a round)")
+    parser.add_argument("--derive", action="store_true",
+                        help="measure nothing: recompute the summaries and paired intervals from the stored runs")
     args = parser.parse_args()
+    if args.derive:
+        data = json.loads(OUT.read_text())
+        if "methods" in data:
+            derive_methods(data["methods"])
+        for name in ("native", "browser"):
+            if "race" in data.get(name, {}):
+                data[name]["spread"], data[name]["paired"] = spread(data[name]["race"]), race_pairs(data[name]["race"])
+        if "race" in data.get("browser", {}) and "race" in data.get("native", {}):
+            data["native"]["spread_same"] = spread(data["native"]["race"], list(data["browser"]["race"]))
+            data["agreement"] = agreement(data["native"]["race"], data["browser"]["race"])
+        OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        return
     common = {"machine": machine(), "pyodide": vendor.VERSION, "pyodide_numpy": "2.0.2",
               "budget": args.budget, "cost_rounds": args.updates,
               "race_settings": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},

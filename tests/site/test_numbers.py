@@ -110,3 +110,10 @@ def test_paired_interval_by_hand():
         stats.paired([1.0], [2.0])
     s = stats.summary([3, 1, 2, 10, 4])
     assert (s["median"], s["min"], s["max"], s["n"]) == (3, 1, 10, 5)
+
+
+def test_two_significant_figures_never_in_exponent_form():
+    assert [m.significant(v, 2) for v in (0.0123, 7173.2, 0.376, 2.19, 351.2, -285.3)] == \
+        ["0.012", "7,200", "0.38", "2.2", "350", "-290"]
+    assert m.render({"a": {"b": 7173.2}}, "a.b", "2sig") == "7,200"
+    assert m.render({"a": -0.0123}, "a", "2sig") == "−0.012"   # a typographic minus, as every number

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import math
 import re
 from functools import cache
 from pathlib import Path
@@ -44,11 +45,24 @@ def lookup(data, key: str):
     return value
 
 
+def significant(value: float, digits: int) -> str:
+    """`value` to `digits` significant figures, never in exponent form: 0.0123 → 0.012, 7173 → 7,200."""
+    if value == 0 or not math.isfinite(value):
+        return format(value, "g")
+    exponent = math.floor(math.log10(abs(value)))
+    decimals = max(digits - 1 - exponent, 0)
+    return format(round(value, digits - 1 - exponent), f",.{decimals}f")
+
+
 def render(data, key: str, spec: str | None) -> str:
+    """The value of `key`, formatted by `spec`: a Python format spec, or `Nsig` (N significant figures)."""
     value = lookup(data, key)
     if isinstance(value, (dict, list)):
         raise MeasuredError(f"measured value {key!r} is not a number or text")
-    text = format(value, spec or "")
+    if spec and spec.endswith("sig") and isinstance(value, (int, float)):
+        text = significant(float(value), int(spec[:-3]))
+    else:
+        text = format(value, spec or "")
     return text.replace("-", "−") if isinstance(value, (int, float)) else text   # a typographic minus in numbers
 
 
