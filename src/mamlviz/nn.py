@@ -159,6 +159,8 @@ class MLP(Model):
         return loss, grad, factors
 
     def _linearize(self, theta, x, y):
+        """(L, ∇L, hvp, factors): the forward pass, the backward pass for ∇L, and hvp(v) = ∇²L·v, the directional
+        derivative of that backward pass along v (forward-over-reverse; relu'' = 0): the lines with dotted symbols."""
         theta, x, y = _check_shapes(theta, x, y, self.size, self.sizes[0], self.sizes[-1])
         ws, acts, masks, out = self._forward(theta, x)
         batched = out.ndim == 3  # pragma: no mutate: route

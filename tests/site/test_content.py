@@ -78,6 +78,12 @@ def test_no_tex_left_inside_the_mathml(pages):
         to_mathml(r"\arg\min_\varphi f(\varphi)", display=True)
 
 
+def text_of(html):
+    """The page without code, scripts, styles and figures (maths kept)."""
+    html = re.sub(r"<(figure|svg)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<(script|pre|code|style)\b.*?</\1>", " ", html, flags=re.S)
+
+
 def test_prose_has_typographic_quotes(pages):
     """Python-Markdown's smarty: the text of the parts, outside code, maths and figures, has “…” and ’, never a
     straight quote (figures write their own text)."""
@@ -89,3 +95,7 @@ def test_prose_has_typographic_quotes(pages):
         straight = [text[max(m.start() - 40, 0):m.start() + 20] for m in re.finditer(r"[\"']", text)]
         assert not straight, (name, straight[:3])
         assert "“" in text or "’" in text, name
+        # each quote turned the right way, next to maths too (a formula counts as a word here)
+        words = htmlmod.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<math\b.*?</math>", "x", text_of(html), flags=re.S)))
+        wrong = re.findall(r".{0,30}(?:“(?=[\s.,:;!?)]|$)|(?<=\s)”).{0,10}", words)
+        assert not wrong, (name, wrong[:3])
