@@ -4,7 +4,7 @@ timings.
 
     .venv/bin/python bench/measured.py [--only native|browser] [--what cost race game methods]
         [--seeds 0 1 2 3 4] [--browser-seeds 0 1 2 3 4] [--budget 1000] [--updates 30] [--draws 10]
-        [--iterations 4000]
+        [--iterations 4000] [--rows pretrained maml fomaml reptile imaml imaml_k20 imaml_l10] [--derive]
 
 - time per meta-update of every racer (Part 8's race settings, `part9.time_rounds`: the fastest of --updates rounds
   of one update of every method), natively and in the built site's cost figure (Part 9) in Debian Chromium;
@@ -175,8 +175,9 @@ METHOD_ROWS = [("pretrained", "pretrained", {}), ("maml", "maml", {}), ("fomaml"
                ("imaml_l10", "imaml", {"inner_steps": 20, "reg": 10.0, "inner_lr": 0.1})]
 
 
-def methods(args):
-    """Part 7's table: each row trained `args.iterations` updates (25 tasks, K = 10) for each seed."""
+def methods(args, save=None):
+    """Part 7's table: each row trained `args.iterations` updates (25 tasks, K = 10) for each seed. Rows already
+    stored for the same seeds and iterations are kept unless --rows names them; `save(out)` after every row."""
     import dataclasses
 
     from mamlviz.bench import tune_allocator
@@ -185,7 +186,12 @@ def methods(args):
 
     tune_allocator()
     before, out = load(), {"iterations": args.iterations, "seeds": list(args.seeds), "rows": {}}
+    old = json.loads(OUT.read_text()).get("methods", {}) if OUT.exists() else {}
+    if (old.get("iterations"), old.get("seeds")) == (out["iterations"], out["seeds"]):
+        out["rows"] = {r: v for r, v in old.get("rows", {}).items() if r not in args.rows}
     for row, method, overrides in METHOD_ROWS:
+        if row not in args.rows:
+            continue
         s = dataclasses.replace(METHOD_SETTINGS[method], **overrides)
         runs = {"own": [], "shared": [], "residual": [], "seconds": [], "diverged": []}
         for seed in args.seeds:
@@ -201,7 +207,10 @@ def methods(args):
             print(f"methods {row} seed {seed}: own {own['median']:.3f} shared {runs['shared'][-1]:.3f} "
                   f"({runs['seconds'][-1]:.0f} s)", flush=True)
         out["rows"][row] = {"settings": s.to_dict(), **runs}
-    derive_methods(out)
+        derive_methods(out)
+        out["load"], out["date"] = [before, load()], now()
+        if save:
+            save(out)
     out["load"], out["date"] = [before, load()], now()
     return out
 
@@ -215,9 +224,8 @@ def derive_methods(out):
 
 
 def pairs(values):
-    """Every pair a-b of {name: [value per seed]}: the paired difference a − b with its 95 % interval."""
-    names = list(values)
-    return {f"{a}-{b}": stats.paired(values[a], values[b]) for i, a in enumerate(names) for b in names[i + 1:]}
+    """Every ordered pair a-b of {name: [value per seed]}: the paired difference a − b with its 95 % interval."""
+    return {f"{a}-{b}": stats.paired(values[a], values[b]) for a in values for b in values if a != b}
 
 
 def browser(args, what):
@@ -341,6 +349,8 @@ def main():
     parser.add_argument("--iterations", type=int, default=4000, help="updates of each Part 7 training")
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=30, help="timed rounds (one update of every method a round)")
+    parser.add_argument("--rows", nargs="+", default=[r for r, _, _ in METHOD_ROWS],
+                        help="Part 7's rows to (re)measure (the others stored are kept)")
     parser.add_argument("--derive", action="store_true",
                         help="measure nothing: recompute the summaries and paired intervals from the stored runs")
     args = parser.parse_args()
@@ -348,12 +358,7 @@ def main():
         data = json.loads(OUT.read_text())
         if "methods" in data:
             derive_methods(data["methods"])
-        for name in ("native", "browser"):
-            if "race" in data.get(name, {}):
-                data[name]["spread"], data[name]["paired"] = spread(data[name]["race"]), race_pairs(data[name]["race"])
-        if "race" in data.get("browser", {}) and "race" in data.get("native", {}):
-            data["native"]["spread_same"] = spread(data["native"]["race"], list(data["browser"]["race"]))
-            data["agreement"] = agreement(data["native"]["race"], data["browser"]["race"])
+        derive(data)
         OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         return
     common = {"machine": machine(), "pyodide": vendor.VERSION, "pyodide_numpy": "2.0.2",
@@ -366,25 +371,42 @@ def main():
     if set(args.what) & {"cost", "race"}:
         jobs += [(name, sections[name]) for name in ([args.only] if args.only else ["browser", "native"])]
     for name, run in jobs:   # the browser first among the two: its timings
-        result = run(args) if name in NATIVE_ONLY else run(args, args.what)
-        data = json.loads(OUT.read_text()) if OUT.exists() else {}   # read now: another run may have written
-        data.update(common)
-        versions = data.setdefault("versions", {})
-        if name in NATIVE_ONLY:
-            data[name] = result
-            versions[name] = version(name)
+        if name == "methods":
+            result = run(args, save=lambda partial: write(args, common, "methods", partial))
         else:
-            data.setdefault(name, {}).update(result)
-            for what in set(args.what) & {"cost", "race"}:
-                versions[f"{name}.{what}"] = version(what)
-        if name in ("native", "browser") and "race" in args.what:
-            data[name]["spread"] = spread(data[name]["race"])
-            data[name]["paired"] = race_pairs(data[name]["race"])
-        if "race" in data.get("browser", {}) and "race" in data.get("native", {}):
-            data["native"]["spread_same"] = spread(data["native"]["race"], list(data["browser"]["race"]))
-            data["agreement"] = agreement(data["native"]["race"], data["browser"]["race"])
-        OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-        print(f"wrote {OUT}", flush=True)
+            result = run(args) if name in NATIVE_ONLY else run(args, args.what)
+        write(args, common, name, result)
+
+
+def write(args, common, name, result):
+    """Merge one section's result into measured.json (read just before: another run may have written)."""
+    data = json.loads(OUT.read_text()) if OUT.exists() else {}
+    data.update(common)
+    versions = data.setdefault("versions", {})
+    if name in NATIVE_ONLY:
+        old = data.get(name, {})
+        if name == "methods" and (old.get("iterations"), old.get("seeds")) == (result["iterations"], result["seeds"]):
+            result["rows"] = {**old.get("rows", {}), **result["rows"]}   # rows another run measured meanwhile
+            derive_methods(result)
+        data[name] = result
+        versions[name] = version(name)
+    else:
+        data.setdefault(name, {}).update(result)
+        for what in set(args.what) & {"cost", "race"}:
+            versions[f"{name}.{what}"] = version(what)
+    derive(data)
+    OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {OUT}", flush=True)
+
+
+def derive(data):
+    """The race's summaries and paired intervals (per place, and natively over the browser's seeds), from its runs."""
+    for name in ("native", "browser"):
+        if "race" in data.get(name, {}):
+            data[name]["spread"], data[name]["paired"] = spread(data[name]["race"]), race_pairs(data[name]["race"])
+    if "race" in data.get("browser", {}) and "race" in data.get("native", {}):
+        data["native"]["spread_same"] = spread(data["native"]["race"], list(data["browser"]["race"]))
+        data["agreement"] = agreement(data["native"]["race"], data["browser"]["race"])
 
 
 if __name__ == "__main__":

@@ -117,3 +117,21 @@ def test_two_significant_figures_never_in_exponent_form():
         ["0.012", "7,200", "0.38", "2.2", "350", "-290"]
     assert m.render({"a": {"b": 7173.2}}, "a.b", "2sig") == "7,200"
     assert m.render({"a": -0.0123}, "a", "2sig") == "−0.012"   # a typographic minus, as every number
+
+
+def test_every_plus_minus_says_what_it_is():
+    assert audit.unexplained_plus_minus("Intro.\n\nWe got 3 ± 1 here.\n\nAnd 3 ± 1 (95 % interval).\n") == [3]
+    table = "| a | b |\n| --- | --- |\n| x | 3 ± 1 |\n"
+    assert audit.unexplained_plus_minus("Medians, ± one standard deviation:\n\n" + table) == []
+    assert audit.unexplained_plus_minus("Medians:\n\n" + table) == [3]
+    for page in sorted((REPO / "content").glob("*.md")):
+        assert audit.unexplained_plus_minus(page.read_text()) == [], page.name
+
+
+def test_an_unexplained_plus_minus_stops_the_build(toy_project):
+    from mamlviz.site import BuildError, build
+
+    page = toy_project.content / "02-second.md"
+    page.write_text(page.read_text() + "\nThe error was 3 ± 1 points.\n")
+    with pytest.raises(BuildError, match="02-second.md: a ± that does not say what it is"):
+        build(toy_project, pyodide=False, log=lambda *a: None)

@@ -135,6 +135,10 @@ def build(project: Project, *, pyodide: bool = True, log=print, check_numbers: b
         raise BuildError("numbers typed by hand (use {{measured:…}}, or list a published or chosen number in "
                          "content/numbers.toml; python -m mamlviz.site.audit --all lists them all):\n"
                          + audit.report(numbers))
+    for page in parts:
+        for line in audit.unexplained_plus_minus(page.body):
+            raise BuildError(f"{page.source}: a ± that does not say what it is (a 95 % interval? a standard "
+                             f"deviation?) near line {line} of the text")
     bib = load_bib(project.bib)
     figures.load_all()
     # 2. Markdown (first frames of the figures are computed here, natively)

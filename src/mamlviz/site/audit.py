@@ -89,6 +89,24 @@ def audit_text(name, body, listed=None):
     return sorted(out, key=lambda n: n.line)
 
 
+PLUS_MINUS_SAYS = re.compile(r"95 ?%|confidence interval|standard deviation|s\.d\.|\bSD\b", re.I)
+
+
+def unexplained_plus_minus(body):
+    """Line numbers of the ± that do not say what they are: a paragraph with a ± must name it (a 95 % interval, a
+    standard deviation), and a table with one must be named in the paragraph just before it."""
+    blocks, out = re.split(r"\n\s*\n", body), []
+    line = 1
+    for i, block in enumerate(blocks):
+        if "±" in block:
+            table = block.lstrip().startswith("|")
+            context = (blocks[i - 1] if table and i else "") + block
+            if not PLUS_MINUS_SAYS.search(context):
+                out.append(line + block[:block.index("±")].count("\n"))
+        line += block.count("\n") + 2   # approximately: blank lines between blocks
+    return out
+
+
 def load_listed(path):
     """content/numbers.toml: {page file name: {number: "kind: source"}}, each kind one of KINDS."""
     if not Path(path).exists():

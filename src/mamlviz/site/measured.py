@@ -126,6 +126,7 @@ def computed():
         "settings": {m: s.to_dict() for m, s in METHOD_SETTINGS.items()},   # Part 7's table, compare_methods
         "train": TrainConfig().to_dict(),
         "race": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
+        "race_shared_lr": part8.SHARED_LR,
         "sine_params": d,
         "sine": {   # Part 3's closed forms: the mean task −(2 E[A]/π) cos x; the flat line's MSE, largest over ψ
             "mean_slope": 2 * np.mean(sine.AMPLITUDE) / math.pi,
