@@ -220,6 +220,7 @@ def derive_methods(out):
     for r in out["rows"].values():
         r["summary"] = {k: stats.summary(r[k]) for k in ("own", "shared", "residual", "seconds") if None not in r[k]}
         r["n_diverged"] = sum(r["diverged"])
+        r["shared_own"] = stats.paired(r["shared"], r["own"])   # one plain step against the method's own procedure
     out["paired"] = {which: pairs({row: r[which] for row, r in out["rows"].items()}) for which in ("own", "shared")}
 
 

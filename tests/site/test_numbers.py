@@ -135,3 +135,9 @@ def test_an_unexplained_plus_minus_stops_the_build(toy_project):
     page.write_text(page.read_text() + "\nThe error was 3 ± 1 points.\n")
     with pytest.raises(BuildError, match="02-second.md: a ± that does not say what it is"):
         build(toy_project, pyodide=False, log=lambda *a: None)
+
+
+def test_a_comparison_is_worded_from_its_interval():
+    data = {"a": stats.paired([3, 4, 5, 6, 7], [1, 2, 2, 3, 4]), "b": stats.paired([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]),
+            "c": stats.paired([0, 1, 1, 2, 2], [3, 3, 4, 5, 6])}
+    assert [m.render(data, k, "than") for k in "abc"] == ["higher than", "not shown to differ from", "lower than"]

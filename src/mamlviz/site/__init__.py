@@ -133,7 +133,7 @@ def build(project: Project, *, pyodide: bool = True, log=print, check_numbers: b
     numbers = audit.audit([(p.source.name, p.body) for p in parts], project.content / "numbers.toml")
     if check_numbers and any(n.typed for n in numbers):   # a computed number typed by hand: it must come through the build
         raise BuildError("numbers typed by hand (use {{measured:…}}, or list a published or chosen number in "
-                         "content/numbers.toml; python -m mamlviz.site.audit --all lists them all):\n"
+                         "content/numbers.toml; mamlviz numbers --all lists them all):\n"
                          + audit.report(numbers))
     for page in parts:
         for line in audit.unexplained_plus_minus(page.body):

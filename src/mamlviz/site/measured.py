@@ -22,6 +22,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
 import mamlviz
+from mamlviz.stats import verdict
 
 DATA = Path(mamlviz.__file__).parent / "data" / "measured.json"
 PATTERN = re.compile(r"\{\{measured:([\w.\-]+)(?::([^}]*))?\}\}")
@@ -54,9 +55,16 @@ def significant(value: float, digits: int) -> str:
     return format(round(value, digits - 1 - exponent), f",.{decimals}f")
 
 
+# `{{measured:KEY:than}}` on a paired difference a − b (`mamlviz.stats.paired`): how a compares with b
+THAN = {"higher": "higher than", "lower": "lower than", "level": "not shown to differ from"}
+
+
 def render(data, key: str, spec: str | None) -> str:
-    """The value of `key`, formatted by `spec`: a Python format spec, or `Nsig` (N significant figures)."""
+    """The value of `key`, formatted by `spec`: a Python format spec, `Nsig` (N significant figures), or `than` (a
+    paired difference worded from its 95 % interval: "higher than", "lower than", "not shown to differ from")."""
     value = lookup(data, key)
+    if spec == "than" and isinstance(value, dict) and {"lo", "hi"} <= value.keys():
+        return THAN[verdict(value)]   # a comparison worded from its interval
     if isinstance(value, (dict, list)):
         raise MeasuredError(f"measured value {key!r} is not a number or text")
     if spec and spec.endswith("sig") and isinstance(value, (int, float)):
