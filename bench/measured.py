@@ -320,6 +320,32 @@ def agreement(native_runs, browser_runs):
          for s in same for m in part8.RACERS for k in ("own", "shared")), default=None)}
 
 
+def source_files(section):
+    """The files under src/mamlviz that a section's SOURCES live in."""
+    out = set()
+    for name in site_measured.SOURCES[section]:
+        module = name.partition(":")[0]
+        out.add(name if "/" in name else module.removeprefix("mamlviz.").replace(".", "/") + ".py")
+    return sorted(out)
+
+
+def restamp(data):
+    """For each measured section: if every file it depends on has the same code now (syntax tree without comments
+    and docstrings; data files byte for byte) as at the commit recorded with it, record today's code version."""
+    root = Path(__file__).resolve().parents[1]
+    for key, v in data.get("versions", {}).items():
+        section, at = key.split(".")[-1], (v.get("commit") or "").split("+")[0]
+        same = bool(at)
+        for f in source_files(section) if same else []:
+            old = subprocess.run(["git", "show", f"{at}:src/mamlviz/{f}"], cwd=root, capture_output=True).stdout
+            new = (root / "src" / "mamlviz" / f).read_bytes()
+            same = same and (old == new if not f.endswith(".py") else
+                             site_measured._code(old.decode()) == site_measured._code(new.decode()))
+        if same:
+            v.update(code=site_measured.fingerprint(section), restamped=now())
+        print(f"{key}: {'restamped' if same else 'code changed since ' + at + ': measure it again'}", flush=True)
+
+
 def commit():
     try:
         root = Path(__file__).resolve().parents[1]
@@ -352,9 +378,17 @@ def main():
     parser.add_argument("--updates", type=int, default=30, help="timed rounds (one update of every method a round)")
     parser.add_argument("--rows", nargs="+", default=[r for r, _, _ in METHOD_ROWS],
                         help="Part 7's rows to (re)measure (the others stored are kept)")
+    parser.add_argument("--restamp", action="store_true",
+                        help="measure nothing: record the code version anew for sections whose code (without comments "
+                             "and docstrings) is the same as at the commit they were measured at; refuse otherwise")
     parser.add_argument("--derive", action="store_true",
                         help="measure nothing: recompute the summaries and paired intervals from the stored runs")
     args = parser.parse_args()
+    if args.restamp:
+        data = json.loads(OUT.read_text())
+        restamp(data)
+        OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        return
     if args.derive:
         data = json.loads(OUT.read_text())
         if "methods" in data:

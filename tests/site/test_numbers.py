@@ -141,3 +141,67 @@ def test_a_comparison_is_worded_from_its_interval():
     data = {"a": stats.paired([3, 4, 5, 6, 7], [1, 2, 2, 3, 4]), "b": stats.paired([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]),
             "c": stats.paired([0, 1, 1, 2, 2], [3, 3, 4, 5, 6])}
     assert [m.render(data, k, "than") for k in "abc"] == ["higher than", "not shown to differ from", "lower than"]
+
+
+# Every comparison the text makes in fixed words, with the paired difference (a − b, over seeds or draws) that the
+# words rest on and what the words say about it: "higher" / "lower" (the 95 % interval excludes 0 on that side),
+# "level" (it contains 0), and "all" when the words say it held on every seed or draw. Comparisons worded by the
+# build itself ({{measured:KEY:than}}) need no entry: they change with the data.
+CLAIMS = [
+    ("01-introduction.md", "MAML beats raw pixels by a wide margin", "game.way.5.paired.maml-raw", "higher", "all"),
+    ("01-introduction.md", "MAML beats raw pixels by a wide margin", "game.way.20.paired.maml-raw", "higher", "all"),
+    ("01-introduction.md", "comes within", "game.way.5.paired.maml-blur", "higher", ""),
+    ("01-introduction.md", "comes within", "game.way.20.paired.maml-blur", "higher", ""),
+    ("05-first-order-maml.md", "do not settle the comparison at this budget", "part5.runs.default.paired.fomaml-maml",
+     "level", ""),
+    ("05-first-order-maml.md", "Here first order does fall behind", "part5.runs.small_alpha.paired.fomaml-maml",
+     "higher", ""),
+    ("05-first-order-maml.md", "More inner steps do not settle it either", "part5.runs.k3.paired.fomaml-maml",
+     "level", ""),
+    ("05-first-order-maml.md", "it is clear at the small inner rate", "part5.runs.small_alpha.paired.fomaml-maml",
+     "higher", ""),
+    ("05-first-order-maml.md", "not established at the paper's", "part5.runs.default.paired.fomaml-maml", "level", ""),
+    ("07-imaml.md", "one plain gradient step at $\\alpha = 0.01$ overshoots", "methods.rows.imaml.shared_own",
+     "higher", "all"),
+    ("07-imaml.md", "Reptile shows a milder form of the same dependence", "methods.rows.reptile.shared_own", "higher",
+     ""),
+    ("08-comparison.md", "Reptile comes out ahead of every other method", "native.paired.own.maml-reptile", "higher",
+     "all"),
+    ("08-comparison.md", "Reptile comes out ahead of every other method", "native.paired.own.fomaml-reptile",
+     "higher", "all"),
+    ("08-comparison.md", "Reptile comes out ahead of every other method", "native.paired.own.pretrained-reptile",
+     "higher", "all"),
+    ("08-comparison.md", "against iMAML its lead is narrower", "native.paired.own.imaml-reptile", "higher", ""),
+    ("08-comparison.md", "Judged after one plain step its lead is gone", "native.paired.shared.reptile-maml", "level",
+     ""),
+    ("08-comparison.md", "throws it far off, on every seed", "native.paired.shared.imaml-maml", "higher", "all"),
+    ("08-comparison.md", "MAML against FOMAML", "native.paired.own.fomaml-maml", "level", ""),
+    ("08-comparison.md", "iMAML against MAML", "native.paired.own.imaml-maml", "level", ""),
+    ("08-comparison.md", "MAML or FOMAML against the pretrained baseline", "native.paired.own.pretrained-maml",
+     "level", ""),
+    ("08-comparison.md", "MAML or FOMAML against the pretrained baseline", "native.paired.own.pretrained-fomaml",
+     "level", ""),
+    ("09-conclusion.md", "on every seed against MAML and FOMAML", "native.paired.own.maml-reptile", "higher", "all"),
+    ("09-conclusion.md", "on every seed against MAML and FOMAML", "native.paired.own.fomaml-reptile", "higher", "all"),
+    ("09-conclusion.md", "Reptile leads after its own procedure", "native.paired.own.imaml-reptile", "higher", ""),
+    ("09-conclusion.md", "but not after one shared step", "native.paired.shared.reptile-maml", "level", ""),
+    ("09-conclusion.md", "clearly at a small inner rate", "part5.runs.small_alpha.paired.fomaml-maml", "higher", ""),
+    ("09-conclusion.md", "at the paper's rate the gap is not established", "part5.runs.default.paired.fomaml-maml",
+     "level", ""),
+]
+
+
+@pytest.mark.parametrize("page, words, key, says, every", CLAIMS)
+def test_each_comparison_in_fixed_words_is_what_its_interval_says(page, words, key, says, every):
+    text = " ".join((REPO / "content" / page).read_text(encoding="utf-8").split())
+    assert words in text, f"{page} no longer says {words!r}: update CLAIMS"
+    p = m.lookup(json.loads(m.DATA.read_text(encoding="utf-8")), key)
+    assert p["n"] >= 5, "a comparison rests on at least five seeds or draws"
+    assert stats.verdict(p) == says, (page, words, key, p)
+    if every:
+        assert p["positive"] == p["n"], (page, words, key, p)
+
+
+def test_the_code_version_ignores_comments_and_docstrings():
+    a = m._code('def f(x):\n    """Twice x."""\n    return 2 * x  # doubled\n')
+    assert a == m._code("def f(x):\n    return 2 * x\n") != m._code("def f(x):\n    return 3 * x\n")

@@ -10,11 +10,13 @@ the site before it has measured anything. tests/site/test_content.py requires ev
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
 import json
 import math
 import re
+import textwrap
 from functools import cache
 from pathlib import Path
 
@@ -230,16 +232,27 @@ def _source_bytes(name):
     module, _, attr = name.partition(":")
     mod = importlib.import_module(module)
     if not attr:
-        return inspect.getsource(mod).encode()
+        return _code(inspect.getsource(mod))
     obj = getattr(mod, attr)
     if callable(obj):
-        return inspect.getsource(obj).encode()
+        return _code(textwrap.dedent(inspect.getsource(obj)))
     return json.dumps(obj, sort_keys=True, default=str).encode()
+
+
+def _code(source):
+    """The code of `source` without its comments, docstrings and layout (its syntax tree): what computes."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
 
 
 def fingerprint(section: str) -> str:
     """A short hash of the code (and data) a section of measured.json depends on: the data is stale when it
-    differs from the one recorded with it (`versions.SECTION.code`)."""
+    differs from the one recorded with it (`versions.SECTION.code`). Comments and docstrings do not count."""
     h = hashlib.sha256()
     for name in SOURCES[section]:
         h.update(name.encode() + b"\0" + _source_bytes(name) + b"\0")
@@ -278,3 +291,9 @@ def stale(keys, data) -> list[str]:
                 out.append(f"{key}: section {section} was measured by code {recorded}, the code is now {current} "
                            f"(rerun bench/measured.py --what {section.split('.')[-1]})")
     return out
+
+
+def fill(text: str, data=None) -> str:
+    """`text` with every placeholder replaced by its value, as the build prints it (for tests that read the text)."""
+    data = json.loads(DATA.read_text(encoding="utf-8")) if data is None else data
+    return PATTERN.sub(lambda m: render(data, m.group(1), m.group(2)), text)
