@@ -4,7 +4,7 @@ timings.
 
     .venv/bin/python bench/measured.py [--only native|browser] [--what cost race game methods]
         [--seeds 0 1 2 3 4] [--browser-seeds 0 1 2 3 4] [--budget 1000] [--updates 30] [--draws 10]
-        [--iterations 4000] [--rows pretrained maml fomaml reptile imaml imaml_k20 imaml_l10] [--derive]
+        [--iterations 1000] [--rows pretrained maml fomaml reptile imaml imaml_k20 imaml_l10] [--derive]
 
 - time per meta-update of every racer (Part 8's race settings, `part9.time_rounds`: the fastest of --updates rounds
   of one update of every method), natively and in the built site's cost figure (Part 9) in Debian Chromium;
@@ -380,7 +380,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--browser-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--draws", type=int, default=10, help="independent draws of 1,000 game trials")
-    parser.add_argument("--iterations", type=int, default=4000, help="updates of each Part 7 training")
+    parser.add_argument("--iterations", type=int, default=1000, help="updates of each Part 7 training")
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=30, help="timed rounds (one update of every method a round)")
     parser.add_argument("--rows", nargs="+", default=[r for r, _, _ in METHOD_ROWS],
