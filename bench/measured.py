@@ -353,6 +353,66 @@ def restamp(data):
         print(f"{key}: {'restamped' if same else 'code changed since ' + at + ': measure it again'}", flush=True)
 
 
+def verify(data, sections, seed=0):
+    """For deterministic sections whose code changed: recompute seed `seed`'s numbers natively (every Part 7 row at
+    the stored iterations, each Part 5 run, the native race) and record today's code version only if each one equals
+    the stored value (to 1e-9, relative). What a section times (seconds) is not checked: measure timings again."""
+    checks = {"methods": _verify_methods, "part5": _verify_part5, "native.race": _verify_race}
+    for section in sections:
+        key = section if section in checks else None
+        if key is None or key not in data.get("versions", {}):
+            print(f"{section}: cannot be verified (not stored, or not deterministic): measure it again", flush=True)
+            continue
+        mismatches = [f"{name}: stored {old!r}, now {new!r}" for name, old, new in checks[key](data, seed)
+                      if not np.isclose(old, new, rtol=1e-9, atol=0.0)]
+        if mismatches:
+            print(f"{section}: differs, measure it again:\n  " + "\n  ".join(mismatches), flush=True)
+            continue
+        what = key.split(".")[-1]
+        data["versions"][key].update(code=site_measured.fingerprint(what), verified=f"{now()} (seed {seed})")
+        print(f"{section}: seed {seed} recomputed to the stored digits: code version recorded", flush=True)
+
+
+def _verify_methods(data, seed):
+    import dataclasses
+
+    from mamlviz.nn import MLP
+    from mamlviz.train import METHOD_SETTINGS, TrainConfig, train
+
+    stored = data["methods"]
+    i = stored["seeds"].index(seed)
+    for row, method, overrides in METHOD_ROWS:
+        if row not in stored["rows"]:
+            continue
+        s = dataclasses.replace(METHOD_SETTINGS[method], **overrides)
+        trainer = train(method, MLP(), TrainConfig(**s.to_dict()), seed, stored["iterations"],
+                        eval_every=stored["iterations"])
+        yield f"methods {row} own", stored["rows"][row]["own"][i], trainer.evaluate_own()["median"]
+        yield f"methods {row} shared", stored["rows"][row]["shared"][i], trainer.evaluate()["median"][1]
+
+
+def _verify_part5(data, seed):
+    from mamlviz.figures import part5 as p5
+    from mamlviz.train import MetaTrainer
+
+    stored = data["part5"]
+    i = stored["seeds"].index(seed)
+    for key, alpha, k, updates in PART5_RUNS:
+        config = p5._config({"alpha": alpha, "k": k})
+        for m in ("maml", "fomaml"):
+            t = MetaTrainer(m, p5.MLP_MODEL, config, seed=seed)
+            for _ in range(updates // PART5_EVERY):   # in the chunks part5() runs
+                t.run(PART5_EVERY, evaluate=False)
+            yield f"part5 {key} {m}", stored["runs"][key]["final"][m][i], float(t.evaluate()["median"][k])
+
+
+def _verify_race(data, seed):
+    got = race_native(seed, data["budget"])
+    for m, v in data["native"]["race"][str(seed)].items():
+        for which in ("own", "shared"):
+            yield f"race {m} {which}", v[which], got[m][which]
+
+
 def commit():
     try:
         root = Path(__file__).resolve().parents[1]
@@ -388,12 +448,20 @@ def main():
     parser.add_argument("--restamp", action="store_true",
                         help="measure nothing: record the code version anew for sections whose code (without comments "
                              "and docstrings) is the same as at the commit they were measured at; refuse otherwise")
+    parser.add_argument("--verify", nargs="+", metavar="SECTION",
+                        help="measure nothing new: recompute one seed of these deterministic sections (methods, part5, "
+                             "native.race) and record the code version only where every number is unchanged")
     parser.add_argument("--derive", action="store_true",
                         help="measure nothing: recompute the summaries and paired intervals from the stored runs")
     args = parser.parse_args()
     if args.restamp:
         data = json.loads(OUT.read_text())
         restamp(data)
+        OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        return
+    if args.verify:
+        data = json.loads(OUT.read_text())
+        verify(data, args.verify, seed=args.seeds[0])
         OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         return
     if args.derive:
