@@ -160,7 +160,8 @@ class WebKit(Engine):
 
     name = "WebKitGTK"
 
-    def __init__(self):
+    def __init__(self, env=None):
+        """env: extra environment of the browser's processes (e.g. JSC_… options of its JavaScript engine)."""
         self.procs = []
         self.folder = tempfile.mkdtemp(prefix="mamlviz-webkit-")
         self.log = open(os.path.join(self.folder, "webkit.log"), "w")
@@ -172,7 +173,8 @@ class WebKit(Engine):
         with os.fdopen(read) as f:
             display = ":" + f.readline().strip()
         port = free_port()
-        self.procs.append(subprocess.Popen([WEBKIT_DRIVER, f"--port={port}"], env={**os.environ, "DISPLAY": display},
+        self.procs.append(subprocess.Popen([WEBKIT_DRIVER, f"--port={port}"],
+                                           env={**os.environ, **(env or {}), "DISPLAY": display},
                                            stdout=self.log, stderr=subprocess.STDOUT))
         self.base = f"http://127.0.0.1:{port}"
         (binary,) = glob.glob(MINIBROWSERS)[:1] or [None]
