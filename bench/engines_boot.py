@@ -77,11 +77,13 @@ class Chromium:
         self.p.stop()
 
 
-def one_run(kind, url, jsc=()):
+def one_run(kind, url):
+    """kind: chromium, firefox, webkit, or webkit:OPTION=VALUE,… (options of WebKit's JavaScript engine, JSC_…)."""
+    kind, _, jsc = kind.partition(":")
     if kind == "chromium":
         e = Chromium()
     elif kind == "webkit":
-        e = ENGINES[kind][0](env={f"JSC_{o.split('=')[0]}": o.split("=")[1] for o in jsc})
+        e = ENGINES[kind][0](env={f"JSC_{o.split('=')[0]}": o.split("=")[1] for o in jsc.split(",") if o})
     else:
         e = ENGINES[kind][0]()
     try:
@@ -97,23 +99,24 @@ def one_run(kind, url, jsc=()):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--engines", nargs="+", default=["chromium", "firefox", "webkit"])
-    ap.add_argument("--jsc", nargs="*", default=[], metavar="OPTION=VALUE",
-                    help="WebKit only: options of its JavaScript engine, e.g. useWasmIPInt=0 useWasmLLInt=0 (BBQ first)")
+    ap.add_argument("--engines", nargs="+", default=["chromium", "firefox", "webkit"],
+                    help="chromium, firefox, webkit, or webkit:OPTION=VALUE,… with options of WebKit's JavaScript "
+                         "engine, e.g. webkit:useWasmIPInt=0,useWasmLLInt=0 (WebAssembly's baseline compiler first)")
     ap.add_argument("--site", type=Path, default=REPO / "site", help="a built site (./dev serve or build.py)")
     args = ap.parse_args(argv)
     from mamlviz.site.serve import serve_in_thread
 
     server, url = serve_in_thread(args.site)
-    rows = []
-    for kind in args.engines:
-        runs = []
-        for i in range(args.runs):
-            runs.append(one_run(kind, url, args.jsc))
-            print(kind, i, json.dumps(runs[-1]), flush=True)
+    start_load = os.getloadavg()[0]
+    rows, results = [], {kind: [] for kind in args.engines}
+    for i in range(args.runs):  # engine after engine in each round: a busy moment hits them alike
+        for kind in args.engines:
+            results[kind].append(one_run(kind, url))
+            print(kind, i, json.dumps(results[kind][-1]), flush=True)
+    for kind, runs in results.items():
         med = lambda f: statistics.median(f(r) for r in runs)  # noqa: E731
         w = lambda k: (lambda r: r["worker"][k])  # noqa: E731
-        rows.append([runs[0]["version"] + (f" ({' '.join(args.jsc)})" if args.jsc and kind == "webkit" else ""), med(lambda r: r["live"]) / 1e3, med(w("start")) / 1e3,
+        rows.append([runs[0]["version"] + (f" ({kind.partition(':')[2]})" if ":" in kind else ""), med(lambda r: r["live"]) / 1e3, med(w("start")) / 1e3,
                      med(w("runtime")) / 1e3, med(lambda r: r["worker"]["numpy"] - r["worker"]["runtime"]) / 1e3,
                      med(lambda r: r["worker"]["mamlviz"] - r["worker"]["numpy"]) / 1e3,
                      med(lambda r: r["live"] - r["worker"]["start"] - r["worker"]["mamlviz"]) / 1e3,
@@ -121,8 +124,8 @@ def main(argv=None):
                      med(lambda r: r["streaming"]) / 1e3, runs[0]["type"],
                      ", ".join(f"{r['live'] / 1e3:.1f}" for r in runs)])
     server.shutdown()
-    print(f"\nPart 3 live, medians of {args.runs} runs, fresh profile each (1-minute load average "
-          f"{os.getloadavg()[0]:.1f} at the end); seconds\n")
+    print(f"\nPart 3 live, medians of {args.runs} rounds (each engine once a round), fresh profile each run "
+          f"(1-minute load average {start_load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end); seconds\n")
     print("| engine | Part 3 live | worker start | Pyodide + Python | NumPy | mamlviz | first answers | "
           "wasm download | wasm compile | compileStreaming | wasm type | runs |")
     print("| --- | " + " | ".join(["---:"] * 9) + " | --- | --- |")

@@ -1,7 +1,7 @@
 // The figure runtime: every <figure class="figure"> draws its embedded first frame at once, builds its declared
 // controls, and goes live on its own first answer from the worker (a probe of the built state once the worker is
-// ready, unless a request went first); a figure whose code fails or is unknown says "failed" with the reason. State changes (controls, handles, points, URL) send requests;
-// scenes coming back are drawn by the generic renderer.
+// ready, unless a request went first); a figure whose code fails or is unknown says "failed" with the reason.
+// State changes (controls, handles, points, URL) send requests; scenes coming back are drawn by the generic renderer.
 import {adoptPanel, makePanels, drawPanel, drawExtras} from "./render.js";
 import {controlGroups, makeControl} from "./controls.js";
 import {makeHandle} from "./handles.js";
@@ -151,6 +151,7 @@ class Figure {
     runtime.request(this.id, this.state, action,
       (scene, done) => {
         this.answered = true;
+        if (!done && this.root.dataset.status !== "busy") this.setStatus("busy");  // a stream's first frames
         if (scene) {
           if (scene.state) Object.assign(this.state, scene.state);
           for (const [k, v] of Object.entries(scene.state || {})) if (this.widgets[k]) this.widgets[k].set(v);
