@@ -78,14 +78,7 @@ class Chromium:
 
 
 def one_run(kind, url):
-    """kind: chromium, firefox, webkit, or webkit:OPTION=VALUE,… (options of WebKit's JavaScript engine, JSC_…)."""
-    kind, _, jsc = kind.partition(":")
-    if kind == "chromium":
-        e = Chromium()
-    elif kind == "webkit":
-        e = ENGINES[kind][0](env={f"JSC_{o.split('=')[0]}": o.split("=")[1] for o in jsc.split(",") if o})
-    else:
-        e = ENGINES[kind][0]()
+    e = Chromium() if kind == "chromium" else ENGINES[kind][0]()
     try:
         e.goto(url + P3)
         out = e.run(LIVE)
@@ -99,9 +92,7 @@ def one_run(kind, url):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--engines", nargs="+", default=["chromium", "firefox", "webkit"],
-                    help="chromium, firefox, webkit, or webkit:OPTION=VALUE,… with options of WebKit's JavaScript "
-                         "engine, e.g. webkit:useWasmIPInt=0,useWasmLLInt=0 (WebAssembly's baseline compiler first)")
+    ap.add_argument("--engines", nargs="+", default=["chromium", "firefox", "webkit"])
     ap.add_argument("--site", type=Path, default=REPO / "site", help="a built site (./dev serve or build.py)")
     args = ap.parse_args(argv)
     from mamlviz.site.serve import serve_in_thread
@@ -116,7 +107,7 @@ def main(argv=None):
     for kind, runs in results.items():
         med = lambda f: statistics.median(f(r) for r in runs)  # noqa: E731
         w = lambda k: (lambda r: r["worker"][k])  # noqa: E731
-        rows.append([runs[0]["version"] + (f" ({kind.partition(':')[2]})" if ":" in kind else ""), med(lambda r: r["live"]) / 1e3, med(w("start")) / 1e3,
+        rows.append([runs[0]["version"], med(lambda r: r["live"]) / 1e3, med(w("start")) / 1e3,
                      med(w("runtime")) / 1e3, med(lambda r: r["worker"]["numpy"] - r["worker"]["runtime"]) / 1e3,
                      med(lambda r: r["worker"]["mamlviz"] - r["worker"]["numpy"]) / 1e3,
                      med(lambda r: r["live"] - r["worker"]["start"] - r["worker"]["mamlviz"]) / 1e3,

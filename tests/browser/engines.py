@@ -160,8 +160,7 @@ class WebKit(Engine):
 
     name = "WebKitGTK"
 
-    def __init__(self, env=None):
-        """env: extra environment of the browser's processes (e.g. JSC_… options of its JavaScript engine)."""
+    def __init__(self):
         self.procs = []
         self.folder = tempfile.mkdtemp(prefix="mamlviz-webkit-")
         self.log = open(os.path.join(self.folder, "webkit.log"), "w")
@@ -174,7 +173,7 @@ class WebKit(Engine):
             display = ":" + f.readline().strip()
         port = free_port()
         self.procs.append(subprocess.Popen([WEBKIT_DRIVER, f"--port={port}"],
-                                           env={**os.environ, **(env or {}), "DISPLAY": display},
+                                           env={**os.environ, "DISPLAY": display},
                                            stdout=self.log, stderr=subprocess.STDOUT))
         self.base = f"http://127.0.0.1:{port}"
         (binary,) = glob.glob(MINIBROWSERS)[:1] or [None]

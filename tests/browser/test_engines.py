@@ -6,7 +6,7 @@ One walk per engine, with a fresh profile, on the served build:
 - Part 1, full load: the game's MAML machine answers (the runtime's own answer), the reader answers one trial;
   once the offline copy is being saved, Part 2 is loaded in full (the worker's progress messages then reach a new
   page before its `register()` resolved), its widgets drawn, resized to 390 px and back.
-- Parts 3 and 8, reached by their links (client-side navigation keeps the worker): every figure's own first answer
+- Parts 3 and 8, reached by their links from Part 2 (client-side navigation; the worker starts on Part 3 and stays): every figure's own first answer
   (status "live"; a figure that says "failed" fails the test at once, with its reason), one control a figure moved
   by a real key press with a readout or drawing that changes, the page resized to 390 px and back.
 - After every step: no window `error` or `unhandledrejection` event (and, in Firefox, no console error).
@@ -137,8 +137,10 @@ def test_smoke(engine, served_site):
 
     e.resize(1280, 900)
     e.goto(served_site + P1)
-    e.wait(f"document.querySelector('{GAME}')?.dataset.mamlStatus === 'answered'", BOOT_S,
+    e.wait(f"['answered', 'failed'].includes(document.querySelector('{GAME}')?.dataset.mamlStatus)", BOOT_S,
            "the game's MAML machine to answer")
+    assert e.run(f"return document.querySelector('{GAME}').dataset.mamlStatus;") == "answered", \
+        e.run(f"return document.querySelector('{GAME} .fs-maml').textContent + ' ' + document.getElementById('loader').textContent;")
     step("Part 1: the game's machine answered")
     no_errors(e, "Part 1")
     # one trial: the exemplar of the query's class
@@ -159,8 +161,7 @@ def test_smoke(engine, served_site):
     no_errors(e, "Part 2, offline copy saved")
     step("Part 2: resized, offline copy saved")
 
-    e.goto(served_site + P1)  # then on by links, as a reader: the worker stays
-    for href in (P3, P8):
+    for href in (P3, P8):  # on by links, as a reader: the worker starts on Part 3 and stays for Part 8
         hop(e, href)
         figures = wait_every_figure_live(e)
         step(f"{href}: every figure live")
