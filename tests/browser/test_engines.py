@@ -3,10 +3,11 @@ the engine of Safari (Debian's webkit2gtk-driver, under Xvfb, over W3C WebDriver
 Chromium runs the whole browser suite; these check that the series works at all elsewhere, as a reader would use it.
 
 One walk per engine, with a fresh profile, on the served build:
-- Part 1, full load: the game's MAML machine answers (the runtime's own answer), the reader answers one trial;
-  once the offline copy is being saved, Part 2 is loaded in full (the worker's progress messages then reach a new
-  page before its `register()` resolved), its widgets drawn, resized to 390 px and back.
-- Parts 3 and 8, reached by their links from Part 2 (client-side navigation; the worker starts on Part 3 and stays): every figure's own first answer
+- Part 1, and Part 2 loaded in full as soon as the offline copy is being saved (the service worker's progress
+  messages then reach a new page before its `register()` resolved): Part 2's widgets drawn, resized to 390 px and
+  back, the copy saved.
+- Part 1 again: the game's MAML machine answers (the runtime's own answer), the reader answers one trial.
+- Parts 3 and 8, reached by their links (client-side navigation keeps the worker): every figure's own first answer
   (status "live"; a figure that says "failed" fails the test at once, with its reason), one control a figure moved
   by a real key press with a readout or drawing that changes, the page resized to 390 px and back.
 - After every step: no window `error` or `unhandledrejection` event (and, in Firefox, no console error).
@@ -14,7 +15,6 @@ One walk per engine, with a fresh profile, on the served build:
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -136,32 +136,36 @@ def test_smoke(engine, served_site):
         print(f"{e.version}: {what} at {time.monotonic() - start:.1f} s", flush=True)
 
     e.resize(1280, 900)
+    # Part 1, then Part 2 as soon as the offline copy is being saved (its worker's messages reach the new page early)
+    e.goto(served_site + P1)
+    e.wait("['saving', 'ready'].includes(document.querySelector('.offline-status')?.dataset.state)", 60,
+           "the offline copy to start")
+    saving = e.run("return document.querySelector('.offline-status').dataset.state;") == "saving"
+    no_errors(e, "Part 1")
+    e.goto(served_site + P2)
+    step("Part 2 loaded " + ("while the offline copy was being saved" if saving else "after the copy was saved"))
+    e.wait("document.querySelector('.widget[data-widget=\"omniglot-timeline\"] svg')", 30, "the timeline")
+    no_errors(e, "Part 2 after Part 1" + (" while the copy was saved" if saving else ""))
+    narrow = resize_and_back(e, "Part 2")
+    e.wait("document.querySelector('.offline-status')?.dataset.state === 'ready'", BOOT_S, "the offline copy")
+    no_errors(e, "Part 2, offline copy saved")
+    step("Part 2: resized, offline copy saved")
+
+    # Part 1 again: one trial of the game, once its MAML machine (the runtime's answer) has played
     e.goto(served_site + P1)
     e.wait(f"['answered', 'failed'].includes(document.querySelector('{GAME}')?.dataset.mamlStatus)", BOOT_S,
            "the game's MAML machine to answer")
     assert e.run(f"return document.querySelector('{GAME}').dataset.mamlStatus;") == "answered", \
-        e.run(f"return document.querySelector('{GAME} .fs-maml').textContent + ' ' + document.getElementById('loader').textContent;")
+        e.run(f"return document.querySelector('{GAME} .fs-maml').textContent + ' ' + "
+              "document.getElementById('loader').textContent;")
     step("Part 1: the game's machine answered")
-    no_errors(e, "Part 1")
-    # one trial: the exemplar of the query's class
     e.run(f"""const g = document.querySelector('{GAME}'), c = g.querySelector('.fs-query').dataset.classId;
-        g.querySelector(`.fs-exemplar[data-class-id="${{c}}"]`).click();""")
+        g.querySelector(`.fs-exemplar[data-class-id="${{c}}"]`).click();""")  # the exemplar of the query's class
     assert e.run(f"return document.querySelector('{GAME} .fs-feedback').textContent;") == "Right!"
     assert "1 right of 1" in e.run(f"return document.querySelector('{GAME} .fs-score').textContent;")
-    # Part 2 while the copy is saved (the service worker's messages reach the new page early)
-    e.wait("['saving', 'ready'].includes(document.querySelector('.offline-status')?.dataset.state)", 60,
-           "the offline copy to start")
-    saving = e.run("return document.querySelector('.offline-status').dataset.state;") == "saving"
-    step("Part 1: a trial answered; the offline copy " + ("is being saved" if saving else "was already saved"))
-    e.goto(served_site + P2)
-    e.wait("document.querySelector('.widget[data-widget=\"omniglot-timeline\"] svg')", 30, "the timeline")
-    no_errors(e, "Part 2 after Part 1" + (" while the copy was saved" if saving else ""))
-    narrow = resize_and_back(e, "Part 2")
-    e.wait("document.querySelector('.offline-status')?.dataset.state === 'ready'", 120, "the offline copy")
-    no_errors(e, "Part 2, offline copy saved")
-    step("Part 2: resized, offline copy saved")
+    no_errors(e, "Part 1, a trial answered")
 
-    for href in (P3, P8):  # on by links, as a reader: the worker starts on Part 3 and stays for Part 8
+    for href in (P3, P8):  # on by links, as a reader: the worker stays
         hop(e, href)
         figures = wait_every_figure_live(e)
         step(f"{href}: every figure live")
