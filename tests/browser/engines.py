@@ -9,7 +9,7 @@ the protocols they ship (not a test module).
 Both offer the same small interface: `goto(url)`, `run(body)` (the body of an async function; its return value
 comes back through JSON), `wait(condition)`, `resize(width, height)` (of the viewport), `press(key)` (a real key
 press to the focused element), `errors()` (window `error` and `unhandledrejection` events, plus, in Firefox, the
-console's errors) and `close()`. `name` and `version` say which engine it is.
+page's console errors) and `close()`. `name` and `version` say which engine it is.
 """
 
 from __future__ import annotations
@@ -111,7 +111,10 @@ class Firefox(Engine):
             msg = json.loads(self.ws.recv(timeout=timeout))
             if msg.get("type") == "event":
                 entry = msg["params"]
-                if msg["method"] == "log.entryAdded" and entry.get("level") == "error":
+                # the page's own console (a worker's lines can come late from a page already left: a boot cut
+                # short by the navigation says "Cannot load pyodide/pyodide.js"); its failures show on the figures
+                if (msg["method"] == "log.entryAdded" and entry.get("level") == "error"
+                        and entry.get("source", {}).get("context") == getattr(self, "context", None)):
                     self.console.append(f"console: {entry.get('text')}")
             elif msg.get("id") == self.next_id:
                 if msg.get("type") == "error":
