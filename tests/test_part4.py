@@ -361,10 +361,8 @@ def test_explicit_route_is_timed_block_by_block_with_a_fake_clock(monkeypatch):
     (1,761 rows in blocks of 256: 7 blocks each); k steps cost the forming of A_0 … A_{k−1} plus the product (1 s);
     the P × P product is one timed slice (1 s) of 16 rows, scaled to 1,761 rows."""
     import itertools
-    import types
-
     ticks = itertools.count()
-    monkeypatch.setattr(part4, "time", types.SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    monkeypatch.setattr(part4.clock, "now", lambda: float(next(ticks)))
     monkeypatch.setattr(part4, "EXPLICIT_KS", (1, 2))
     theta, batch = part4.cost_batch()
     session = {"times": {}, "memory": {}, "explicit": {}, "explicit_check": None, "product": None, "progress": None}
@@ -380,10 +378,8 @@ def test_explicit_route_is_timed_block_by_block_with_a_fake_clock(monkeypatch):
 
 def test_measure_method_keeps_the_fastest_time_and_the_memory_per_task(monkeypatch):
     """With a clock whose readings are 100, 103, 200, 201, 300, 302: runs of 3, 1 and 2 s; the fastest is 1 s."""
-    import types
-
     ticks = iter([100.0, 103.0, 200.0, 201.0, 300.0, 302.0])
-    monkeypatch.setattr(part4, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    monkeypatch.setattr(part4.clock, "now", lambda: next(ticks))
     theta, batch = part4.cost_batch()
     seconds, kept = part4.measure_method("fomaml", 2, theta, batch)
     assert seconds == 1.0 and kept == 8 * part4.MLP_MODEL.size            # FOMAML keeps φ^(k) of each task

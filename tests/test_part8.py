@@ -564,7 +564,7 @@ def test_cost_figure_draws_known_times_where_they_belong(monkeypatch):
         assert bar["x"] == pytest.approx([0, 2.0 * (i + 1)]) and bar["y"] == pytest.approx([i + 0.12, i + 0.12])
         (label,) = [L for L in panel["layers"] if L["kind"] == "label" and L["class"] == m]
         assert label["at"] == pytest.approx([0, i + 0.36])
-        assert f"{name} {2.0 * (i + 1):.1f} ms" in last["description"]
+        assert f"{name} {2.0 * (i + 1):#.3g} ms" in last["description"]
         assert readout(last, f"{name}: × pretrained") == pytest.approx(i + 1.0)
     grey = [(L["x"][1], L["y"][0]) for L in panel["layers"] if L["class"] == "muted"]
     assert grey == [(ours[m], pytest.approx(i - 0.12)) for i, m in enumerate(part8.RACERS) if m in ours]
@@ -590,7 +590,7 @@ def test_cost_scene_by_hand_with_known_times_here_and_there(monkeypatch):
     assert values["MAML: × pretrained"] == pytest.approx(4.0) and values["pretrained: × pretrained"] == 1.0
     assert values["Reptile: ms per update"] is None and values["Reptile: × pretrained"] is None
     assert [x["class"] for x in scene["legend"]] == ["maml", "muted"]
-    assert scene["description"].endswith("the fastest of 2 of 5 rounds in this browser: pretrained 0.2 ms, MAML 0.8 ms. "
+    assert scene["description"].endswith("the fastest of 2 of 5 rounds in this browser: pretrained 0.200 ms, MAML 0.800 ms. "
                                          "Measured on this project's machine (TestBrowser 1): MAML 0.5 ms, iMAML 0.2 ms.")
     no_base = part9._cost_scene({"maml": 0.003}, 1, 5, None)             # pretrained not timed: no ratio
     assert {r["label"]: r["value"] for r in no_base["readouts"]}["MAML: × pretrained"] is None
@@ -609,9 +609,8 @@ def test_time_rounds_is_the_fastest_timed_update_so_far(monkeypatch):
     from mamlviz.figures import part9
 
     durations = [[3.0, 1.0, 2.0, 5.0, 4.0], [1.0, 2.0, 3.0, 4.0, 6.0], [2.0, 0.5, 1.0, 9.0, 4.0]]  # round × racer
-    starts = iter(range(100, 10_000, 100))                             # a clock that does not start at 0
-    ticks = iter([t for row in durations for d in row for s in [float(next(starts))] for t in (s, s + d)])
-    monkeypatch.setattr(part9.time, "perf_counter", lambda: next(ticks))
+    timed = iter(d for row in durations for d in row)                   # each racer's round, as clock.per_call says
+    monkeypatch.setattr(part9.clock, "per_call", lambda fn: (next(timed), 100))
     rounds = list(part9.time_rounds(3))
     for r in range(3):
         want = {m: min(durations[j][i] for j in range(r + 1)) for i, m in enumerate(part8.RACERS)}
@@ -719,14 +718,12 @@ def test_race_scene_by_hand():
 
 
 def test_race_round_times_each_racer_and_evaluates_when_asked(monkeypatch):
-    import types
-
     race = fake_race()
     stepped = []
     for m, t in race["trainers"].items():
         t.step = (lambda m=m, t=t: (stepped.append(m), setattr(t, "iteration", t.iteration + 1)))
     ticks = iter(float(v) for v in range(0, 1000, 5))                  # every timed update lasts 5 s
-    monkeypatch.setattr(part8, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    monkeypatch.setattr(part8.clock, "now", lambda: next(ticks))
     monkeypatch.setattr(part8, "held_out", lambda t: (t.iteration / 1000, 7.0))
     before = {m: len(c) for m, c in race["curves"].items()}
     part8.race_round(race, evaluate_now=False)
@@ -773,41 +770,44 @@ def test_trajectories_description_and_markers_by_hand():
     np.testing.assert_allclose([ly["at"] for ly in labels], [[0.01, 0.04], [0.93, 0.04], [0.21, 0.04], [0.51, 0.24]])
 
 
-def test_race_stream_frames_rounds_evaluations_and_publishing(monkeypatch):
-    """_race_stream with stand-in rounds and a clock that advances 1/16 s per reading, frames of 1/8 s and a
-    hand-over every 1/2 s: one round per frame (the second reading of a frame is already 1/8 s on), the held-out
-    evaluation only at the budget (5 < 50), a hand-over at the first frame, again exactly 1/2 s later, and at the end."""
-    import types
+def test_race_stream_frames_rounds_and_publishing(monkeypatch):
+    """_race_stream with stand-in blocks (the first racer's block sets the round: 2 updates; the others reach it in
+    one block, a diverged racer stays put) and a clock that advances 1/4 s per reading, a hand-over every 1/2 s:
+    a frame after every block, every racer but the diverged one at the budget, hand-overs at most every 1/2 s and
+    at the end. (Timing and evaluation inside a block: tests/test_clock.py.)"""
     from types import SimpleNamespace as T
 
-    clock = T(now=1.0)
+    now = T(t=1.0)
 
     def tick():
-        clock.now += 0.0625
-        return clock.now
+        now.t += 0.25
+        return now.t
 
-    race = {"trainers": {m: T(iteration=0, diverged=False) for m in part8.RACERS}}
-    rounds, published = [], []
+    race = {"trainers": {m: T(iteration=0, diverged=m == "reptile") for m in part8.RACERS}}
+    blocks, published = [], []
 
-    def fake_round(race, evaluate_now):
-        for t in race["trainers"].values():
-            t.iteration += 1
-        rounds.append((part8.race_iteration(race), evaluate_now))
+    def fake_block(race, m, goal, budget):
+        t = race["trainers"][m]
+        t.iteration = min(goal, t.iteration + 2) if m == "pretrained" else goal
+        blocks.append((m, t.iteration))
+        return t.iteration
 
     def fake_publish(race):
-        published.append(part8.race_iteration(race))
-        race["published"] = clock.now
+        published.append((now.t, part8.race_iteration(race)))
+        race["published"] = now.t
 
-    monkeypatch.setattr(part8, "race_round", fake_round)
+    monkeypatch.setattr(part8, "race_block", fake_block)
     monkeypatch.setattr(part8, "publish_race", fake_publish)
     monkeypatch.setattr(part8, "race_scene", lambda state, race, message, status: (status, part8.race_iteration(race)))
-    monkeypatch.setattr(part8, "time", types.SimpleNamespace(perf_counter=tick))
-    monkeypatch.setattr(part8, "RACE_FRAME_SECONDS", 0.125)
+    monkeypatch.setattr(part8.clock, "now", tick)
     monkeypatch.setattr(part8, "RACE_PUBLISH_SECONDS", 0.5)
     frames = list(part8._race_stream({"budget": 5}, race, None))
-    assert frames == [("training", i) for i in range(6)] + [("finished", 5)]
-    assert rounds == [(1, False), (2, False), (3, False), (4, False), (5, True)]
-    assert published == [1, 3, 5]
+    racing = [m for m in part8.RACERS if m != "reptile"]
+    assert blocks == [(m, goal) for goal in (2, 4, 5) for m in racing]
+    assert frames == [("training", 0)] + [("training", goal) for goal in (2, 4, 5) for _ in racing] + [("finished", 5)]
+    assert {m: t.iteration for m, t in race["trainers"].items()} == {m: 0 if m == "reptile" else 5 for m in part8.RACERS}
+    times = [t for t, _ in published]
+    assert all(b - a >= 0.5 for a, b in zip(times[:-1], times[1:-1])) and published[-1][1] == 5
 
 
 @pytest.mark.parametrize("method", ["pretrained", "reptile"])

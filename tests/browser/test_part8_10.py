@@ -412,7 +412,7 @@ def test_part9_measures_every_method_in_its_training_worker(page, served_site):
     for name in part8.RACERS.values():
         assert values[f"{name}: ms per update"] > 0
         shown = pg.locator(f'{F} dd[data-readout="{name}: ms per update"]').inner_text()
-        assert shown == format(values[f"{name}: ms per update"], ".1f")
+        assert shown == format(values[f"{name}: ms per update"], ".3g")
     ours = part9.measured().get("browser", {}).get("ms_per_update", {})
     assert pg.locator(f"{F} path.line").count() == len(part8.RACERS) + len(ours)    # yours, and ours beside them
     assert pg.console_errors == []

@@ -7,12 +7,11 @@ Conventions of the text: φ^(0) = θ, φ^(j+1) = φ^(j) − α∇L^tr(φ^(j)), A
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 
 import numpy as np
 
-from mamlviz import meta, sine, toy
+from mamlviz import clock, meta, sine, toy
 from mamlviz.nn import MLP
 from mamlviz.train import METHOD_SETTINGS
 
@@ -223,15 +222,16 @@ def method_settings(method):
 
 
 def measure_method(method, k, theta, batch, repeats=COST_REPEATS):
-    """(seconds of one meta-gradient, the fastest of `repeats` runs; bytes kept per task for the backward pass)."""
-    times, kept = [], 0
-    for _ in range(repeats):
-        start = time.perf_counter()
+    """(seconds of one meta-gradient, the fastest of `repeats` rounds, each as many runs as fill
+    `clock.ROUND_SECONDS`; bytes kept per task for the backward pass)."""
+    kept = []
+
+    def run():
         _, info = meta.meta_gradient(method, MLP_MODEL, theta, batch, inner_steps=k, query_before=False,
                                      **method_settings(method))
-        times.append(time.perf_counter() - start)
-        kept = info["kept_bytes"]
-    return min(times), kept / batch.xs.shape[0]
+        kept.append(info["kept_bytes"])
+
+    return min(clock.per_call(run)[0] for _ in range(repeats)), kept[-1] / batch.xs.shape[0]
 
 
 def explicit_steps(theta, x, y, alpha, steps, block=HESSIAN_BLOCK):
@@ -314,28 +314,27 @@ def _measure_explicit(session, theta, batch):
     steps = explicit_steps(theta, x, y, COST_ALPHA, max(EXPLICIT_KS))
     seconds, formed = 0.0, []
     while True:
-        start = time.perf_counter()
+        start = clock.now()   # a block of HESSIAN_BLOCK products: long against a coarse clock's step
         try:
             j, fraction = next(steps)
         except StopIteration as done:
-            seconds += time.perf_counter() - start
+            seconds += clock.now() - start
             path, factors = done.value
             break
-        seconds += time.perf_counter() - start
+        seconds += clock.now() - start
         if fraction == 1.0:
             formed.append(seconds)
         session["progress"] = f"forming A{str(j).translate(SUB)} as a matrix: {fraction:.0%}"
         yield _cost_scene(session, "measuring")
     session["progress"] = None
     for k in EXPLICIT_KS:
-        start = time.perf_counter()
-        direction = explicit_meta_gradient(factors[:k], MLP_MODEL.loss_grad(path[k], one.xq[0], one.yq[0])[1])
-        session["explicit"][k] = formed[k - 1] + time.perf_counter() - start
+        grad_q = MLP_MODEL.loss_grad(path[k], one.xq[0], one.yq[0])[1]
+        products, _ = clock.per_call(lambda: explicit_meta_gradient(factors[:k], grad_q))  # noqa: B023 (called here)
+        direction = explicit_meta_gradient(factors[:k], grad_q)
+        session["explicit"][k] = formed[k - 1] + products
         reference, _ = meta.meta_gradient("maml", MLP_MODEL, theta, one, inner_lr=COST_ALPHA, inner_steps=k)
         session["explicit_check"] = max(session["explicit_check"] or 0.0, relative_difference(direction, reference))
-    start = time.perf_counter()
-    factors[1][:SLICE_ROWS] @ factors[0]
-    session["product"] = (time.perf_counter() - start) * MLP_MODEL.size / SLICE_ROWS
+    session["product"] = clock.per_call(lambda: factors[1][:SLICE_ROWS] @ factors[0])[0] * MLP_MODEL.size / SLICE_ROWS
     yield _cost_scene(session, "measuring")
 
 

@@ -7,12 +7,11 @@ twice.
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 
 import numpy as np
 
-from mamlviz import meta, sine, toy
+from mamlviz import clock, meta, sine, toy
 from mamlviz.nn import MLP
 from mamlviz.train import METHOD_SETTINGS, MetaTrainer, TrainConfig, adapt, evaluate
 
@@ -324,7 +323,6 @@ RACE_SETTINGS = {
 }
 SHARED_LR = 0.01          # the one shared SGD step every model is also judged after
 RACE_EVAL_EVERY = 50      # held-out evaluation every so many meta-updates
-RACE_FRAME_SECONDS = 0.15  # a frame at least this often, so that other figures keep their turn in the worker
 
 
 def race_config(method):
@@ -335,14 +333,15 @@ def race_config(method):
                        eval_query=25, **RACE_SETTINGS[method])
 
 
-def held_out(trainer):
+def held_out(trainer, theta=None):
     """(MSE after the method's own inner procedure, MSE after one shared SGD step at SHARED_LR): medians over the
-    held-out tasks (the same tasks for every method)."""
+    held-out tasks (the same tasks for every method), from the trainer's θ or the given one."""
     c, b = trainer.config, trainer.eval_batch
+    theta = trainer.theta if theta is None else theta
     with np.errstate(over="ignore", invalid="ignore"):
-        phi = adapt(trainer.model, trainer.theta, b.xs, b.ys, c)      # the method's own inner procedure
+        phi = adapt(trainer.model, theta, b.xs, b.ys, c)      # the method's own inner procedure
         own = trainer.model.loss(np.broadcast_to(phi, (b.n_tasks, trainer.model.size)), b.xq, b.yq)
-    shared = evaluate(trainer.model, trainer.theta, b, steps=1, lr=SHARED_LR)["median"][1]
+    shared = evaluate(trainer.model, theta, b, steps=1, lr=SHARED_LR)["median"][1]
     own = float(np.median(np.where(np.isfinite(own), own, np.inf)))
     return own, float(shared)
 
@@ -355,12 +354,13 @@ def new_race(seed):
 
 
 def race_round(race, evaluate_now):
-    """One meta-update of every racer (timed per racer), then a held-out evaluation if asked."""
+    """One meta-update of every racer (timed per racer), then a held-out evaluation if asked. (The reader's "One
+    meta-update" and the native benchmarks; the stream times blocks of updates, `race_block`.)"""
     for m, t in race["trainers"].items():
         if not t.diverged:
-            start = time.perf_counter()
+            start = clock.now()
             t.step()
-            race["seconds"][m] += time.perf_counter() - start
+            race["seconds"][m] += clock.now() - start
     if evaluate_now:
         for m, t in race["trainers"].items():
             race["curves"][m].append((t.iteration, race["seconds"][m], *held_out(t)))
@@ -368,6 +368,30 @@ def race_round(race, evaluate_now):
 
 def race_iteration(race):
     return max(t.iteration for t in race["trainers"].values())
+
+
+def race_block(race, m, goal, budget):
+    """Meta-updates of racer `m` towards iteration `goal`, timed as one block: on until the block lasts
+    clock.ROUND_SECONDS (a coarse clock's step is then under 1 % of it), and on to the goal when what is left would
+    make a shorter block of its own. θ is kept at every evaluation iteration on the way (multiples of
+    RACE_EVAL_EVERY, and the budget) and evaluated after the block, its seconds interpolated within the block (the
+    updates of one racer cost alike). Returns the iteration reached."""
+    t = race["trainers"][m]
+    begin, kept, elapsed = t.iteration, [], 0.0
+    start = clock.now()
+    while t.iteration < goal and not t.diverged:
+        if t.step() is not None and (t.iteration % RACE_EVAL_EVERY == 0 or t.iteration >= budget):
+            kept.append((t.iteration, t.theta.copy()))
+        elapsed = clock.now() - start
+        done = t.iteration - begin
+        if elapsed >= clock.ROUND_SECONDS and (goal - t.iteration) * elapsed / max(done, 1) >= clock.ROUND_SECONDS:
+            break
+    before = race["seconds"][m]
+    race["seconds"][m] += elapsed
+    for it, theta in kept:
+        seconds = before + elapsed * (it - begin) / (t.iteration - begin)
+        race["curves"][m].append((it, seconds, *held_out(t, theta)))
+    return t.iteration
 
 
 @figure("sine-race", title="The sine race: five ways to meta-train, side by side", training=True, controls=[
@@ -413,7 +437,7 @@ def publish_race(race):
     wherever they run. θ of a diverged racer is its last good value."""
     publish("sine-race", {"seed": race["seed"], "iteration": race_iteration(race),
                           "thetas": {m: t.theta for m, t in race["trainers"].items()}})
-    race["published"] = time.perf_counter()
+    race["published"] = clock.now()
 
 
 def _race_stream(state, race, message):
@@ -421,13 +445,16 @@ def _race_stream(state, race, message):
     try:
         yield race_scene(state, race, message, "training")
         while race_iteration(race) < budget and not all(t.diverged for t in race["trainers"].values()):
-            start = time.perf_counter()
-            while race_iteration(race) < budget and time.perf_counter() - start < RACE_FRAME_SECONDS:
-                it = race_iteration(race) + 1
-                race_round(race, evaluate_now=it % RACE_EVAL_EVERY == 0 or it >= budget)
-            if time.perf_counter() - race.get("published", 0.0) >= RACE_PUBLISH_SECONDS:
-                publish_race(race)
-            yield race_scene(state, race, message, "training")
+            # a round: the first racer (the pretrained model, the fastest) runs a timed block of its own length,
+            # the others the same number of updates in blocks of theirs, a frame after each block
+            goal = None  # the round's end: where the first racer's block ends
+            for m, t in race["trainers"].items():
+                while t.iteration < (budget if goal is None else goal) and not t.diverged:
+                    reached = race_block(race, m, budget if goal is None else goal, budget)
+                    goal = reached if goal is None else goal
+                    if clock.now() - race.get("published", 0.0) >= RACE_PUBLISH_SECONDS:
+                        publish_race(race)
+                    yield race_scene(state, race, message, "training")
         yield race_scene(state, race, message, "finished")
     finally:   # finished, paused or superseded: the models as they are now
         publish_race(race)

@@ -1,6 +1,7 @@
 // The figure runtime: every <figure class="figure"> draws its embedded first frame at once, builds its declared
-// controls, and goes live when the worker is ready. State changes (controls, handles, points, URL) send requests;
-// scenes coming back are drawn by the generic renderer.
+// controls, and goes live on its own first answer from the worker (a probe of the built state once the worker is
+// ready, unless a request went first); a figure whose code fails or is unknown says "failed" with the reason.
+// State changes (controls, handles, points, URL) send requests; scenes coming back are drawn by the generic renderer.
 import {adoptPanel, makePanels, drawPanel, drawExtras} from "./render.js";
 import {controlGroups, makeControl} from "./controls.js";
 import {makeHandle} from "./handles.js";
@@ -34,6 +35,7 @@ class Figure {
     this.handles = [];
     this.pointInputs = [];
     this.widgets = {};
+    this.answered = false;  // live only once the worker has answered for this figure (its own code ran)
     this.build();
     const fromUrl = parseHash(location.hash)[this.id];
     if (saved) this.applySaved(saved);
@@ -136,10 +138,11 @@ class Figure {
     this.request(null);
   }
 
-  request(action) {
+  // probe: the built state asked once, to learn that the figure answers; its scene (the built frame) is not drawn.
+  request(action, probe = false) {
     if (runtime.getStatus(this.id) === "failed") return;
     this.inflight = true;
-    if (runtime.getStatus(this.id) === "live") this.setStatus("busy");
+    if (this.answered && runtime.getStatus(this.id) === "live") this.setStatus("busy");
     // Reduced motion: a stream that animates (a walk, a descent) jumps to its last frame; a long stream (training,
     // a race, a measurement) still shows its progress, once a second (STILL_MS) instead of frame by frame.
     const still = !this.training && REDUCED_MOTION.matches;
@@ -147,10 +150,12 @@ class Figure {
     const show = (scene) => { held = null; shown = performance.now(); this.draw(scene); };
     runtime.request(this.id, this.state, action,
       (scene, done) => {
+        this.answered = true;
+        if (!done && this.root.dataset.status !== "busy") this.setStatus("busy");  // a stream's first frames
         if (scene) {
           if (scene.state) Object.assign(this.state, scene.state);
           for (const [k, v] of Object.entries(scene.state || {})) if (this.widgets[k]) this.widgets[k].set(v);
-          if (still && !done && performance.now() - shown < STILL_MS) held = scene; else show(scene);
+          if (probe) { /* the built frame stays */ } else if (still && !done && performance.now() - shown < STILL_MS) held = scene; else show(scene);
         } else if (done && held) show(held);
         if (done) { this.inflight = false; this.setStatus("live"); }
       },
@@ -158,8 +163,9 @@ class Figure {
         this.message.hidden = false;
         this.message.textContent = "The figure could not be computed: " + error;
         this.inflight = false;
-        this.setStatus("live");
-      });
+        // never answered: its code fails (or does not exist) — not live; a later request may still answer
+        this.setStatus(this.answered ? "live" : "failed", this.answered ? null : `Not live: ${error}`);
+      }, probe);
   }
 
   applyUrl(entries) {
@@ -204,7 +210,8 @@ export function initFigures(saved) {
     f.setStatus("static");
     // each figure follows the worker that serves it (the main one, or its training worker)
     unsubscribe.push(runtime.onStatus((status, detail) => {
-      if (status === "live") f.setStatus(f.inflight ? "busy" : "live");
+      if (status === "live" && !f.answered && !f.inflight) f.request(null, true);
+      if (status === "live" && f.root.dataset.status !== "failed") f.setStatus(!f.answered ? "static" : f.inflight ? "busy" : "live");
       if (status === "failed") f.setStatus("failed", "Not live: " + (detail || "the runtime could not start") + "");
       // a worker that died: the main one restarts by itself, a training one when the reader presses Restart
       if (status === "booting" && detail) f.setStatus("static", `The live computation stopped (${detail}); restarting…`);

@@ -41,6 +41,7 @@ function useNewVersion() {
 // The registration's worker in this state. (By worker state, not by registration attribute: when a worker's
 // statechange fires, Chromium may not have moved it from .installing to .waiting yet.)
 function inState(...states) {
+  if (!registration) return undefined;  // not registered yet (a message can come first: see onMessage)
   return [registration.installing, registration.waiting, registration.active].find((w) => w && states.includes(w.state));
 }
 
@@ -61,8 +62,10 @@ function onMessage(event) {
   const m = event.data;
   if (!m || m.type !== "offline") return;
   if (m.state === "saving") {
-    // progress reports arrive late: none of them covers what came after (a saved copy, or its failure)
-    const late = !inState("installing") || (shown.state === "failed" && shown.version === m.version);
+    // progress reports arrive late: none of them covers what came after (a saved copy, or its failure). Before
+    // register() resolved (a copy that another page started saving; Firefox delivers its messages that early),
+    // the report itself says a worker is installing; describe() corrects the line once the registration is known.
+    const late = (registration && !inState("installing")) || (shown.state === "failed" && shown.version === m.version);
     if (!late) show("saving", `Saving for offline reading… ${m.percent} %`);
   }
   else if (m.state === "failed") {

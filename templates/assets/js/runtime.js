@@ -1,5 +1,5 @@
 // The page side of the workers. Public contract (docs/architecture.md, "Runtime"):
-//   request(figureId, state, action, onScene, onError)  ask for a scene; the latest request per figure wins
+//   request(figureId, state, action, onScene, onError[, probe])  ask for a scene; the latest request per figure wins
 //   onStatus(fn[, figureId]) → unsubscribe               fn(status, detail): idle | booting | live | failed
 //   start()                                              boot the main worker (once per document; adopts the one
 //                                                        that boot.js started from <head>, if any)
@@ -90,7 +90,7 @@ class Channel {
     const now = performance.now();
     this.deaths = [...this.deaths.filter((t) => now - t < RESTART_WINDOW_MS), now];
     for (const [figure, l] of this.listeners) {
-      if (!this.pending.has(figure)) this.pending.set(figure, {state: l.state, action: null, onScene: l.onScene, onError: l.onError});
+      if (!this.pending.has(figure)) this.pending.set(figure, {state: l.state, action: null, probe: l.probe, onScene: l.onScene, onError: l.onError});
     }
     this.listeners.clear();
     if (this.deaths.length > MAX_RESTARTS) {
@@ -145,8 +145,9 @@ class Channel {
 
   send(figure, req) {
     const id = nextId++;
-    this.listeners.set(figure, {id, state: req.state, onScene: req.onScene, onError: req.onError});
-    this.worker.postMessage({id, figure, module: moduleOf.get(figure) || "", state: req.state, action: req.action || null});
+    this.listeners.set(figure, {id, state: req.state, probe: req.probe, onScene: req.onScene, onError: req.onError});
+    this.worker.postMessage({id, figure, module: moduleOf.get(figure) || "", state: req.state, action: req.action || null,
+      probe: Boolean(req.probe)});
   }
 
   request(figure, req) {
@@ -248,10 +249,11 @@ export function debugCrash(name, how) {
   return true;
 }
 
-// Ask for a new scene; a newer request for the same figure supersedes this one.
-export function request(figure, state, action, onScene, onError) {
+// Ask for a new scene; a newer request for the same figure supersedes this one. probe: the first scene only (a
+// stream stops there), to learn that the figure's own code answers.
+export function request(figure, state, action, onScene, onError, probe = false) {
   if (training.has(figure)) warm(figure);
-  channelFor(figure).request(figure, {state: JSON.parse(JSON.stringify(state)), action, onScene, onError});
+  channelFor(figure).request(figure, {state: JSON.parse(JSON.stringify(state)), action, probe, onScene, onError});
 }
 
 export function cancel(figureIds) {

@@ -1,6 +1,7 @@
 // A Web Worker of the runtime (the main one, or a training worker): boots Pyodide, NumPy and mamlviz, then answers
 // figure requests. The protocol (docs/architecture.md, "Worker protocol"):
-// Page → worker: {id, figure, module, state, action}; {type: "load", modules} imports a page's figure modules;
+// Page → worker: {id, figure, module, state, action, probe} (probe: the first scene only, to check that the figure
+//   answers); {type: "load", modules} imports a page's figure modules;
 //   {type: "cancel", figures} stops their streams; {type: "models", name, value} a model trained elsewhere;
 //   {type: "stats"} asks for the WebAssembly heap size and the figures whose streams are running.
 // Worker → page: {id, ok: true, result, done} (several for a stream) or {id, ok: false, error}; boot reports
@@ -79,7 +80,7 @@ function pump() {
     latest.delete(figure);
     stop(figure);
     try {
-      running.set(figure, {id: msg.id, call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null,
+      running.set(figure, {id: msg.id, probe: msg.probe === true, call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null,
         typeof msg.module === "string" ? msg.module : "")});
     } catch (e) {
       self.postMessage({id: msg.id, ok: false, error: pythonError(e)});
@@ -89,9 +90,10 @@ function pump() {
     try {
       const text = job.call.step();
       const out = text ? JSON.parse(text) : {scene: null, done: true};
-      self.postMessage({id: job.id, ok: true, result: out.scene, done: out.done});
+      const done = out.done || job.probe;
+      self.postMessage({id: job.id, ok: true, result: out.scene, done});
       handOff();
-      if (out.done) stop(figure);
+      if (done) stop(figure);
       else if (heapBytes() > HEAP_LIMIT) {
         self.postMessage({id: job.id, ok: false, error: `stopped: this worker's memory passed ${HEAP_LIMIT >> 20} MB.`});
         stop(figure);

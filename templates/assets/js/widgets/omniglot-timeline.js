@@ -215,12 +215,19 @@ export function mount(root, data, {signal} = {}) {
   window.addEventListener("pageshow", refresh, {signal});
   document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); }, {signal});
   if (typeof ResizeObserver !== "undefined") {
+    // Redraw in the next frame, not in the callback: drawing changes the size of what is observed, and a change
+    // inside the callback is an error event in every engine ("ResizeObserver loop completed…", logged by WebKit).
+    let frame = 0;
     const resize = new ResizeObserver(() => {
-      const w = Math.round(chart.clientWidth);
-      if (w && Math.abs(w - lastWidth) > 8 && !(lastWidth === 760 && w > 760)) draw();
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        const w = Math.round(chart.clientWidth);
+        if (w && Math.abs(w - lastWidth) > 8 && !(lastWidth === 760 && w > 760)) draw();
+      });
     });
     resize.observe(chart);
-    signal?.addEventListener("abort", () => resize.disconnect());
+    signal?.addEventListener("abort", () => { resize.disconnect(); cancelAnimationFrame(frame); });
   }
   return { refresh };
 }
