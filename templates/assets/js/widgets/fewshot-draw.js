@@ -112,7 +112,8 @@ export function mount(root, data) {
     pad.append(el("svg:rect", { x: -2, y: -2, width: 67, height: 67, class: "fd-pad-bg" }), ink);
     const seen = el("svg:svg", { class: "fd-seen", viewBox: "0 0 14 14", "aria-hidden": "true" });
     const picker = el("select", { class: "fd-pick", id: `${uid}-pick-${k}`, onfocus: () => fillPicker(picker),
-      onchange: () => pick(k, picker.value) }, el("option", { value: "", text: "—" }));
+      "aria-label": `${name}: your drawing, or a character from the game`,
+      onchange: () => pick(k, picker.value) }, el("option", { value: "", text: "— your drawing —" }));
     const message = el("p", { class: "fd-message" });
     const view = el("div", { class: `fd-cell ${isQuery ? "is-query" : "is-example"}`, "data-cell": k,
       "data-role": isQuery ? "query" : "example", "data-index": i },
@@ -120,9 +121,11 @@ export function mount(root, data) {
         el("span", { class: "fd-seen-box", title: "What the MLP reads: 14 × 14 pixels" }, seen)),
       pad,
       el("div", { class: "fd-cell-tools" },
-        el("button", { type: "button", class: "fd-undo", onclick: () => undo(k), text: "Undo stroke" }),
-        el("button", { type: "button", class: "fd-clear", onclick: () => setCell(k, {kind: "empty"}), text: "Clear" })),
-      el("label", { class: "fd-pick-label", for: picker.id, text: "or a character from the game: " }), picker,
+        el("button", { type: "button", class: "fd-undo", onclick: () => undo(k), text: "Undo",
+          "aria-label": `Undo the last stroke of ${name}` }),
+        el("button", { type: "button", class: "fd-clear", onclick: () => setCell(k, {kind: "empty"}), text: "Clear",
+          "aria-label": `Clear ${name}` })),
+      el("label", { class: "fd-pick-label", for: picker.id, text: "or a character from the game:" }), picker,
       message);
     attachDrawing(k, pad);
     (isQuery ? queriesBox : examplesBox).append(view);
