@@ -234,7 +234,8 @@ def save_model(path, n_way, theta, metadata):
     arrays[f"way{n_way}"] = np.asarray(theta, dtype=np.float16)
     arrays[f"way{n_way}_meta"] = np.array(json.dumps(metadata, sort_keys=True))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")   # written whole, then renamed: two runs may store at once
+    # written whole, then renamed: two training runs may store their models at once
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
     np.savez_compressed(tmp, **arrays)
     tmp.replace(path)
 
