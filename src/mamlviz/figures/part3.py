@@ -13,14 +13,13 @@ import numpy as np
 
 from mamlviz import meta, sine, toy
 from mamlviz.models import load_sine_models
-from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer, TrainConfig
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import MAX_TRAIL, argmin, counter, log_heatmap, trail_points, unit_panel
+from ._common import (MAX_TRAIL, MLP_MODEL, SOFTPLUS, X_DENSE, accumulated_loss, argmin, counter, fine_tune,  # noqa: F401
+                      log_heatmap, trail_points, true_mse, unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problems
-SOFTPLUS = toy.SoftplusLine()
 TWO_TASKS = toy.SOFTPLUS_TASK_SETS["two"]  # (a*, b*) of task 1 and task 2
 N_GRID = 51
 N_SAMPLES = 10  # support and query points per softplus task
@@ -29,18 +28,6 @@ N_SAMPLES = 10  # support and query points per softplus task
 def softplus_pair(seed):
     """The two softplus tasks of the text, each with its own 10 support and 10 query points (seeded)."""
     return toy.softplus_tasks(np.random.default_rng(seed), TWO_TASKS, n_support=N_SAMPLES, n_query=N_SAMPLES)
-
-
-def accumulated_loss(tasks, m, alpha, n=N_GRID):
-    """J_m(θ) = Σ_i L_i(U_i^(m)(θ); D^te_i) on an n×n grid of θ = (a, b) over the unit square.
-
-    Returns (J, per-task query losses at θ), each (n, n) / (n, n, T): one vectorised call, every grid point and
-    task adapted at once by the same inner-SGD routine that MAML uses.
-    """
-    theta = np.broadcast_to(toy.grid(n)[:, :, None, :], (n, n, tasks.n_tasks, 2))
-    with np.errstate(over="ignore", invalid="ignore"):
-        phi = meta.inner_sgd(SOFTPLUS, theta, tasks.xs, tasks.ys, lr=alpha, steps=m).phi
-        return SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1), SOFTPLUS.loss(theta, tasks.xq, tasks.yq)
 
 
 @figure("accumulated-loss", title="The loss after m fine-tuning steps", controls=[
@@ -197,8 +184,6 @@ def _two_tasks_scene(state, tasks, theta, trail, seed, message=None):
 
 
 # ------------------------------------------------------------------------------- sine fitting: pretrained vs MAML
-MLP_MODEL = MLP()
-X_DENSE = np.linspace(*sine.X_RANGE, 201)[:, None]   # where curves are drawn and the true-sine MSE is measured
 NOISE_SD = 0.3
 MAX_POINTS = 20
 DEFAULT_TASK = (3.0, 1.0)                            # amplitude, phase of the first frame
@@ -231,49 +216,6 @@ def _models(choice):
 def shipped_models():
     """The pretrained and MAML models trained by `mamlviz train` and shipped in the package (read once)."""
     return load_sine_models()
-
-
-def fine_tune(thetas, xs, ys, alpha, steps):
-    """Adapt each model in `thetas` (M, P) on the same K points with `steps` SGD steps at α: U^(steps)(θ).
-
-    Returns (φ (M, P), support loss of each model before and after the steps, (M,) each; inf where not finite).
-    """
-    m = thetas.shape[0]
-    x = np.broadcast_to(np.asarray(xs, float).reshape(1, -1, 1), (m, len(xs), 1))
-    y = np.broadcast_to(np.asarray(ys, float).reshape(1, -1, 1), (m, len(ys), 1))
-    with np.errstate(over="ignore", invalid="ignore"):
-        inner = meta.inner_sgd(MLP_MODEL, thetas, x, y, lr=alpha, steps=steps)
-        after = MLP_MODEL.loss(inner.phi, x, y)
-    finite = (lambda v: np.where(np.isfinite(v), v, np.inf))
-    return inner.phi, finite(inner.losses[0]), finite(after)
-
-
-def zero_mse(amplitude, phase):
-    """MSE of the flat line y = 0 against the true sine on the same grid: the mean of A²·sin²(x − ψ).
-
-    Over [−5, 5] it is A²(½ − sin 10·cos 2ψ / 20), at most about 13.2 for A = 5: a fine-tuned model above it does
-    worse than predicting nothing at all.
-    """
-    return float((sine.curve(X_DENSE[:, 0], amplitude, phase) ** 2).mean())
-
-
-def verdicts(mse_after, support_before, support_after, flat):
-    """What became of each model's fine-tuning: "diverged", "worse than 0" or "ok" (one word per model).
-
-    Diverged: the MSE is not finite, or the steps made the support loss (the very thing they minimise) larger
-    instead of smaller, which is what gradient descent does when α overshoots and what, continued, explodes.
-    Worse than 0: the steps did lower the support loss, but the curve is further from the sine than y = 0 is.
-    """
-    return ["diverged" if not (np.isfinite(m) and after <= before) else "worse than 0" if m > flat else "ok"
-            for m, before, after in zip(mse_after, support_before, support_after)]
-
-
-def true_mse(thetas, amplitude, phase):
-    """MSE of each model against the true sine over x ∈ [−5, 5] (dense grid), and the predictions there."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        pred = MLP_MODEL.predict(thetas, np.broadcast_to(X_DENSE, (len(thetas),) + X_DENSE.shape))[..., 0]
-        mse = ((pred - sine.curve(X_DENSE[:, 0], amplitude, phase)) ** 2).mean(axis=-1)
-    return np.where(np.isfinite(mse), mse, np.inf), pred
 
 
 @figure("sine-fit", title="Fitting a new sine: pretrained versus MAML", controls=[

@@ -15,8 +15,7 @@ from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer, TrainConfig
 
 from . import Button, Handle, Slider, figure, sessions, training_buttons
-from ._common import unit_panel
-from .part4 import angle_degrees, fmt_matrix, fmt_vector
+from ._common import angle_degrees, fmt_matrix, fmt_vector, unit_panel
 
 # ------------------------------------------------------------------------------------------ local curvature
 QUADRATIC = toy.Quadratic()

@@ -13,8 +13,7 @@ import numpy as np
 from mamlviz import meta, toy
 
 from . import Button, Handle, Slider, figure
-from ._common import MAX_TRAIL, argmin, counter, log_heatmap, trail_points, unit_panel
-from .part3 import accumulated_loss
+from ._common import MAX_TRAIL, accumulated_loss, argmin, counter, log_heatmap, trail_points, unit_panel
 
 SOFTPLUS = toy.SoftplusLine()
 ONE_TASK = toy.SOFTPLUS_TASK_SETS["one"]

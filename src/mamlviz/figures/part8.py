@@ -13,19 +13,18 @@ from functools import lru_cache
 import numpy as np
 
 from mamlviz import meta, sine, toy
-from mamlviz.nn import MLP
-from mamlviz.train import METHOD_SETTINGS, MetaTrainer, TrainConfig, adapt, evaluate
+from mamlviz.train import MetaTrainer, adapt, evaluate, race_config
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import argmin, counter, log_heatmap, unit_panel
-from .part3 import X_DENSE, fine_tune, true_mse, verdicts, zero_mse
+from ._common import (METHOD_NAMES, MLP_MODEL, RACERS, X_DENSE, argmin, counter, fine_tune, log_heatmap, true_mse,
+                      unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problem
 SOFTPLUS = toy.SoftplusLine()
 FOUR_TASKS = toy.SOFTPLUS_TASK_SETS["four"]      # (a*, b*) of the four tasks of the spec
 N_SAMPLES = 10                                   # support and query points per task
 N_GRID = 51
-METHODS = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "imaml": "iMAML"}
+METHODS = METHOD_NAMES
 UNIT = 0.15                                      # arrow length in the "directions only" view
 THETA0 = (0.15, 0.85)                            # where the trajectories start
 FOUR_THETA0 = (0.1, 0.4)                         # where the four directions differ clearly
@@ -309,30 +308,9 @@ def _trajectories_description(state, ends, readouts, done, maml_min, joint_min):
 
 
 # ------------------------------------------------------------------------------------------------- the sine race
-MLP_MODEL = MLP()
-RACERS = {"pretrained": "pretrained", **METHODS}
-# Per-method settings of the race: the MAML paper's one step at α = 0.01 for MAML and FOMAML, five steps for
-# Reptile at α = 0.005 (with one it is joint training; at α = 0.01, with ten tasks an update, its training diverged
-# from some seeds' initialisations, at 0.005 from none of six), and iMAML's library default from Part 7.
-# Pretrained = MAML with k = 0 (joint training): no inner procedure of its own.
-RACE_SETTINGS = {
-    "pretrained": {"inner_lr": 0.01, "inner_steps": 0},
-    "maml": {"inner_lr": 0.01, "inner_steps": 1},
-    "fomaml": {"inner_lr": 0.01, "inner_steps": 1},
-    "reptile": {"inner_lr": 0.005, "inner_steps": 5},
-    "imaml": METHOD_SETTINGS["imaml"].to_dict(),   # Part 7's: λ = 100, 10 proximal steps of at most 0.01, 5 CG
-}
 SHARED_LR = 0.01          # the one shared SGD step every model is also judged after
 RACE_EVAL_EVERY = 50      # held-out evaluation every so many meta-updates
 RACE_FRAME_SECONDS = 0.15  # a frame at least this often, so that other figures keep their turn in the worker
-
-
-def race_config(method):
-    """The TrainConfig of one racer: the same data for all (10 tasks per update, K = 10, 10 query points, Adam at
-    0.01), so that one seed gives every method the same initial θ and the same stream of tasks. Ten tasks rather
-    than the paper's 25 keep a five-way race affordable in a browser."""
-    return TrainConfig(n_tasks=10, n_support=10, n_query=10, outer_lr=0.01, eval_tasks=50, eval_support=10,
-                       eval_query=25, **RACE_SETTINGS[method])
 
 
 def held_out(trainer):
