@@ -2,10 +2,11 @@
 // figure requests. The protocol (docs/architecture.md, "Worker protocol"):
 // Page → worker: {id, figure, module, state, action}; {type: "load", modules} imports a page's figure modules;
 //   {type: "cancel", figures} stops their streams; {type: "models", name, value} a model trained elsewhere;
-//   {type: "stats"} asks for the WebAssembly heap size and the figures whose streams are running.
+//   {type: "stats"} asks for the WebAssembly heap size, the figures whose streams are running and the computations
+//   started per figure.
 // Worker → page: {id, ok: true, result, done} (several for a stream) or {id, ok: false, error}; boot reports
 //   {type: "progress", step, total, label}, {type: "ready", timings}, {type: "failed", error}; {type: "models", name, value}
-//   when a figure published a trained model; {type: "stats", bytes, running}.
+//   when a figure published a trained model; {type: "stats", bytes, running, started}.
 // Only registered figures in the package's own figure modules are dispatched (mamlviz.figures.Call, .load); no code
 // sent by the page is ever run.
 /* global loadPyodide, importScripts */
@@ -18,6 +19,7 @@ let Call = null, figuresPy = null, pyodide = null;
 const HEAP_LIMIT = 1024 * 1024 * 1024;
 const latest = new Map();   // figure → newest request not yet started
 const running = new Map();  // figure → {id, call}
+const started = {};        // figure → {count, state}: computations started (the stats message reports them)
 let scheduled = false;
 
 function progress(i) {
@@ -78,6 +80,7 @@ function pump() {
   for (const [figure, msg] of latest) {
     latest.delete(figure);
     stop(figure);
+    started[figure] = {count: ((started[figure] || {}).count || 0) + 1, state: msg.state || {}};
     try {
       running.set(figure, {id: msg.id, call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null,
         typeof msg.module === "string" ? msg.module : "")});
@@ -165,7 +168,7 @@ self.onmessage = async (event) => {
     if (msg.how === "error") setTimeout(() => { throw new Error("simulated crash"); });
     if (msg.how === "oom") pythonError(new Error("Aborted(OOM): out of memory (simulated)"));
   } else if (msg.type === "stats") {
-    self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()]});
+    self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()], started});
   } else if (typeof msg.figure === "string") {
     latest.set(msg.figure, msg);
     schedule();
