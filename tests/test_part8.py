@@ -143,7 +143,7 @@ def test_maml_objective_readout_and_background_are_the_known_objective():
 
 METHOD_CONTROLS = [(m, f"{m}_{key}", value) for m in part8.METHODS
                    for key, value in (("outer", 0.05), ("alpha", 0.011), ("k", 2))]
-METHOD_CONTROLS += [("imaml", "imaml_lambda", 12.0), ("imaml", "imaml_cg", 1)]
+METHOD_CONTROLS += [("imaml", "imaml_lambda", 12.0)]
 
 
 @pytest.mark.parametrize("method, key, value", METHOD_CONTROLS)
@@ -338,9 +338,9 @@ def test_advance_stops_a_method_at_the_first_update_that_is_not_finite_or_runs_a
 
 def test_method_settings_and_rates_each_read_their_own_keys():
     state = figures.FIGURES["four-methods"].validate({"maml_outer": 0.3, "maml_alpha": 0.02, "maml_k": 4,
-                                                      "imaml_lambda": 7.5, "imaml_cg": 3})
+                                                      "imaml_lambda": 7.5})
     assert part8.settings(state, "maml") == (0.3, 0.02, 4, None, None)
-    assert part8.settings(state, "imaml")[3:] == (7.5, 3)
+    assert part8.settings(state, "imaml")[3:] == (7.5, part8.FOUR_CG_STEPS) == (7.5, 2)
     assert part8.outer_rate({"epsilon": 0.3, "beta": 0.7}, "reptile") == 0.3
     assert part8.outer_rate({"epsilon": 0.3, "beta": 0.7}, "imaml") == 0.7
     base = figures.FIGURES["four-methods"].validate({})

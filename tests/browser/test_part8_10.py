@@ -103,11 +103,11 @@ def group_summary(pg, group):
 def expected_summary(state, m):
     outer = "ε" if m == "reptile" else "β"
     text = f"{outer} {state[m + '_outer']:.2f} · α {state[m + '_alpha']:.3f} · k {state[m + '_k']}"
-    return text + (f" · λ {state['imaml_lambda']:.1f} · CG steps {state['imaml_cg']}" if m == "imaml" else "")
+    return text + (f" · λ {state['imaml_lambda']:.1f}" if m == "imaml" else "")
 
 
 def test_four_methods_settings_fold_per_method_and_their_summaries_follow_the_state(part8_page):
-    """22 controls: each method's switch stays visible, its sliders fold into one <details> per method (closed at
+    """21 controls: each method's switch stays visible, its sliders fold into one <details> per method (closed at
     first, so the figure is short on a phone) whose summary gives the current values."""
     pg, F = part8_page, fig("four-methods")
     groups = pg.locator(f"{F} .control-group")
@@ -146,7 +146,7 @@ def test_every_control_of_the_four_methods_changes_its_own_arrow_as_natively(par
             open_group(pg, "four-methods", c.group)
         if c.kind == "slider":
             box.locator("input").focus()
-            for key in ["Home"] if c.name == "imaml_cg" else ["ArrowLeft"] * 3:   # a small change of each
+            for key in ["ArrowLeft"] * 3:   # a small change of each
                 pg.keyboard.press(key)
         elif c.kind == "toggle" and c.name != "unit":
             box.locator("input").uncheck()

@@ -12,6 +12,21 @@ from mamlviz import meta, sine, toy
 from mamlviz.nn import MLP
 
 MAX_TRAIL = 200
+# Coarse answers (figures declared with refine=True) use every other point of the 51-point grids, so that they agree
+# with the full answer wherever the two grids meet.
+COARSE_GRID = 26
+
+
+def memo(store, key, compute, only_cached=False, limit=32):
+    """store[key], computed by compute() when missing (the newest `limit` entries kept). only_cached: None when
+    missing (a coarse answer leaves out what it would have to compute)."""
+    if key not in store:
+        if only_cached:
+            return None
+        store[key] = compute()
+        if len(store) > limit:
+            del store[next(iter(store))]
+    return store[key]
 
 
 def counter(value):

@@ -16,7 +16,7 @@ from mamlviz.models import load_sine_models
 from mamlviz.train import MetaTrainer, TrainConfig
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import (MAX_TRAIL, MLP_MODEL, SOFTPLUS, X_DENSE, accumulated_loss, argmin, counter, fine_tune,  # noqa: F401
+from ._common import (COARSE_GRID, MAX_TRAIL, MLP_MODEL, SOFTPLUS, X_DENSE, accumulated_loss, argmin, counter, fine_tune,  # noqa: F401
                       log_heatmap, trail_points, true_mse, unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problems
@@ -30,16 +30,16 @@ def softplus_pair(seed):
     return toy.softplus_tasks(np.random.default_rng(seed), TWO_TASKS, n_support=N_SAMPLES, n_query=N_SAMPLES)
 
 
-@figure("accumulated-loss", title="The loss after m fine-tuning steps", controls=[
+@figure("accumulated-loss", title="The loss after m fine-tuning steps", refine=True, controls=[
     Slider("m", "Fine-tuning steps m", 0, 20, step=1, default=0),
     Slider("alpha", "Inner learning rate α", 0.001, 0.05, step=0.001, default=0.01),
     Button("resample", "New samples"),
 ])
-def accumulated_loss_figure(state, action=None):
+def accumulated_loss_figure(state, action=None, coarse=False):
     seed = counter(state.get("_seed", 0)) + (action == "resample")
     tasks = softplus_pair(seed)
     m, alpha = int(state["m"]), float(state["alpha"])
-    J, task_losses = accumulated_loss(tasks, m, alpha)
+    J, task_losses = accumulated_loss(tasks, m, alpha, COARSE_GRID if coarse else N_GRID)  # coarse: every other point
     panels = []
     for i, (a_star, b_star) in enumerate(TWO_TASKS):
         layers = log_heatmap(task_losses[:, :, i])

@@ -16,7 +16,7 @@ from mamlviz import meta, sine, toy
 from mamlviz.train import MetaTrainer, adapt, evaluate, race_config
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import (METHOD_NAMES, MLP_MODEL, RACERS, X_DENSE, argmin, counter, fine_tune, log_heatmap, true_mse,
+from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, X_DENSE, argmin, counter, fine_tune, log_heatmap, true_mse,
                       unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problem
@@ -92,10 +92,15 @@ BACKGROUND_TITLES = {"maml": "MAML objective at MAML's α, k", "imaml": "iMAML o
                      **{f"task{i + 1}": f"task {i + 1}: L{SUBSCRIPT[i]}(θ; query)" for i in range(4)}}
 
 
+# CG solves the 2 × 2 implicit system exactly in two steps, so the figure has no CG slider: from 2 to 10 it changed
+# nothing (issue 26: no control that changes nothing).
+FOUR_CG_STEPS = 2
+
+
 def settings(state, m):
     """(outer rate, α, k, λ, CG steps) of method m from the figure's state: each method reads only its own keys."""
     reg = float(state["imaml_lambda"]) if m == "imaml" else None
-    cg_steps = int(state["imaml_cg"]) if m == "imaml" else None
+    cg_steps = FOUR_CG_STEPS if m == "imaml" else None
     return float(state[f"{m}_outer"]), float(state[f"{m}_alpha"]), int(state[f"{m}_k"]), reg, cg_steps
 
 
@@ -105,7 +110,6 @@ def settings(state, m):
     *_method_controls("reptile", 0.8, "ε", 0.06, 5),
     *_method_controls("imaml", 0.5, "β", 0.06, 10),
     Slider("imaml_lambda", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0, group="imaml"),
-    Slider("imaml_cg", "iMAML CG steps", 1, 10, step=1, default=5, group="imaml"),
     Select("background", "Background", options=BACKGROUNDS, default="maml"),
     Toggle("unit", "Directions only (unit arrows)", default=False),
     Button("resample", "New samples"),
@@ -167,10 +171,10 @@ def _background_key(state):
 
 
 @lru_cache(maxsize=16)
-def _background(seed, which, alpha, steps, reg):
+def _background(seed, which, alpha, steps, reg, n=N_GRID):
     """The heat map of the chosen background over the unit square (cached: θ moves far more often)."""
     tasks = four_tasks(seed)
-    g = toy.grid(N_GRID)
+    g = toy.grid(n)
     if which.startswith("task"):
         i = int(which[4:]) - 1
         z = SOFTPLUS.loss(g, tasks.xq[i], tasks.yq[i])
@@ -197,9 +201,10 @@ def _four_description(state, theta, steps, readouts):
 # ------------------------------------------------------------------------------------------------ trajectories
 TRAJ_CHUNK = 40           # meta-updates of every method between two frames (the default is one frame)
 TRAJ_CG_STEPS = 5
+TRAJ_COARSE = 4           # meta-updates of the coarse answer (drawn at once; the full answer when the reader pauses)
 
 
-@figure("trajectories", title="Trajectories of θ under each method", controls=[
+@figure("trajectories", title="Trajectories of θ under each method", refine=True, controls=[
     *(Toggle(f"{m}_on", name, default=True) for m, name in METHODS.items()),
     Slider("alpha", "Inner rate α (all methods)", 0.0, 0.1, step=0.001, default=0.06),
     Slider("k", "Inner steps k (all methods)", 1, 10, step=1, default=5),
@@ -212,8 +217,16 @@ TRAJ_CG_STEPS = 5
     Button("resample", "New samples"),
     Handle("theta", "θ₀", panel=0, default=THETA0, bounds=((0, 1), (0, 1)), step=0.01),
 ])
-def trajectories_figure(state, action=None):
-    """A stream of frames: every enabled method advances TRAJ_CHUNK meta-updates from the same θ₀, then a frame."""
+def trajectories_figure(state, action=None, coarse=False):
+    """A stream of frames: every enabled method advances TRAJ_CHUNK meta-updates from the same θ₀, then a frame.
+    coarse=True: one frame after the first TRAJ_COARSE updates (the start of the same paths) on every other grid
+    point of the background."""
+    if coarse:
+        return next(_trajectories(state, action, TRAJ_COARSE, COARSE_GRID))
+    return _trajectories(state, action)
+
+
+def _trajectories(state, action, first=TRAJ_CHUNK, n=N_GRID):
     seed = counter(state.get("_seed", 0)) + (action == "resample")
     tasks = four_tasks(seed)
     paths = {m: [np.array(state["theta"], dtype=float)] for m in METHODS if state[f"{m}_on"]}
@@ -221,12 +234,12 @@ def trajectories_figure(state, action=None):
     total = int(state["updates"])
     done = 0
     while True:
-        n = min(TRAJ_CHUNK, total - done)
+        chunk = min(first if done == 0 else TRAJ_CHUNK, total - done)
         for m, path in paths.items():
             if m not in stopped:
-                stopped.update(_advance(m, tasks, state, path, n))
-        done += n
-        yield _trajectories_scene(state, tasks, seed, paths, stopped, done)
+                stopped.update(_advance(m, tasks, state, path, chunk))
+        done += chunk
+        yield _trajectories_scene(state, tasks, seed, paths, stopped, done, n)
         if done >= total:
             return
 
@@ -247,12 +260,12 @@ def _advance(m, tasks, state, path, n):
     return {}
 
 
-def _trajectories_scene(state, tasks, seed, paths, stopped, done):
+def _trajectories_scene(state, tasks, seed, paths, stopped, done, n=N_GRID):
     alpha, k = float(state["alpha"]), int(state["k"])
     bg = state["background"]
-    layers = _markers(list(_background(seed, bg, *((alpha, k, None) if bg == "maml" else (0.0, 0, None)))))
-    joint_min = argmin(_grid_objective(seed, 0.0, 0))
-    maml_min = argmin(_grid_objective(seed, alpha, k))
+    layers = _markers(list(_background(seed, bg, *((alpha, k, None) if bg == "maml" else (0.0, 0, None)), n)))
+    joint_min = argmin(_grid_objective(seed, 0.0, 0, n))
+    maml_min = argmin(_grid_objective(seed, alpha, k, n))
     mean_opt = np.mean(FOUR_TASKS, axis=0)
     layers += [
         {"kind": "points", "x": [maml_min[0]], "y": [maml_min[1]], "class": "maml", "label": "MAML objective minimum"},
@@ -290,8 +303,8 @@ def _trajectories_scene(state, tasks, seed, paths, stopped, done):
 
 
 @lru_cache(maxsize=16)
-def _grid_objective(seed, alpha, steps):
-    return meta_objective(four_tasks(seed), toy.grid(N_GRID), alpha, steps)
+def _grid_objective(seed, alpha, steps, n=N_GRID):
+    return meta_objective(four_tasks(seed), toy.grid(n), alpha, steps)
 
 
 def _trajectories_description(state, ends, readouts, done, maml_min, joint_min):

@@ -20,7 +20,10 @@ const HEAP_LIMIT = 1024 * 1024 * 1024;
 const latest = new Map();   // figure → newest request not yet started
 const running = new Map();  // figure → {id, call}
 const started = {};        // figure → {count, state}: computations started (the stats message reports them)
-let scheduled = false;
+let timer = null, timerAt = 0;  // the next pump: at once, or when a resting job may refine
+// A coarse answer (a scene flagged "rest") is refined only after the figure had no newer request for this long, so
+// that a drag or a held key gets coarse answers at once and the full one when the reader pauses.
+const REST_MS = 60;
 
 function progress(i) {
   self.postMessage({type: "progress", step: i + 1, total: STEPS.length, label: STEPS[i]});
@@ -70,13 +73,16 @@ import mamlviz.figures as _figures
   progress(3);
 }
 
-function schedule() {
-  if (!scheduled) { scheduled = true; setTimeout(pump, 0); }
+function schedule(delay = 0) {
+  const at = performance.now() + delay;
+  if (timer !== null && timerAt <= at) return;  // an earlier pump is due anyway
+  clearTimeout(timer);
+  timerAt = at;
+  timer = setTimeout(() => { timer = null; pump(); }, delay);
 }
 
 // One chunk per busy figure, then back to the event loop, so a newer request can supersede a running stream.
 function pump() {
-  scheduled = false;
   for (const [figure, msg] of latest) {
     latest.delete(figure);
     stop(figure);
@@ -88,10 +94,13 @@ function pump() {
       self.postMessage({id: msg.id, ok: false, error: pythonError(e)});
     }
   }
+  let resting = Infinity;  // ms until the first resting job may refine
   for (const [figure, job] of running) {
+    if (job.restUntil > performance.now()) { resting = Math.min(resting, job.restUntil - performance.now()); continue; }
     try {
       const text = job.call.step();
       const out = text ? JSON.parse(text) : {scene: null, done: true};
+      if (out.rest) { job.restUntil = performance.now() + REST_MS; resting = Math.min(resting, REST_MS); }
       self.postMessage({id: job.id, ok: true, result: out.scene, done: out.done});
       handOff();
       if (out.done) stop(figure);
@@ -104,7 +113,9 @@ function pump() {
       stop(figure);
     }
   }
-  if (running.size || latest.size) schedule();
+  const busy = latest.size || [...running.values()].some((job) => !(job.restUntil > performance.now()));
+  if (busy) schedule();
+  else if (running.size) schedule(Math.max(1, Math.ceil(resting)));
 }
 
 // Trained models a figure published during the last chunk go to the page, which hands them to the other workers.
