@@ -4,7 +4,10 @@ the unit-square panel, θ's trail from the state. Not a figure module (the leadi
 
 from __future__ import annotations
 
+import json
 import math
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +18,48 @@ MAX_TRAIL = 200
 # Coarse answers (figures declared with refine=True) use every other point of the 51-point grids, so that they agree
 # with the full answer wherever the two grids meet.
 COARSE_GRID = 26
+
+
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "recorded_runs.json"
+
+
+@lru_cache(maxsize=1)
+def _recorded_runs():
+    try:
+        return json.loads(RECORDED.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def recorded_run(figure_id):
+    """A training figure's run with its default settings, recorded natively by bench/recorded_runs.py (several seeds:
+    median and range of its held-out curve per model), or None if not recorded."""
+    return _recorded_runs().get(figure_id)
+
+
+def recorded_layers(figure_id, names, cap=1e3):
+    """Grey layers of the recorded run for the panel of held-out MSE against meta-updates: per model its median over
+    the seeds (labelled at its end) and, dotted, the lowest and highest seed's curve. The reader's run draws over it."""
+    run = recorded_run(figure_id)
+    layers = []
+    for model, c in (run["curves"].items() if run else ()):
+        x, y = c["updates"], [min(v, cap) for v in c["median"]]
+        layers += [{"kind": "line", "x": x, "y": [min(v, cap) for v in c[key]], "class": "recorded range"}
+                   for key in ("low", "high")]
+        layers += [{"kind": "line", "x": x, "y": y, "class": "recorded", "label": f"{names[model]}, recorded"},
+                   {"kind": "label", "at": [x[-1], y[-1]], "text": f"{names[model]} (recorded)", "class": "recorded",
+                    "anchor": "end"}]
+    return layers
+
+
+def recorded_note(figure_id):
+    """What the grey curves are, and where and when they were measured (the figure's message and legend say it)."""
+    run = recorded_run(figure_id)
+    if not run:
+        return None
+    m = run["measured"]
+    return (f"In grey: this run with the default settings, recorded {m['where']} on {m['date']} "
+            f"({m['command']}): the median of {len(run['seeds'])} seeds, dotted the best and worst seed.")
 
 
 def memo(store, key, compute, only_cached=False, limit=32):

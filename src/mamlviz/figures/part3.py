@@ -17,7 +17,7 @@ from mamlviz.train import MetaTrainer, TrainConfig
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
 from ._common import (COARSE_GRID, MAX_TRAIL, MLP_MODEL, SOFTPLUS, X_DENSE, accumulated_loss, argmin, counter, fine_tune,  # noqa: F401
-                      log_heatmap, trail_points, true_mse, unit_panel, verdicts, zero_mse)
+                      log_heatmap, recorded_layers, recorded_note, trail_points, true_mse, unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problems
 TWO_TASKS = toy.SOFTPLUS_TASK_SETS["two"]  # (a*, b*) of task 1 and task 2
@@ -398,11 +398,15 @@ def _train(state, lab, message):
 
 
 def _lab_scene(state, lab, message=None, status="ready"):
+    recorded = recorded_note("meta-lab")
     if lab is None:
         return {"panels": [_lab_curve_panel({}), _lab_steps_panel({})],
+                "legend": [{"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}] if recorded else [],
                 "readouts": [{"label": "meta-updates", "value": 0, "format": "d"}],
-                "message": message or "Press Start to meta-train both models from scratch in your browser.",
-                "description": "No training has run yet. Press Start to train the pretrained baseline and MAML.",
+                "message": " ".join(filter(None, [message or "Press Start to meta-train both models from scratch in "
+                                                  "your browser.", recorded])),
+                "description": "No training has run yet. Press Start to train the pretrained baseline and MAML. "
+                               + (recorded or ""),
                 "state": {"_status": status}}
     trainers = lab["trainers"]
     diverged = [t.message for t in trainers.values() if t.diverged]
@@ -417,7 +421,8 @@ def _lab_scene(state, lab, message=None, status="ready"):
     return {
         "panels": [_lab_curve_panel(trainers), _lab_steps_panel(trainers)],
         "legend": [{"class": "pretrained", "label": "pretrained (joint training)"},
-                   {"class": "maml", "label": "MAML (second order)"}],
+                   {"class": "maml", "label": "MAML (second order)"}]
+                  + ([{"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}] if recorded else []),
         "readouts": readouts,
         "message": " ".join(filter(None, [message] + diverged)) or None,
         "description": (f"{words} after {iteration} meta-updates. Median held-out MSE after one adaptation step at "
@@ -429,7 +434,11 @@ def _lab_scene(state, lab, message=None, status="ready"):
 
 
 def _lab_curve_panel(trainers):
-    layers, top, right = [], 4.0, 500
+    """Held-out MSE against meta-updates: the reader's run over the recorded one (grey, bench/recorded_runs.py)."""
+    layers, top, right = recorded_layers("meta-lab", MODEL_NAMES), 4.0, 500
+    for layer in layers:
+        if layer["kind"] == "line":
+            top, right = max(top, min(max(layer["y"]), 10.0)), max(right, layer["x"][-1])
     for name, t in trainers.items():
         it = [c[0] for c in t.eval_curve]
         mse = [min(c[1][1], 1e3) for c in t.eval_curve]

@@ -16,8 +16,8 @@ from mamlviz import meta, sine, toy
 from mamlviz.train import MetaTrainer, adapt, evaluate, race_config
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, X_DENSE, argmin, counter, fine_tune, log_heatmap, true_mse,
-                      unit_panel, verdicts, zero_mse)
+from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, X_DENSE, argmin, counter, fine_tune, log_heatmap,
+                      recorded_layers, recorded_note, true_mse, unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problem
 SOFTPLUS = toy.SoftplusLine()
@@ -427,10 +427,14 @@ def _race_stream(state, race, message):
 def race_scene(state, race, message=None, status="ready"):
     which = 2 if state["curve"] == "own" else 3
     words = {"training": "Racing", "paused": "Paused", "finished": "Finished", "ready": "Ready"}[status]
+    recorded = recorded_note("sine-race") if state["curve"] == "own" else None
+    legend = [{"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}] if recorded else []
     if race is None:
-        return {"panels": [_race_panel({}, 0, "meta-updates"), _race_panel({}, 1, "seconds (this browser)")],
+        return {"panels": [_race_panel({}, 0, "meta-updates", state["curve"]), _race_panel({}, 1, "seconds (this browser)")],
+                "legend": legend,
                 "readouts": [{"label": "meta-updates", "value": 0, "format": "d"}],
-                "message": message or "Press Start to meta-train all five models from the same seed.",
+                "message": " ".join(filter(None, [message or "Press Start to meta-train all five models from the same "
+                                                  "seed.", recorded])),
                 "description": "Ready: no training has run yet. Press Start to race the pretrained baseline, MAML, "
                                "FOMAML, Reptile and iMAML on the sine family.",
                 "state": {"_status": status}}
@@ -451,7 +455,7 @@ def race_scene(state, race, message=None, status="ready"):
     return {
         "panels": [_race_panel(curves, 0, "meta-updates", state["curve"]),
                    _race_panel(curves, 1, "seconds (this browser)", state["curve"])],
-        "legend": [{"class": m, "label": name} for m, name in RACERS.items()],
+        "legend": [{"class": m, "label": name} for m, name in RACERS.items()] + legend,
         "readouts": readouts,
         "message": " ".join(filter(None, [message] + diverged)) or None,
         "description": text,
@@ -460,7 +464,14 @@ def race_scene(state, race, message=None, status="ready"):
 
 
 def _race_panel(curves, axis, xlabel, measure="own"):
+    """One panel of the race; by meta-updates and after each method's own procedure, over the recorded race (grey,
+    bench/recorded_runs.py; the seconds depend on the machine and are not recorded)."""
     layers, top, right = [], 4.0, 1.0 if axis else 100
+    if axis == 0 and measure == "own":
+        layers = recorded_layers("sine-race", RACERS)
+        for layer in layers:
+            if layer["kind"] == "line":
+                top, right = max(top, min(max(layer["y"]), 10.0)), max(right, layer["x"][-1])
     for m, c in curves.items():
         x = [p[axis] for p in c]
         y = [min(p[2], 1e3) for p in c]
