@@ -15,7 +15,8 @@ from mamlviz.figures import _common
 
 figures.load_all()
 RECORDED = json.loads(_common.RECORDED.read_text(encoding="utf-8"))
-DRAWN = {"meta-lab": (0, {"pretrained", "maml"}), "maml-vs-fomaml": (2, {"maml", "fomaml"})}  # panel, models
+DRAWN = {"meta-lab": (0, {"pretrained", "maml"}), "maml-vs-fomaml": (2, {"maml", "fomaml"}),   # panel, models
+         "sine-race": (0, {"pretrained", "maml", "fomaml", "reptile", "imaml"})}
 
 
 @pytest.mark.parametrize("figure_id", DRAWN)
