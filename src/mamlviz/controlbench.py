@@ -19,7 +19,8 @@ MOVE = """async ([figureId, name, kind, n]) => {
   const spec = JSON.parse(fig.querySelector("script.figure-data").textContent).controls.find((c) => c.name === name);
   const group = spec.group && fig.querySelector(`.control-group[data-group="${spec.group}"] details`);
   if (group && !group.open) group.open = true;
-  const watched = [".panels", ".legend", ".readouts", ".figure-message"].map((s) => fig.querySelector(s)).filter(Boolean);
+  const watched = [".panels", ".legend", ".readouts", ".figure-message"].map((s) => fig.querySelector(s))
+    .filter(Boolean);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const idle = async () => {
     for (let t = 0; t < 30000 && fig.dataset.status !== "live"; t += 2) await sleep(2);
@@ -82,8 +83,9 @@ def _p95(values):
 
 def figures_on(pg):
     """[(figure id, its controls)] of the page's live figures that are not training figures."""
-    return pg.evaluate("""[...document.querySelectorAll('.figure[data-figure]')].map((f) => JSON.parse(
-        f.querySelector('script.figure-data').textContent)).filter((d) => !d.training).map((d) => [d.id, d.controls])""")
+    return pg.evaluate("""[...document.querySelectorAll('.figure[data-figure]')]
+        .map((f) => JSON.parse(f.querySelector('script.figure-data').textContent))
+        .filter((d) => !d.training).map((d) => [d.id, d.controls])""")
 
 
 def measure_page(pg, presses=20, log=print):
@@ -135,8 +137,9 @@ def markdown(controls, before=None) -> str:
     f = lambda v: "—" if v is None else f"{v:.0f}"  # noqa: E731
     for figure_id, cs in controls.items():
         for name, v in cs.items():
+            missed = f" (no change ×{v['missed']})" if v["missed"] else ""
             row = (f"| {figure_id} | {name} ({v['kind']}) | {f(v['first_median'])} / {f(v['first_p95'])} | "
-                   f"{f(v['final_median'])} / {f(v['final_p95'])}{' (no change ×' + str(v['missed']) + ')' if v['missed'] else ''} |")
+                   f"{f(v['final_median'])} / {f(v['final_p95'])}{missed} |")
             if before:
                 b = (before.get(figure_id) or {}).get(name)
                 row += f" {f(b['final_median'])} / {f(b['final_p95'])} |" if b else " — |"

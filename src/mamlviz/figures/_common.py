@@ -52,6 +52,9 @@ def recorded_layers(figure_id, names, cap=1e3):
     return layers
 
 
+RECORDED_LEGEND = {"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}
+
+
 def recorded_note(figure_id):
     """What the grey curves are, and where and when they were measured (the figure's message and legend say it)."""
     run = recorded_run(figure_id)

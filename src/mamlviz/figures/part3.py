@@ -16,8 +16,9 @@ from mamlviz.models import load_sine_models
 from mamlviz.train import MetaTrainer, TrainConfig
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import (COARSE_GRID, MAX_TRAIL, MLP_MODEL, SOFTPLUS, X_DENSE, accumulated_loss, argmin, counter, fine_tune,  # noqa: F401
-                      log_heatmap, recorded_layers, recorded_note, trail_points, true_mse, unit_panel, verdicts, zero_mse)
+from ._common import (COARSE_GRID, MAX_TRAIL, MLP_MODEL, RECORDED_LEGEND, SOFTPLUS, X_DENSE,  # noqa: F401
+                      accumulated_loss, argmin, counter, fine_tune, log_heatmap, recorded_layers, recorded_note,
+                      trail_points, true_mse, unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problems
 TWO_TASKS = toy.SOFTPLUS_TASK_SETS["two"]  # (a*, b*) of task 1 and task 2
@@ -401,7 +402,7 @@ def _lab_scene(state, lab, message=None, status="ready"):
     recorded = recorded_note("meta-lab")
     if lab is None:
         return {"panels": [_lab_curve_panel({}), _lab_steps_panel({})],
-                "legend": [{"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}] if recorded else [],
+                "legend": [RECORDED_LEGEND] if recorded else [],
                 "readouts": [{"label": "meta-updates", "value": 0, "format": "d"}],
                 "message": " ".join(filter(None, [message or "Press Start to meta-train both models from scratch in "
                                                   "your browser.", recorded])),
@@ -422,7 +423,7 @@ def _lab_scene(state, lab, message=None, status="ready"):
         "panels": [_lab_curve_panel(trainers), _lab_steps_panel(trainers)],
         "legend": [{"class": "pretrained", "label": "pretrained (joint training)"},
                    {"class": "maml", "label": "MAML (second order)"}]
-                  + ([{"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}] if recorded else []),
+                  + ([RECORDED_LEGEND] if recorded else []),
         "readouts": readouts,
         "message": " ".join(filter(None, [message] + diverged)) or None,
         "description": (f"{words} after {iteration} meta-updates. Median held-out MSE after one adaptation step at "

@@ -15,7 +15,8 @@ from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer, TrainConfig
 
 from . import Button, Handle, Slider, figure, sessions, training_buttons
-from ._common import angle_degrees, fmt_matrix, fmt_vector, recorded_layers, recorded_note, recorded_run, unit_panel
+from ._common import (RECORDED_LEGEND, angle_degrees, fmt_matrix, fmt_vector, recorded_layers, recorded_note,
+                      recorded_run, unit_panel)
 
 # ------------------------------------------------------------------------------------------ local curvature
 QUADRATIC = toy.Quadratic()
@@ -242,7 +243,7 @@ def _scene(state, run, status, message=None):
         "legend": [{"class": "maml", "label": "MAML (second order)"},
                    {"class": "fomaml", "label": "FOMAML (first order, dashed)"},
                    {"class": "gradient", "label": "dropped term, relative"}]
-                  + ([{"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}] if recorded else []),
+                  + ([RECORDED_LEGEND] if recorded else []),
         "readouts": readouts,
         "message": " ".join(filter(None, [message] + diverged + [recorded if status == "ready" else None])) or None,
         "description": _training_description(words, iteration, alpha, k, curve, after, top_start, top_now,
@@ -261,7 +262,8 @@ def _eval_panel(trainers, k, right, state=None):
     """Held-out MSE after k steps of both models, over the recorded run in grey (when it applies); the axis follows
     the values after the start (at initialisation one step at the training α can overshoot far above them; the
     description says the value)."""
-    layers = recorded_layers("maml-vs-fomaml", {"maml": "MAML", "fomaml": "FOMAML"}) if state and _recorded_applies(state) else []
+    applies = state is not None and _recorded_applies(state)
+    layers = recorded_layers("maml-vs-fomaml", {"maml": "MAML", "fomaml": "FOMAML"}) if applies else []
     later = [v for layer in layers if layer["kind"] == "line" for v in layer["y"][1:]]
     for m, css in (("maml", "maml"), ("fomaml", "fomaml secondary")):
         if m not in trainers:

@@ -185,8 +185,8 @@ def checks(theta, lam, steps, compute=True):
     return memo(_CHECKS, (theta, lam, steps), solve, only_cached=not compute)
 
 
-@figure("imaml-gradient", title="The implicit meta-gradient: a 2 × 2 linear system and conjugate gradient", refine=True,
-        controls=[
+@figure("imaml-gradient", title="The implicit meta-gradient: a 2 × 2 linear system and conjugate gradient",
+        refine=True, controls=[
     _lam_slider(0.0),
     Slider("steps", "Inner steps", 0, 200, step=1, default=100),
     Slider("n", "CG iterations n", 0, 5, step=1, default=1),

@@ -16,8 +16,8 @@ from mamlviz import meta, sine, toy
 from mamlviz.train import MetaTrainer, adapt, evaluate, race_config
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, X_DENSE, argmin, counter, fine_tune, log_heatmap,
-                      recorded_layers, recorded_note, true_mse, unit_panel, verdicts, zero_mse)
+from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, RECORDED_LEGEND, X_DENSE, argmin, counter,
+                      fine_tune, log_heatmap, recorded_layers, recorded_note, true_mse, unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problem
 SOFTPLUS = toy.SoftplusLine()
@@ -428,9 +428,10 @@ def race_scene(state, race, message=None, status="ready"):
     which = 2 if state["curve"] == "own" else 3
     words = {"training": "Racing", "paused": "Paused", "finished": "Finished", "ready": "Ready"}[status]
     recorded = recorded_note("sine-race") if state["curve"] == "own" else None
-    legend = [{"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}] if recorded else []
+    legend = [RECORDED_LEGEND] if recorded else []
     if race is None:
-        return {"panels": [_race_panel({}, 0, "meta-updates", state["curve"]), _race_panel({}, 1, "seconds (this browser)")],
+        return {"panels": [_race_panel({}, 0, "meta-updates", state["curve"]),
+                           _race_panel({}, 1, "seconds (this browser)")],
                 "legend": legend,
                 "readouts": [{"label": "meta-updates", "value": 0, "format": "d"}],
                 "message": " ".join(filter(None, [message or "Press Start to meta-train all five models from the same "
