@@ -37,19 +37,23 @@ def recorded_run(figure_id):
     return _recorded_runs().get(figure_id)
 
 
-def recorded_layers(figure_id, names, cap=1e3):
+def recorded_layers(figure_id, names, cap=1e3, gap=0.45):
     """Grey layers of the recorded run for the panel of held-out MSE against meta-updates: per model its median over
-    the seeds (labelled at its end) and, dotted, the lowest and highest seed's curve. The reader's run draws over it."""
+    the seeds (labelled at its end, the labels at least `gap` apart in y) and, dotted, the lowest and highest seed's
+    curve. The reader's run draws over it."""
     run = recorded_run(figure_id)
-    layers = []
+    layers, ends = [], []
     for model, c in (run["curves"].items() if run else ()):
         x, y = c["updates"], [min(v, cap) for v in c["median"]]
         layers += [{"kind": "line", "x": x, "y": [min(v, cap) for v in c[key]], "class": "recorded range"}
                    for key in ("low", "high")]
-        layers += [{"kind": "line", "x": x, "y": y, "class": "recorded", "label": f"{names[model]}, recorded"},
-                   {"kind": "label", "at": [x[-1], y[-1]], "text": f"{names[model]} (recorded)", "class": "recorded",
-                    "anchor": "end"}]
-    return layers
+        layers.append({"kind": "line", "x": x, "y": y, "class": "recorded", "label": f"{names[model]}, recorded"})
+        ends.append([x[-1], y[-1], f"{names[model]} (recorded)"])
+    ends.sort(key=lambda e: e[1])
+    for below, above in zip(ends, ends[1:]):   # labels of curves that end close together, spread upwards
+        above[1] = max(above[1], below[1] + gap)
+    return layers + [{"kind": "label", "at": [x, y], "text": text, "class": "recorded", "anchor": "end"}
+                     for x, y, text in ends]
 
 
 RECORDED_LEGEND = {"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}
