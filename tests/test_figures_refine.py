@@ -103,3 +103,14 @@ def test_the_worker_call_answers_coarse_then_full():
     assert call.step() == ""
     plain = figures.Call("sine-fit", "{}", None, "part3")
     assert json.loads(plain.step())["done"] is True
+
+
+def test_a_coarse_answer_that_left_nothing_out_is_the_answer():
+    """reptile-tasks after θ moved (its marks known for this α and k): the coarse scene is complete, the worker's
+    Call answers once and is done; where the MAML minimum is still unknown it answers coarse, then full."""
+    figures.run("reptile-tasks", {"alpha": 0.041, "k": 2})
+    call = figures.Call("reptile-tasks", json.dumps({"alpha": 0.041, "k": 2, "theta": [0.6, 0.6]}), None, "part6")
+    first = json.loads(call.step())
+    assert first["done"] is True and "complete" not in first["scene"] and call.step() == ""
+    call = figures.Call("reptile-tasks", json.dumps({"alpha": 0.043, "k": 2}), None, "part6")
+    assert json.loads(call.step())["rest"] is True and json.loads(call.step())["done"] is True

@@ -212,7 +212,8 @@ def figure(figure_id: str, *, title: str, controls=(), training: bool = False, r
     streaming frames), so the page gives it a worker of its own and the other figures keep answering meanwhile.
     `refine=True`: the full answer takes longer than a frame; `fn(state, action, coarse=True)` gives a quicker coarse
     one (fewer grid points or steps, checks left out) that agrees with the full one where they overlap. The worker
-    draws the coarse answer first and computes the full one only once the reader pauses (`Call`)."""
+    draws the coarse answer first and computes the full one only once the reader pauses (`Call`); a coarse scene
+    flagged "complete": True left nothing out, and is the answer."""
 
     def register(fn):
         if figure_id in FIGURES and FIGURES[figure_id].fn.__qualname__ != fn.__qualname__:
@@ -329,6 +330,9 @@ class Call:
             return ""
         if self.coarse is not None:
             scene, self.coarse = self.coarse, None
+            if scene.pop("complete", False):   # the coarse answer left nothing out (all it needed was cached)
+                self.finished = True
+                return json.dumps({"scene": scene, "done": True}, allow_nan=False)
             return json.dumps({"scene": scene, "done": False, "rest": True}, allow_nan=False)
         if self.result is None:
             self.result = run(*self.args)

@@ -189,7 +189,10 @@ def reptile_tasks_figure(state, action=None, coarse=False):
         trail = [theta.tolist()]
     if action == "run" and not coarse:
         return _run(state, tasks, theta, trail, seed)
-    return _tasks_scene(state, tasks, theta, trail, seed, coarse=coarse)
+    scene = _tasks_scene(state, tasks, theta, trail, seed, coarse=coarse)
+    if coarse and action != "run" and scene["readouts"][-1]["value"] is not None:
+        scene["complete"] = True   # the MAML minimum was known: nothing left to refine (θ moved, say)
+    return scene
 
 
 def _run(state, tasks, theta, trail, seed):
