@@ -35,3 +35,27 @@ def test_update_readme_replaces_only_the_block(tmp_path):
     (tmp_path / "other.md").write_text("no markers\n")
     with pytest.raises(ValueError, match="no <!-- bench:browser -->"):
         browserbench.update_readme(tmp_path / "other.md", "| new |")
+
+
+def test_the_controls_table_gives_every_control_first_and_final_redraw():
+    controls = {"imaml-gradient": {
+        "log_lam": {"kind": "slider", "n": 20, "missed": 0, "first_median": 9.4, "first_p95": 15.2,
+                    "final_median": 130.0, "final_p95": 180.6},
+        "theta": {"kind": "handle", "n": 18, "missed": 2, "first_median": 8.0, "first_p95": 12.0,
+                  "final_median": 120.0, "final_p95": 150.0}}}
+    table = browserbench.controls_markdown({"presses": 20, "controls_ms": controls, "load_average": {"min": 1, "max": 2}})
+    assert "load average 1.0–2.0" in table
+    assert "| imaml-gradient | log_lam (slider) | 9 / 15 | 130 / 181 |" in table
+    assert "| imaml-gradient | theta (handle) | 8 / 12 | 120 / 150 (no change ×2) |" in table
+    from mamlviz import controlbench
+
+    both = controlbench.markdown(controls, before={"imaml-gradient": {"theta": controls["imaml-gradient"]["theta"]}})
+    assert "| imaml-gradient | log_lam (slider) | 9 / 15 | 130 / 181 | — |" in both
+    assert both.splitlines()[0].endswith("before: final median / p95 |")
+
+
+def test_update_readme_fills_the_controls_block_too(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- bench:browser -->\nA\n<!-- /bench:browser -->\n<!-- bench:controls -->\nB\n<!-- /bench:controls -->\n")
+    browserbench.update_readme(readme, "C", browserbench.CONTROLS_MARKERS)
+    assert readme.read_text() == "<!-- bench:browser -->\nA\n<!-- /bench:browser -->\n<!-- bench:controls -->\nC\n<!-- /bench:controls -->\n"

@@ -440,9 +440,12 @@ def fake_lab(seconds=4.0):
 def test_lab_scene_by_hand():
     scene = part3._lab_scene({}, fake_lab(), "hello", "paused")
     curves, steps = scene["panels"]
-    assert [(ly["class"], ly["x"]) for ly in curves["layers"]] == [("pretrained", [0, 100, 600]), ("maml", [0, 100, 600])]
-    assert curves["layers"][0]["y"] == [1000.0, 1.5, 1.4] and curves["layers"][1]["y"][:2] == [6.0, 0.5]
-    assert curves["xlim"] == [0, 600] and curves["ylim"] == pytest.approx([0, 10.5])       # the top capped at 10
+    recorded = sum(1 for ly in curves["layers"] if "recorded" in ly["class"])   # drawn first, under the reader's run
+    assert recorded == 8 and all("recorded" in ly["class"] for ly in curves["layers"][:recorded])
+    mine = curves["layers"][recorded:]
+    assert [(ly["class"], ly["x"]) for ly in mine] == [("pretrained", [0, 100, 600]), ("maml", [0, 100, 600])]
+    assert mine[0]["y"] == [1000.0, 1.5, 1.4] and mine[1]["y"][:2] == [6.0, 0.5]
+    assert curves["xlim"] == [0, 2000] and curves["ylim"] == pytest.approx([0, 10.5])      # the recorded run's 2000
     lines = [ly for ly in steps["layers"] if ly["kind"] == "line"]
     assert [(ly["class"], ly["x"], ly["y"]) for ly in lines][0] == ("pretrained", [0, 1, 2], [1.9, 1.4, 1.1])
     assert [ly["class"] for ly in steps["layers"]] == ["pretrained", "pretrained", "maml", "maml"]
@@ -463,7 +466,7 @@ def test_lab_scene_by_hand():
     lab["trainers"]["maml"].diverged = False
     assert part3._lab_scene({}, lab)["message"] is None
     empty = part3._lab_scene({}, None)
-    assert empty["panels"][0]["xlim"] == [0, 500] and empty["panels"][0]["ylim"] == pytest.approx([0, 4.2])
+    assert empty["panels"][0]["xlim"] == [0, 2000] and empty["panels"][0]["ylim"] == pytest.approx([0, 10.5])
     assert empty["panels"][1]["ylim"] == pytest.approx([0, 4.2]) and empty["message"].startswith("Press Start")
 
 

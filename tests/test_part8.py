@@ -143,7 +143,7 @@ def test_maml_objective_readout_and_background_are_the_known_objective():
 
 METHOD_CONTROLS = [(m, f"{m}_{key}", value) for m in part8.METHODS
                    for key, value in (("outer", 0.05), ("alpha", 0.011), ("k", 2))]
-METHOD_CONTROLS += [("imaml", "imaml_lambda", 12.0), ("imaml", "imaml_cg", 1)]
+METHOD_CONTROLS += [("imaml", "imaml_lambda", 12.0)]
 
 
 @pytest.mark.parametrize("method, key, value", METHOD_CONTROLS)
@@ -338,9 +338,9 @@ def test_advance_stops_a_method_at_the_first_update_that_is_not_finite_or_runs_a
 
 def test_method_settings_and_rates_each_read_their_own_keys():
     state = figures.FIGURES["four-methods"].validate({"maml_outer": 0.3, "maml_alpha": 0.02, "maml_k": 4,
-                                                      "imaml_lambda": 7.5, "imaml_cg": 3})
+                                                      "imaml_lambda": 7.5})
     assert part8.settings(state, "maml") == (0.3, 0.02, 4, None, None)
-    assert part8.settings(state, "imaml")[3:] == (7.5, 3)
+    assert part8.settings(state, "imaml")[3:] == (7.5, part8.FOUR_CG_STEPS) == (7.5, 2)
     assert part8.outer_rate({"epsilon": 0.3, "beta": 0.7}, "reptile") == 0.3
     assert part8.outer_rate({"epsilon": 0.3, "beta": 0.7}, "imaml") == 0.7
     base = figures.FIGURES["four-methods"].validate({})
@@ -435,7 +435,7 @@ def test_race_streams_learning_curves_for_every_method_and_pauses(clean_race):
     last = frames[-1]
     assert last["description"].startswith("Finished after 100")
     for panel in last["panels"]:
-        lines = {L["class"]: L for L in panel["layers"] if L["kind"] == "line"}
+        lines = {L["class"]: L for L in panel["layers"] if L["kind"] == "line" and "recorded" not in L["class"]}
         assert set(lines) == set(part8.RACERS)
         for L in lines.values():
             assert len(L["x"]) == 3 and all(v is not None and v >= 0 for v in L["y"])   # updates 0, 50, 100
@@ -668,14 +668,18 @@ def test_race_panel_by_hand():
     curves = {"maml": [(0, 0.0, 2.0), (50, 1.5, 0.5)], "reptile": [(0, 0.0, 2000.0)]}
     panel = part8._race_panel(curves, 0, "meta-updates")
     assert panel["title"] == "MSE after own procedure, by meta-updates" and panel["xlabel"] == "meta-updates"
-    assert [(ly["kind"], ly["class"], ly["x"], ly["y"]) for ly in panel["layers"]] == [
+    recorded = [ly for ly in panel["layers"] if "recorded" in ly["class"]]     # the recorded race, drawn first
+    assert len(recorded) == 4 * len(part8.RACERS) and panel["layers"][:len(recorded)] == recorded
+    assert [(ly["kind"], ly["class"], ly["x"], ly["y"]) for ly in panel["layers"][len(recorded):]] == [
         ("line", "maml", [0, 50], [2.0, 0.5]), ("line", "reptile", [0], [1000.0]),
         ("points", "reptile", [0], [1000.0])]                         # a lone point is drawn; y capped at 10³
-    assert panel["xlim"] == [0, 100] and panel["ylim"] == pytest.approx([0, 10.5])      # top capped at 10
+    assert panel["xlim"] == [0, 1000] and panel["ylim"] == pytest.approx([0, 10.5])     # the recorded 1000; top ≤ 10
+    alone = part8._race_panel(curves, 0, "meta-updates", "shared")          # no recorded run of the shared step
+    assert alone["xlim"] == [0, 100] and alone["ylim"] == pytest.approx([0, 10.5])
     panel = part8._race_panel(curves, 1, "seconds (this browser)", "shared")
     assert panel["title"] == "MSE after one shared step, by seconds" and panel["layers"][0]["x"] == [0.0, 1.5]
     assert panel["xlim"] == [0, 1.5]
-    small = part8._race_panel({"maml": [(0, 0.0, 2.0), (150, 0.5, 4.4)]}, 0, "meta-updates")
+    small = part8._race_panel({"maml": [(0, 0.0, 2.0), (150, 0.5, 4.4)]}, 0, "meta-updates", "shared")
     assert small["xlim"] == [0, 150] and small["ylim"] == pytest.approx([0, 4.4 * 1.05])
     assert part8._race_panel({}, 1, "seconds")["xlim"] == [0, 1.0]
     assert part8._race_panel({"maml": [(0, 0.2, 1.0)]}, 1, "s")["ylim"] == pytest.approx([0, 4.2])   # at least 4
@@ -713,7 +717,7 @@ def test_race_scene_by_hand():
     assert scene["state"] == {"_status": "paused"}
     empty = part8.race_scene({"curve": "own"}, None)
     assert empty["readouts"] == [{"label": "meta-updates", "value": 0, "format": "d"}]
-    assert empty["message"].startswith("Press Start") and empty["panels"][0]["xlim"] == [0, 100]
+    assert empty["message"].startswith("Press Start") and empty["panels"][0]["xlim"] == [0, 1000]   # recorded
     assert empty["panels"][1]["xlim"] == [0, 1.0]
 
 

@@ -239,19 +239,57 @@ def _latency_and_lab(browser, base, runs, out):
     context.close()
 
 
-def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "reference"), updates: int = 50,
-            site: Path | None = None, log=print) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    from mamlviz import bench
+def _built(site, log):
     from mamlviz.site import Project, build, find_root
-    from mamlviz.site.serve import serve_in_thread
 
     if site is None:
         site = Path(tempfile.mkdtemp(prefix="mamlviz-bench-"))
         log(f"building the site into {site}")
         build(Project.at(find_root(), site), log=lambda *a: None)
-    server, base = serve_in_thread(site)
+    return site
+
+
+def measure_controls(presses: int = 20, site: Path | None = None, log=print) -> dict:
+    """Only every control of every live figure (mamlviz.controlbench): `mamlviz bench --browser --controls`."""
+    from playwright.sync_api import sync_playwright
+
+    from mamlviz import controlbench
+    from mamlviz.site.serve import serve_in_thread
+
+    server, base = serve_in_thread(_built(site, log))
+    loads = [os.getloadavg()[0]]
+    no_eval_wait_for_function()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            controls = controlbench.measure(browser, base, presses, log=log)
+            browser.close()
+    finally:
+        server.shutdown()
+    loads.append(os.getloadavg()[0])
+    return {"presses": presses, "controls_ms": controls,
+            "load_average": {"min": round(min(loads), 2), "max": round(max(loads), 2)}}
+
+
+def controls_markdown(result) -> str:
+    from mamlviz import controlbench
+
+    load = result.get("load_average")
+    during = f"; 1-minute load average {load['min']:.1f}–{load['max']:.1f} at its start and end" if load else ""
+    return (f"Every control of every live figure that is not a training figure, moved {result['presses']} times one "
+            f"step (toggles and selects: a quarter as often), headless Debian Chromium at 1280 px on 127.0.0.1 "
+            f"({os.cpu_count()} cores{during}); ms from the input event to the frame after the figure's first and "
+            f"final redraw:\n\n" + controlbench.markdown(result["controls_ms"]))
+
+
+def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "reference"), updates: int = 50,
+            site: Path | None = None, log=print, presses: int = 20) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from mamlviz import bench, controlbench
+    from mamlviz.site.serve import serve_in_thread
+
+    server, base = serve_in_thread(_built(site, log))
     rate_runs = max(runs, 5)  # the rates are cheap to repeat, and a ratio from two runs is at the mercy of the load
     keys = ["first_frame_cold_s", "live_cold_s", "first_frame_warm_s", "live_warm_s", "menu_hop_to_live_s",
             "bytes_cold", "bytes_repeat", "long_tasks_cold", "long_task_ms_cold", "boot_steps_ms", "bare_boot_s",
@@ -269,6 +307,8 @@ def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "refer
                 out["load_average"].append(os.getloadavg()[0])
             log("input-to-frame latency (idle, then while the lab trains), lab throughput")
             _latency_and_lab(browser, base, runs, out)
+            log("every control of every live figure")
+            out["controls_ms"] = controlbench.measure(browser, base, presses, log=log)
             log("meta-updates/s in the page (a bare worker with the package)")
             page_rates = _bare_worker(browser, base, {"bench": True, "methods": list(methods), "runs": rate_runs,
                                                       "updates": updates})["rates"]
@@ -298,7 +338,7 @@ def summarise(out, page_rates, native, runs):
                                 "training_median": _median(out["latency_training_ms"].get(f, [])),
                                 "training_p95": _p95(out["latency_training_ms"].get(f, []))}
                             for f in out["latency_idle_ms"]}
-    for k in ("long_tasks_while_training", "lab_updates_per_s_both_models", "worker_memory_mb"):
+    for k in ("long_tasks_while_training", "lab_updates_per_s_both_models", "worker_memory_mb", "controls_ms"):
         result[k] = out.get(k)
     result["race_updates_per_s"] = None  # Part 8's race is not built yet
     ref_page = page_rates["rates"].get("reference", {}).get("median")
@@ -353,12 +393,13 @@ def markdown(result) -> str:
 
 
 README_MARKERS = ("<!-- bench:browser -->", "<!-- /bench:browser -->")
+CONTROLS_MARKERS = ("<!-- bench:controls -->", "<!-- /bench:controls -->")
 
 
-def update_readme(path, table: str) -> None:
+def update_readme(path, table: str, markers=README_MARKERS) -> None:
     """Put `table` between the README's bench markers (what `mamlviz bench --browser --readme` does)."""
     text = Path(path).read_text()
-    start, end = README_MARKERS
+    start, end = markers
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
         raise ValueError(f"{path} has no {start} … {end} block for the table")

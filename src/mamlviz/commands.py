@@ -156,6 +156,9 @@ def add_bench(commands):
     p.add_argument("--browser", metavar="JSON", nargs="?", const="-", default=None,
                    help="measure the built site in Debian Chromium instead (mamlviz.browserbench); "
                         "writes the JSON to this file if given, and prints the Markdown table")
+    p.add_argument("--controls", action="store_true",
+                   help="with --browser: measure only every control of every live figure (its own README table)")
+    p.add_argument("--presses", type=int, default=20, help="with --browser: inputs per control (median, p95)")
     p.add_argument("--readme", metavar="README", nargs="?", const="README.md", default=None,
                    help="with --browser: also put the table into this README's bench block (default README.md)")
 
@@ -168,9 +171,20 @@ def add_bench(commands):
 
             from mamlviz import browserbench
 
+            log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+            if args.controls:
+                result = browserbench.measure_controls(presses=args.presses, log=log)
+                if args.browser != "-":
+                    with open(args.browser, "w") as f:
+                        json.dump(result, f, indent=1)
+                table = browserbench.controls_markdown(result)
+                print(table)
+                if args.readme:
+                    browserbench.update_readme(args.readme, table, browserbench.CONTROLS_MARKERS)
+                return
             result = browserbench.measure(runs=args.runs, methods=args.methods.split(","),
                                           updates=min(args.updates, 50),
-                                          log=lambda m: print(m, file=sys.stderr, flush=True))
+                                          log=log, presses=args.presses)
             if args.browser != "-":
                 with open(args.browser, "w") as f:
                     json.dump(result, f, indent=1)
@@ -178,6 +192,8 @@ def add_bench(commands):
             print(table)
             if args.readme:
                 browserbench.update_readme(args.readme, table)
+                browserbench.update_readme(args.readme, browserbench.controls_markdown(result),
+                                           browserbench.CONTROLS_MARKERS)
             return
 
         tuned = not args.default_malloc and bench.tune_allocator()

@@ -85,6 +85,28 @@ class TrainConfig:
         return asdict(self)
 
 
+# ---- the race (Part 8) and its timing (Part 9): one set of settings for both
+# Per-method settings of the race: the MAML paper's one step at α = 0.01 for MAML and FOMAML, five steps for
+# Reptile at α = 0.005 (with one it is joint training; at α = 0.01, with ten tasks an update, its training diverged
+# from some seeds' initialisations, at 0.005 from none of six), and iMAML's library default from Part 7.
+# Pretrained = MAML with k = 0 (joint training): no inner procedure of its own.
+RACE_SETTINGS = {
+    "pretrained": {"inner_lr": 0.01, "inner_steps": 0},
+    "maml": {"inner_lr": 0.01, "inner_steps": 1},
+    "fomaml": {"inner_lr": 0.01, "inner_steps": 1},
+    "reptile": {"inner_lr": 0.005, "inner_steps": 5},
+    "imaml": METHOD_SETTINGS["imaml"].to_dict(),   # Part 7's: λ = 100, 10 proximal steps of at most 0.01, 5 CG
+}
+
+
+def race_config(method):
+    """The TrainConfig of one racer: the same data for all (10 tasks per update, K = 10, 10 query points, Adam at
+    0.01), so that one seed gives every method the same initial θ and the same stream of tasks. Ten tasks rather
+    than the paper's 25 keep a five-way race affordable in a browser."""
+    return TrainConfig(n_tasks=10, n_support=10, n_query=10, outer_lr=0.01, eval_tasks=50, eval_support=10,
+                       eval_query=25, **RACE_SETTINGS[method])
+
+
 class MetaTrainer:
     """Meta-train `model` with `method` ("maml", "fomaml", "reptile", "imaml", or "pretrained" = maml with k = 0).
 

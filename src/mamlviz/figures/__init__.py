@@ -169,6 +169,7 @@ class Figure:
     fn: Callable
     training: bool = False  # long jobs: the page runs it in a training worker of its own
     module: str = ""  # the figure module that registers it (the worker imports only the modules a page uses)
+    refine: bool = False  # slow: answer coarse at once (fn(..., coarse=True)), refine when the reader pauses
 
     def default_state(self) -> dict:
         return {c.name: _jsonable(c.default) for c in self.controls if c.kind != "button"}
@@ -206,15 +207,19 @@ class Widget:
     fn: Callable
 
 
-def figure(figure_id: str, *, title: str, controls=(), training: bool = False):
+def figure(figure_id: str, *, title: str, controls=(), training: bool = False, refine: bool = False):
     """Register `fn(state, action)` as figure `figure_id`. `training=True`: its requests run long (a training loop
-    streaming frames), so the page gives it a worker of its own and the other figures keep answering meanwhile."""
+    streaming frames), so the page gives it a worker of its own and the other figures keep answering meanwhile.
+    `refine=True`: the full answer takes longer than a frame; `fn(state, action, coarse=True)` gives a quicker coarse
+    one (fewer grid points or steps, checks left out) that agrees with the full one where they overlap. The worker
+    draws the coarse answer first and computes the full one only once the reader pauses (`Call`); a coarse scene
+    flagged "complete": True left nothing out, and is the answer."""
 
     def register(fn):
         if figure_id in FIGURES and FIGURES[figure_id].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"figure id {figure_id!r} registered twice")
         module = fn.__module__.rpartition(".")[2] if fn.__module__.startswith(__name__ + ".") else ""
-        FIGURES[figure_id] = Figure(figure_id, title, list(controls), fn, training, module)
+        FIGURES[figure_id] = Figure(figure_id, title, list(controls), fn, training, module, refine)
         fn.figure_id = figure_id
         return fn
 
@@ -276,15 +281,19 @@ def receive(name: str, value_json: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------- running
-def run(figure_id: str, state: dict | None = None, action: str | None = None):
-    """Validate `state` and call the figure. Returns a JSON-able scene, or a generator of them (streaming)."""
+def run(figure_id: str, state: dict | None = None, action: str | None = None, coarse: bool = False):
+    """Validate `state` and call the figure. Returns a JSON-able scene, or a generator of them (streaming).
+    `coarse=True` asks a figure declared with refine=True for its quick coarse answer (others ignore it)."""
     fig = FIGURES.get(figure_id)
     if fig is None:
         raise KeyError(f"unknown figure {figure_id!r}")
     buttons = {c.name for c in fig.controls if c.kind == "button"}
     if action is not None and action not in buttons:
         action = None
-    result = fig.fn(fig.validate(state), action)
+    if coarse and fig.refine:
+        result = fig.fn(fig.validate(state), action, coarse=True)
+    else:
+        result = fig.fn(fig.validate(state), action)
     if isinstance(result, types.GeneratorType):
         return (_jsonable(scene) for scene in result)
     return _jsonable(result)
@@ -303,17 +312,30 @@ def first_frame(figure_id: str, state: dict | None = None) -> dict:
 class Call:
     """One worker request: `step()` returns the next scene as JSON text with a done flag, or "" when finished.
 
-    `module` names the figure module to import first if the figure is not registered yet (every module if empty)."""
+    `module` names the figure module to import first if the figure is not registered yet (every module if empty).
+    A figure declared with refine=True answers twice: its coarse scene first (flagged "rest": the worker runs the
+    next step only once no newer request came for a moment), then the full one."""
 
     def __init__(self, figure_id: str, state_json: str, action: str | None, module: str = ""):
         if figure_id not in FIGURES:
             load([module]) if module else load_all()
-        self.result = run(figure_id, json.loads(state_json or "{}"), action or None)
+        args = (figure_id, json.loads(state_json or "{}"), action or None)
+        self.coarse = run(*args, coarse=True) if FIGURES[figure_id].refine else None
+        self.result = None if self.coarse is not None else run(*args)
+        self.args = args
         self.finished = False
 
     def step(self) -> str:
         if self.finished:
             return ""
+        if self.coarse is not None:
+            scene, self.coarse = self.coarse, None
+            if scene.pop("complete", False):   # the coarse answer left nothing out (all it needed was cached)
+                self.finished = True
+                return json.dumps({"scene": scene, "done": True}, allow_nan=False)
+            return json.dumps({"scene": scene, "done": False, "rest": True}, allow_nan=False)
+        if self.result is None:
+            self.result = run(*self.args)
         if not isinstance(self.result, types.GeneratorType):
             self.finished = True
             return json.dumps({"scene": self.result, "done": True}, allow_nan=False)

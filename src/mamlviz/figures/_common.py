@@ -4,11 +4,81 @@ the unit-square panel, θ's trail from the state. Not a figure module (the leadi
 
 from __future__ import annotations
 
+import json
 import math
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
+from mamlviz import meta, sine, toy
+from mamlviz.nn import MLP
+
 MAX_TRAIL = 200
+# Coarse answers (figures declared with refine=True) use every other point of the 51-point grids, so that they agree
+# with the full answer wherever the two grids meet.
+COARSE_GRID = 26
+
+
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "recorded_runs.json"
+
+
+@lru_cache(maxsize=1)
+def _recorded_runs():
+    try:
+        return json.loads(RECORDED.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def recorded_run(figure_id):
+    """A training figure's run with its default settings, recorded natively by bench/recorded_runs.py (several seeds:
+    median and range of its held-out curve per model), or None if not recorded."""
+    return _recorded_runs().get(figure_id)
+
+
+def recorded_layers(figure_id, names, cap=1e3, gap=0.45):
+    """Grey layers of the recorded run for the panel of held-out MSE against meta-updates: per model its median over
+    the seeds (labelled at its end, the labels at least `gap` apart in y) and, dotted, the lowest and highest seed's
+    curve. The reader's run draws over it."""
+    run = recorded_run(figure_id)
+    layers, ends = [], []
+    for model, c in (run["curves"].items() if run else ()):
+        x, y = c["updates"], [min(v, cap) for v in c["median"]]
+        layers += [{"kind": "line", "x": x, "y": [min(v, cap) for v in c[key]], "class": "recorded range"}
+                   for key in ("low", "high")]
+        layers.append({"kind": "line", "x": x, "y": y, "class": "recorded", "label": f"{names[model]}, recorded"})
+        ends.append([x[-1], y[-1], f"{names[model]} (recorded)"])
+    ends.sort(key=lambda e: e[1])
+    for below, above in zip(ends, ends[1:]):   # labels of curves that end close together, spread upwards
+        above[1] = max(above[1], below[1] + gap)
+    return layers + [{"kind": "label", "at": [x, y], "text": text, "class": "recorded", "anchor": "end"}
+                     for x, y, text in ends]
+
+
+RECORDED_LEGEND = {"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}
+
+
+def recorded_note(figure_id):
+    """What the grey curves are, and where and when they were measured (the figure's message and legend say it)."""
+    run = recorded_run(figure_id)
+    if not run:
+        return None
+    m = run["measured"]
+    return (f"In grey: this run with the default settings, recorded {m['where']} on {m['date']} "
+            f"({m['command']}): the median of {len(run['seeds'])} seeds, dotted the best and worst seed.")
+
+
+def memo(store, key, compute, only_cached=False, limit=32):
+    """store[key], computed by compute() when missing (the newest `limit` entries kept). only_cached: None when
+    missing (a coarse answer leaves out what it would have to compute)."""
+    if key not in store:
+        if only_cached:
+            return None
+        store[key] = compute()
+        if len(store) > limit:
+            del store[next(iter(store))]
+    return store[key]
 
 
 def counter(value):
@@ -58,3 +128,87 @@ def trail_points(value):
     ok = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
     return [[float(a), float(b)] for a, b in (p for p in value if isinstance(p, list) and len(p) == 2)
             if ok(a) and ok(b)][-MAX_TRAIL:]
+
+
+# ---- formatting (Parts 4 and 5)
+def fmt_vector(v, digits=4):
+    return "(" + ", ".join(f"{x:.{digits}f}" for x in v).replace("-", "−") + ")"
+
+
+def fmt_matrix(m, digits=4):
+    return "[" + "; ".join(" ".join(f"{x:.{digits}f}" for x in row) for row in m).replace("-", "−") + "]"
+
+
+def angle_degrees(u, v):
+    """The angle between two plane vectors in degrees (atan2 of cross and dot: exact 0 for parallel vectors), or
+    None when either vanishes."""
+    u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
+    if not (np.linalg.norm(u) > 0 and np.linalg.norm(v) > 0):
+        return None
+    return float(np.degrees(np.arctan2(abs(u[0] * v[1] - u[1] * v[0]), u @ v)))
+
+
+# ---- the softplus toy (Parts 3 and 6)
+SOFTPLUS = toy.SoftplusLine()
+
+
+def accumulated_loss(tasks, m, alpha, n=51):
+    """J_m(θ) = Σ_i L_i(U_i^(m)(θ); D^te_i) on an n×n grid of θ = (a, b) over the unit square.
+
+    Returns (J, per-task query losses at θ), each (n, n) / (n, n, T): one vectorised call, every grid point and
+    task adapted at once by the same inner-SGD routine that MAML uses.
+    """
+    theta = np.broadcast_to(toy.grid(n)[:, :, None, :], (n, n, tasks.n_tasks, 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        phi = meta.inner_sgd(SOFTPLUS, theta, tasks.xs, tasks.ys, lr=alpha, steps=m).phi
+        return SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1), SOFTPLUS.loss(theta, tasks.xq, tasks.yq)
+
+
+# ---- the sine MLP: fine-tuning and its measures (Parts 3 and 8), the methods' names (Parts 8 and 9)
+MLP_MODEL = MLP()
+X_DENSE = np.linspace(*sine.X_RANGE, 201)[:, None]   # where curves are drawn and the true-sine MSE is measured
+METHOD_NAMES = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "imaml": "iMAML"}
+RACERS = {"pretrained": "pretrained", **METHOD_NAMES}   # the race's models (Part 8) and their times (Part 9)
+
+
+def fine_tune(thetas, xs, ys, alpha, steps):
+    """Adapt each model in `thetas` (M, P) on the same K points with `steps` SGD steps at α: U^(steps)(θ).
+
+    Returns (φ (M, P), support loss of each model before and after the steps, (M,) each; inf where not finite).
+    """
+    m = thetas.shape[0]
+    x = np.broadcast_to(np.asarray(xs, float).reshape(1, -1, 1), (m, len(xs), 1))
+    y = np.broadcast_to(np.asarray(ys, float).reshape(1, -1, 1), (m, len(ys), 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        inner = meta.inner_sgd(MLP_MODEL, thetas, x, y, lr=alpha, steps=steps)
+        after = MLP_MODEL.loss(inner.phi, x, y)
+    finite = (lambda v: np.where(np.isfinite(v), v, np.inf))
+    return inner.phi, finite(inner.losses[0]), finite(after)
+
+
+def zero_mse(amplitude, phase):
+    """MSE of the flat line y = 0 against the true sine on the same grid: the mean of A²·sin²(x − ψ).
+
+    Over [−5, 5] it is A²(½ − sin 10·cos 2ψ / 20), at most about 13.2 for A = 5: a fine-tuned model above it does
+    worse than predicting nothing at all.
+    """
+    return float((sine.curve(X_DENSE[:, 0], amplitude, phase) ** 2).mean())
+
+
+def verdicts(mse_after, support_before, support_after, flat):
+    """What became of each model's fine-tuning: "diverged", "worse than 0" or "ok" (one word per model).
+
+    Diverged: the MSE is not finite, or the steps made the support loss (the very thing they minimise) larger
+    instead of smaller, which is what gradient descent does when α overshoots and what, continued, explodes.
+    Worse than 0: the steps did lower the support loss, but the curve is further from the sine than y = 0 is.
+    """
+    return ["diverged" if not (np.isfinite(m) and after <= before) else "worse than 0" if m > flat else "ok"
+            for m, before, after in zip(mse_after, support_before, support_after)]
+
+
+def true_mse(thetas, amplitude, phase):
+    """MSE of each model against the true sine over x ∈ [−5, 5] (dense grid), and the predictions there."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        pred = MLP_MODEL.predict(thetas, np.broadcast_to(X_DENSE, (len(thetas),) + X_DENSE.shape))[..., 0]
+        mse = ((pred - sine.curve(X_DENSE[:, 0], amplitude, phase)) ** 2).mean(axis=-1)
+    return np.where(np.isfinite(mse), mse, np.inf), pred

@@ -13,14 +13,14 @@ import numpy as np
 
 from mamlviz import meta, sine, toy
 from mamlviz.models import load_sine_models
-from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer, TrainConfig
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import MAX_TRAIL, argmin, counter, log_heatmap, trail_points, unit_panel
+from ._common import (COARSE_GRID, MAX_TRAIL, MLP_MODEL, RECORDED_LEGEND, SOFTPLUS, X_DENSE,  # noqa: F401
+                      accumulated_loss, argmin, counter, fine_tune, log_heatmap, recorded_layers, recorded_note,
+                      trail_points, true_mse, unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problems
-SOFTPLUS = toy.SoftplusLine()
 TWO_TASKS = toy.SOFTPLUS_TASK_SETS["two"]  # (a*, b*) of task 1 and task 2
 N_GRID = 51
 N_SAMPLES = 10  # support and query points per softplus task
@@ -31,28 +31,16 @@ def softplus_pair(seed):
     return toy.softplus_tasks(np.random.default_rng(seed), TWO_TASKS, n_support=N_SAMPLES, n_query=N_SAMPLES)
 
 
-def accumulated_loss(tasks, m, alpha, n=N_GRID):
-    """J_m(θ) = Σ_i L_i(U_i^(m)(θ); D^te_i) on an n×n grid of θ = (a, b) over the unit square.
-
-    Returns (J, per-task query losses at θ), each (n, n) / (n, n, T): one vectorised call, every grid point and
-    task adapted at once by the same inner-SGD routine that MAML uses.
-    """
-    theta = np.broadcast_to(toy.grid(n)[:, :, None, :], (n, n, tasks.n_tasks, 2))
-    with np.errstate(over="ignore", invalid="ignore"):
-        phi = meta.inner_sgd(SOFTPLUS, theta, tasks.xs, tasks.ys, lr=alpha, steps=m).phi
-        return SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1), SOFTPLUS.loss(theta, tasks.xq, tasks.yq)
-
-
-@figure("accumulated-loss", title="The loss after m fine-tuning steps", controls=[
+@figure("accumulated-loss", title="The loss after m fine-tuning steps", refine=True, controls=[
     Slider("m", "Fine-tuning steps m", 0, 20, step=1, default=0),
     Slider("alpha", "Inner learning rate α", 0.001, 0.05, step=0.001, default=0.01),
     Button("resample", "New samples"),
 ])
-def accumulated_loss_figure(state, action=None):
+def accumulated_loss_figure(state, action=None, coarse=False):
     seed = counter(state.get("_seed", 0)) + (action == "resample")
     tasks = softplus_pair(seed)
     m, alpha = int(state["m"]), float(state["alpha"])
-    J, task_losses = accumulated_loss(tasks, m, alpha)
+    J, task_losses = accumulated_loss(tasks, m, alpha, COARSE_GRID if coarse else N_GRID)  # coarse: every other point
     panels = []
     for i, (a_star, b_star) in enumerate(TWO_TASKS):
         layers = log_heatmap(task_losses[:, :, i])
@@ -197,8 +185,6 @@ def _two_tasks_scene(state, tasks, theta, trail, seed, message=None):
 
 
 # ------------------------------------------------------------------------------- sine fitting: pretrained vs MAML
-MLP_MODEL = MLP()
-X_DENSE = np.linspace(*sine.X_RANGE, 201)[:, None]   # where curves are drawn and the true-sine MSE is measured
 NOISE_SD = 0.3
 MAX_POINTS = 20
 DEFAULT_TASK = (3.0, 1.0)                            # amplitude, phase of the first frame
@@ -231,49 +217,6 @@ def _models(choice):
 def shipped_models():
     """The pretrained and MAML models trained by `mamlviz train` and shipped in the package (read once)."""
     return load_sine_models()
-
-
-def fine_tune(thetas, xs, ys, alpha, steps):
-    """Adapt each model in `thetas` (M, P) on the same K points with `steps` SGD steps at α: U^(steps)(θ).
-
-    Returns (φ (M, P), support loss of each model before and after the steps, (M,) each; inf where not finite).
-    """
-    m = thetas.shape[0]
-    x = np.broadcast_to(np.asarray(xs, float).reshape(1, -1, 1), (m, len(xs), 1))
-    y = np.broadcast_to(np.asarray(ys, float).reshape(1, -1, 1), (m, len(ys), 1))
-    with np.errstate(over="ignore", invalid="ignore"):
-        inner = meta.inner_sgd(MLP_MODEL, thetas, x, y, lr=alpha, steps=steps)
-        after = MLP_MODEL.loss(inner.phi, x, y)
-    finite = (lambda v: np.where(np.isfinite(v), v, np.inf))
-    return inner.phi, finite(inner.losses[0]), finite(after)
-
-
-def zero_mse(amplitude, phase):
-    """MSE of the flat line y = 0 against the true sine on the same grid: the mean of A²·sin²(x − ψ).
-
-    Over [−5, 5] it is A²(½ − sin 10·cos 2ψ / 20), at most about 13.2 for A = 5: a fine-tuned model above it does
-    worse than predicting nothing at all.
-    """
-    return float((sine.curve(X_DENSE[:, 0], amplitude, phase) ** 2).mean())
-
-
-def verdicts(mse_after, support_before, support_after, flat):
-    """What became of each model's fine-tuning: "diverged", "worse than 0" or "ok" (one word per model).
-
-    Diverged: the MSE is not finite, or the steps made the support loss (the very thing they minimise) larger
-    instead of smaller, which is what gradient descent does when α overshoots and what, continued, explodes.
-    Worse than 0: the steps did lower the support loss, but the curve is further from the sine than y = 0 is.
-    """
-    return ["diverged" if not (np.isfinite(m) and after <= before) else "worse than 0" if m > flat else "ok"
-            for m, before, after in zip(mse_after, support_before, support_after)]
-
-
-def true_mse(thetas, amplitude, phase):
-    """MSE of each model against the true sine over x ∈ [−5, 5] (dense grid), and the predictions there."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        pred = MLP_MODEL.predict(thetas, np.broadcast_to(X_DENSE, (len(thetas),) + X_DENSE.shape))[..., 0]
-        mse = ((pred - sine.curve(X_DENSE[:, 0], amplitude, phase)) ** 2).mean(axis=-1)
-    return np.where(np.isfinite(mse), mse, np.inf), pred
 
 
 @figure("sine-fit", title="Fitting a new sine: pretrained versus MAML", controls=[
@@ -456,11 +399,15 @@ def _train(state, lab, message):
 
 
 def _lab_scene(state, lab, message=None, status="ready"):
+    recorded = recorded_note("meta-lab")
     if lab is None:
         return {"panels": [_lab_curve_panel({}), _lab_steps_panel({})],
+                "legend": [RECORDED_LEGEND] if recorded else [],
                 "readouts": [{"label": "meta-updates", "value": 0, "format": "d"}],
-                "message": message or "Press Start to meta-train both models from scratch in your browser.",
-                "description": "No training has run yet. Press Start to train the pretrained baseline and MAML.",
+                "message": " ".join(filter(None, [message or "Press Start to meta-train both models from scratch in "
+                                                  "your browser.", recorded])),
+                "description": "No training has run yet. Press Start to train the pretrained baseline and MAML. "
+                               + (recorded or ""),
                 "state": {"_status": status}}
     trainers = lab["trainers"]
     diverged = [t.message for t in trainers.values() if t.diverged]
@@ -475,7 +422,8 @@ def _lab_scene(state, lab, message=None, status="ready"):
     return {
         "panels": [_lab_curve_panel(trainers), _lab_steps_panel(trainers)],
         "legend": [{"class": "pretrained", "label": "pretrained (joint training)"},
-                   {"class": "maml", "label": "MAML (second order)"}],
+                   {"class": "maml", "label": "MAML (second order)"}]
+                  + ([RECORDED_LEGEND] if recorded else []),
         "readouts": readouts,
         "message": " ".join(filter(None, [message] + diverged)) or None,
         "description": (f"{words} after {iteration} meta-updates. Median held-out MSE after one adaptation step at "
@@ -487,7 +435,11 @@ def _lab_scene(state, lab, message=None, status="ready"):
 
 
 def _lab_curve_panel(trainers):
-    layers, top, right = [], 4.0, 500
+    """Held-out MSE against meta-updates: the reader's run over the recorded one (grey, bench/recorded_runs.py)."""
+    layers, top, right = recorded_layers("meta-lab", MODEL_NAMES), 4.0, 500
+    for layer in layers:
+        if layer["kind"] == "line":
+            top, right = max(top, min(max(layer["y"]), 10.0)), max(right, layer["x"][-1])
     for name, t in trainers.items():
         it = [c[0] for c in t.eval_curve]
         mse = [min(c[1][1], 1e3) for c in t.eval_curve]

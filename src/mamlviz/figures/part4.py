@@ -16,7 +16,7 @@ from mamlviz.nn import MLP
 from mamlviz.train import METHOD_SETTINGS
 
 from . import Button, Handle, Slider, Toggle, figure, sessions
-from ._common import counter, log_heatmap, unit_panel
+from ._common import angle_degrees, counter, fmt_matrix, fmt_vector, log_heatmap, unit_panel  # noqa: F401
 
 SOFTPLUS = toy.SoftplusLine()
 ONE_TASK = toy.SOFTPLUS_TASK_SETS["one"]      # (a*, b*) = (0.5, 0.05)
@@ -68,14 +68,6 @@ def relative_difference(a, b):
     """‖a − b‖ / ‖b‖ (0 when both vanish)."""
     scale = np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / scale) if scale > 0 else float(np.linalg.norm(a - b))
-
-
-def fmt_vector(v, digits=4):
-    return "(" + ", ".join(f"{x:.{digits}f}" for x in v).replace("-", "−") + ")"
-
-
-def fmt_matrix(m, digits=4):
-    return "[" + "; ".join(" ".join(f"{x:.{digits}f}" for x in row) for row in m).replace("-", "−") + "]"
 
 
 @lru_cache(maxsize=16)
@@ -156,15 +148,6 @@ def _direction_arrows(theta, r, first_order):
     scale = 0.25 / longest if longest > 0 else 0.0
     return [{"kind": "arrow", "from": theta, "to": theta + scale * v, "class": css, "label": label}
             for css, label, v in vectors]
-
-
-def angle_degrees(u, v):
-    """The angle between two plane vectors in degrees (atan2 of cross and dot: exact 0 for parallel vectors), or
-    None when either vanishes."""
-    u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
-    if not (np.linalg.norm(u) > 0 and np.linalg.norm(v) > 0):
-        return None
-    return float(np.degrees(np.arctan2(abs(u[0] * v[1] - u[1] * v[0]), u @ v)))
 
 
 def _jacobian_description(theta, alpha, k, r, diff_hvp, diff_fd, first_order):

@@ -15,8 +15,8 @@ from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer, TrainConfig
 
 from . import Button, Handle, Slider, figure, sessions, training_buttons
-from ._common import unit_panel
-from .part4 import angle_degrees, fmt_matrix, fmt_vector
+from ._common import (RECORDED_LEGEND, angle_degrees, fmt_matrix, fmt_vector, recorded_layers, recorded_note,
+                      recorded_run, unit_panel)
 
 # ------------------------------------------------------------------------------------------ local curvature
 QUADRATIC = toy.Quadratic()
@@ -212,7 +212,7 @@ def _scene(state, run, status, message=None):
          "ylabel": "ratio",
          "layers": [{"kind": "line", "x": it, "y": curve[:, 2], "class": "gradient", "label": "relative norm"},
                     {"kind": "points", "x": it[:1], "y": curve[:1, 2], "class": "gradient"}]},
-        _eval_panel(trainers, k, right),
+        _eval_panel(trainers, k, right, state),
     ]
     iteration = trainers["maml"].iteration if trainers else 0
     after = {m: t.eval_curve[-1][1][k] for m, t in trainers.items()} if trainers else {}
@@ -237,23 +237,34 @@ def _scene(state, run, status, message=None):
         diverged.insert(0, f"At the MAML model's θ the {k} inner step(s) at α = {alpha:g} diverge on the fixed batch: "
                            "the meta-gradients are not finite, so there is nothing to compare. Lower α or k.")
     words = {"training": "Training", "paused": "Paused", "finished": "Finished", "ready": "Ready"}[status]
+    recorded = recorded_note("maml-vs-fomaml") if _recorded_applies(state) else None
     return {
         "panels": panels,
         "legend": [{"class": "maml", "label": "MAML (second order)"},
                    {"class": "fomaml", "label": "FOMAML (first order, dashed)"},
-                   {"class": "gradient", "label": "dropped term, relative"}],
+                   {"class": "gradient", "label": "dropped term, relative"}]
+                  + ([RECORDED_LEGEND] if recorded else []),
         "readouts": readouts,
-        "message": " ".join(filter(None, [message] + diverged)) or None,
+        "message": " ".join(filter(None, [message] + diverged + [recorded if status == "ready" else None])) or None,
         "description": _training_description(words, iteration, alpha, k, curve, after, top_start, top_now,
                                              trainers["maml"].eval_curve[0][1][k] if trainers else None),
         "state": {"_status": status},
     }
 
 
-def _eval_panel(trainers, k, right):
-    """Held-out MSE after k steps of both models; the axis follows the values after the start (at initialisation
-    one step at the training α can overshoot far above them; the description says the value)."""
-    layers, later = [], []
+def _recorded_applies(state):
+    """The recorded run (bench/recorded_runs.py) is drawn where it measured the same thing: the same α and k."""
+    run = recorded_run("maml-vs-fomaml")
+    return bool(run) and all(state[key] == run["settings"][key] for key in ("alpha", "k"))
+
+
+def _eval_panel(trainers, k, right, state=None):
+    """Held-out MSE after k steps of both models, over the recorded run in grey (when it applies); the axis follows
+    the values after the start (at initialisation one step at the training α can overshoot far above them; the
+    description says the value)."""
+    applies = state is not None and _recorded_applies(state)
+    layers = recorded_layers("maml-vs-fomaml", {"maml": "MAML", "fomaml": "FOMAML"}) if applies else []
+    later = [v for layer in layers if layer["kind"] == "line" for v in layer["y"][1:]]
     for m, css in (("maml", "maml"), ("fomaml", "fomaml secondary")):
         if m not in trainers:
             continue

@@ -13,8 +13,7 @@ import numpy as np
 from mamlviz import meta, toy
 
 from . import Button, Handle, Slider, figure
-from ._common import MAX_TRAIL, argmin, counter, log_heatmap, trail_points, unit_panel
-from .part3 import accumulated_loss
+from ._common import MAX_TRAIL, accumulated_loss, argmin, counter, log_heatmap, memo, trail_points, unit_panel
 
 SOFTPLUS = toy.SoftplusLine()
 ONE_TASK = toy.SOFTPLUS_TASK_SETS["one"]
@@ -150,12 +149,23 @@ def maml_minimum(tasks, alpha, k, n=N_GRID):
 
 
 @lru_cache(maxsize=8)
-def _four_tasks_marks(seed, alpha, k):
-    """The landscape and the three reference points (they depend on the tasks, α and k, not on θ)."""
+def _four_tasks_landscape(seed):
+    """The landscape and the two reference points that depend on the tasks only (not on α, k or θ)."""
     tasks = softplus_tasks(FOUR_TASKS, seed)
     z = SOFTPLUS.loss(toy.grid(N_GRID)[:, :, None, :], tasks.xs, tasks.ys).sum(axis=-1)
-    marks = {"optima": np.mean(FOUR_TASKS, axis=0), "joint": joint_minimum(tasks), "maml": maml_minimum(tasks, alpha, k)}
-    return log_heatmap(z), marks
+    return log_heatmap(z), {"optima": np.mean(FOUR_TASKS, axis=0), "joint": joint_minimum(tasks)}
+
+
+_MAML_MARKS = {}  # (seed, α, k) → the MAML objective's minimum
+
+
+def _four_tasks_marks(seed, alpha, k, coarse=False):
+    """The landscape and the three reference points (they depend on the tasks, α and k, not on θ). coarse: the
+    MAML objective's minimum (a grid search) only if it was found before, else None."""
+    heat, marks = _four_tasks_landscape(seed)
+    maml = memo(_MAML_MARKS, (seed, alpha, k), lambda: maml_minimum(softplus_tasks(FOUR_TASKS, seed), alpha, k),
+                only_cached=coarse)
+    return heat, {**marks, "maml": maml}
 
 
 MARKS = {"optima": ("average of the task optima", "mark-optima", "avg", (0.07, -0.01)),   # name, css, tag, offset
@@ -163,21 +173,26 @@ MARKS = {"optima": ("average of the task optima", "mark-optima", "avg", (0.07, -
          "maml": ("MAML objective's minimum", "mark-maml", "MAML", (0.0, 0.045))}
 
 
-@figure("reptile-tasks", title="Four tasks: the batched Reptile step, repeated", controls=[
+@figure("reptile-tasks", title="Four tasks: the batched Reptile step, repeated", refine=True, controls=[
     *_controls(5, 0.3, (0.15, 0.85)),
     Button("run", f"Run {RUN_UPDATES} meta-updates"),
     Button("resample", "New samples"),
 ])
-def reptile_tasks_figure(state, action=None):
+def reptile_tasks_figure(state, action=None, coarse=False):
+    """coarse=True: without the MAML objective's minimum where it is not known yet (it takes a grid search), and the
+    scene before a run (the run itself streams once the reader pauses)."""
     seed = counter(state.get("_seed", 0)) + (action == "resample")
     tasks = softplus_tasks(FOUR_TASKS, seed)
     theta = np.array(state["theta"], dtype=float)
     trail = trail_points(state.get("_trail"))
     if not trail or not np.allclose(trail[-1], theta):     # the reader moved θ: a new run starts here
         trail = [theta.tolist()]
-    if action == "run":
+    if action == "run" and not coarse:
         return _run(state, tasks, theta, trail, seed)
-    return _tasks_scene(state, tasks, theta, trail, seed)
+    scene = _tasks_scene(state, tasks, theta, trail, seed, coarse=coarse)
+    if coarse and action != "run" and scene["readouts"][-1]["value"] is not None:
+        scene["complete"] = True   # the MAML minimum was known: nothing left to refine (θ moved, say)
+    return scene
 
 
 def _run(state, tasks, theta, trail, seed):
@@ -193,17 +208,20 @@ def _run(state, tasks, theta, trail, seed):
             yield _tasks_scene(state, tasks, theta, trail, seed)
 
 
-def _tasks_scene(state, tasks, theta, trail, seed, message=None):
+def _tasks_scene(state, tasks, theta, trail, seed, message=None, coarse=False):
     alpha, k, eps = float(state["alpha"]), int(state["k"]), float(state["eps"])
     phi, path, phi_bar, new_theta = reptile_update(tasks, theta, alpha, k, eps)
     ok = not _overshoots(tasks, path)
     if not ok:
         message = DIVERGED
-    heat, marks = _four_tasks_marks(seed, alpha, k)
+    heat, marks = _four_tasks_marks(seed, alpha, k, coarse)
+    marks = {key: mark for key, mark in marks.items() if mark is not None}
     layers = list(heat)
     layers.append({"kind": "points", "x": [p[0] for p in FOUR_TASKS], "y": [p[1] for p in FOUR_TASKS],
                    "class": "muted", "label": "task optima"})
     for key, (label, css, tag, offset) in MARKS.items():
+        if key not in marks:
+            continue
         layers += [{"kind": "points", "x": [marks[key][0]], "y": [marks[key][1]], "class": css, "label": label, "r": 5},
                    {"kind": "label", "at": marks[key] + offset, "text": tag, "class": css}]
     t = np.array(trail)
@@ -218,14 +236,17 @@ def _tasks_scene(state, tasks, theta, trail, seed, message=None):
                    {"kind": "arrow", "from": theta, "to": new_theta, "class": "gradient",
                     "label": "θ + ε(φ̄ − θ)"}]
     steps = np.arange(len(trail))
-    dist = {key: np.linalg.norm(t - marks[key], axis=1) for key in MARKS}
+    dist = {key: np.linalg.norm(t - marks[key], axis=1) for key in MARKS if key in marks}
     top = max(float(max(d.max() for d in dist.values())) * 1.1, 0.05)
     distance_panel = {"title": "Distance from θ to each mark", "xlim": [0, max(len(trail) - 1, 1)], "ylim": [0, top],
                       "xlabel": "meta-update", "ylabel": "distance",
-                      "layers": [layer for key in MARKS for layer in (
+                      "layers": [layer for key in dist for layer in (
                           {"kind": "line", "x": steps, "y": dist[key], "class": MARKS[key][1], "label": MARKS[key][0]},
                           {"kind": "points", "x": steps[-1:], "y": dist[key][-1:], "class": MARKS[key][1]})]}
     fmt = lambda p: f"({p[0]:.3f}, {p[1]:.3f})"
+    pending = "(found when the sliders rest)"   # a coarse answer's MAML minimum, not searched for yet
+    maml_text = fmt(marks["maml"]) if "maml" in marks else pending
+    maml_dist = f"{dist['maml'][-1]:.3f}" if "maml" in dist else pending
     return {
         "panels": [unit_panel("Joint loss Σᵢ Lᵢ(θ), log₁₀; tasks' inner paths", layers), distance_panel],
         "legend": [{"class": "task1", "label": "task 1 (0, 0)"}, {"class": "task2", "label": "task 2 (1, 0)"},
@@ -240,7 +261,8 @@ def _tasks_scene(state, tasks, theta, trail, seed, message=None):
             {"label": "meta-updates", "value": len(trail) - 1, "format": "d"},
             {"label": "distance to average of optima", "value": float(dist["optima"][-1]), "format": ".3f"},
             {"label": "distance to joint minimum", "value": float(dist["joint"][-1]), "format": ".3f"},
-            {"label": "distance to MAML minimum", "value": float(dist["maml"][-1]), "format": ".3f"},
+            {"label": "distance to MAML minimum", "value": float(dist["maml"][-1]) if "maml" in dist else None,
+             "format": ".3f"},
         ],
         "message": message,
         "description": (f"Four softplus tasks; colour is the joint loss. θ = {fmt(theta)}. "
@@ -248,9 +270,9 @@ def _tasks_scene(state, tasks, theta, trail, seed, message=None):
                            f"adapted points is φ̄ = {fmt(phi_bar)}, and the batched Reptile step with ε = {eps:g} "
                            f"leads to {fmt(new_theta)}. " if ok else message + " ")
                         + f"Marked: the average of the task optima {fmt(marks['optima'])}, the joint-training "
-                          f"minimum {fmt(marks['joint'])} and the MAML objective's minimum {fmt(marks['maml'])} for "
+                          f"minimum {fmt(marks['joint'])} and the MAML objective's minimum {maml_text} for "
                           f"the same α and k. After {len(trail) - 1} meta-updates θ is "
                           f"{dist['optima'][-1]:.3f} from the average of the optima, {dist['joint'][-1]:.3f} from "
-                          f"the joint minimum and {dist['maml'][-1]:.3f} from the MAML minimum."),
+                          f"the joint minimum and {maml_dist} from the MAML minimum."),
         "state": {"theta": theta.tolist(), "_trail": trail, "_seed": seed},
     }

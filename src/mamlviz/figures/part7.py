@@ -16,7 +16,7 @@ from mamlviz import meta, toy
 from mamlviz.cg import cg
 
 from . import Handle, Select, Slider, figure
-from ._common import unit_panel
+from ._common import COARSE_GRID, memo, unit_panel
 
 BUMPS = toy.Bumps()
 TASKS = toy.bump_tasks()                 # support: the spec's centres; query: the centres shifted by (0.02, −0.02)
@@ -99,9 +99,9 @@ def _heatmap(z, lo, hi):
             {"kind": "contour", "z": z, "extent": [0, 1, 0, 1], "levels": np.linspace(lo, hi, 12)[1:-1]}]
 
 
-def regularised_landscapes(theta, lam):
+def regularised_landscapes(theta, lam, n=N_GRID):
     """L_j(φ) + (λ/2)‖φ − θ‖² over the unit square, (n, n, 2)."""
-    g = toy.grid(N_GRID)
+    g = toy.grid(n)
     reg = 0.5 * lam * ((g - np.asarray(theta)) ** 2).sum(axis=-1)
     return BUMPS.loss(g[:, :, None, :], TASKS.xs, TASKS.ys) + reg[:, :, None]
 
@@ -111,12 +111,12 @@ def _fmt(v):
 
 
 # ------------------------------------------------------------------------------------- regularised landscapes
-@figure("imaml-forces", title="Regularised task landscapes and the two forces at φ", controls=[
+@figure("imaml-forces", title="Regularised task landscapes and the two forces at φ", refine=True, controls=[
     _lam_slider(0.0),
     Slider("steps", "Inner steps", 0, 300, step=1, default=5),
     Handle("theta", "θ", panel=0, default=THETA_DEFAULT, bounds=((0, 1), (0, 1)), step=0.01),
 ])
-def imaml_forces_figure(state, action=None):
+def imaml_forces_figure(state, action=None, coarse=False):
     lam, steps = lam_of(state), int(state["steps"])
     theta = np.array(state["theta"], dtype=float)
     path = proximal_path(theta, lam, steps)
@@ -124,7 +124,7 @@ def imaml_forces_figure(state, action=None):
     task_force = -BUMPS.loss_grad(phi, TASKS.xs, TASKS.ys)[1]         # −∇L_j(φ_j)
     reg_force = -lam * (phi - theta)                                  # −λ(φ_j − θ), the proximal term's pull
     imbalance = np.linalg.norm(task_force + reg_force, axis=-1)       # ‖∇L_j(φ_j) + λ(φ_j − θ)‖
-    z = regularised_landscapes(theta, lam)
+    z = regularised_landscapes(theta, lam, COARSE_GRID if coarse else N_GRID)   # coarse: every other point
     lo, hi = float(z.min()), float(np.percentile(z, 95))
     scale = 0.25 / max(float(np.linalg.norm(np.concatenate([task_force, reg_force]), axis=-1).max()), 1e-12)
     panels = []
@@ -166,31 +166,58 @@ def imaml_forces_figure(state, action=None):
 
 
 # ----------------------------------------------------------------------------------- the implicit meta-gradient
-@figure("imaml-gradient", title="The implicit meta-gradient: a 2 × 2 linear system and conjugate gradient", controls=[
+@lru_cache(maxsize=32)
+def _inner(theta, lam, steps):
+    """φ after the inner steps, both tasks (cached: the CG and task controls do not change it)."""
+    return proximal_path(theta, lam, steps)[-1]
+
+
+_CHECKS = {}  # (θ, λ, steps) → (φ*, finite differences), both tasks; the newest 32
+
+
+def checks(theta, lam, steps, compute=True):
+    """The slow part, both tasks: φ* solved accurately from φ, and finite differences of Lᵗᵉ(φ*(θ)). Cached (the CG
+    and task controls do not change them); None if not cached and compute is False."""
+    def solve():
+        phi_star = solve_accurately(theta, lam, _inner(theta, lam, steps))
+        return phi_star, fd_meta_gradient(theta, lam, phi_star)
+
+    return memo(_CHECKS, (theta, lam, steps), solve, only_cached=not compute)
+
+
+@figure("imaml-gradient", title="The implicit meta-gradient: a 2 × 2 linear system and conjugate gradient",
+        refine=True, controls=[
     _lam_slider(0.0),
     Slider("steps", "Inner steps", 0, 200, step=1, default=100),
     Slider("n", "CG iterations n", 0, 5, step=1, default=1),
     Select("task", "Task", options={"0": "task 1", "1": "task 2"}, default="0"),
     Handle("theta", "θ", panel=0, default=THETA_DEFAULT, bounds=((0, 1), (0, 1)), step=0.01),
 ])
-def imaml_gradient_figure(state, action=None):
+def imaml_gradient_figure(state, action=None, coarse=False):
+    """coarse=True: the landscape on every other grid point and without the checks (solved φ*, finite differences),
+    which the full answer adds; everything else is the same."""
     lam, steps, n, j = lam_of(state), int(state["steps"]), int(state["n"]), int(state["task"])
     theta = np.array(state["theta"], dtype=float)
-    phi = proximal_path(theta, lam, steps)[-1]
+    phi = _inner(tuple(theta), lam, steps)
     a, b = implicit_system(theta, phi, lam)
     a, b = a[j], b[j]
     exact = np.linalg.solve(a, b)
     eig = np.linalg.eigvalsh(a)
     g_n, info = cg(lambda v: a @ v, b, n)
     res = info["residuals"]
-    phi_star = solve_accurately(theta, lam, phi)
-    a_star, b_star = implicit_system(theta, phi_star, lam)
-    g_star = np.linalg.solve(a_star[j], b_star[j])
-    fd = fd_meta_gradient(theta, lam, phi_star)[j]
-    err = lambda g: float(np.linalg.norm(g - fd) / max(np.linalg.norm(fd), 1e-300))
+    checked = checks(tuple(theta), lam, steps, compute=not coarse)   # coarse: only if already computed
+    if checked is None:
+        g_star = fd = None
+        err = lambda g: None
+    else:
+        phi_star, fd_both = checked
+        a_star, b_star = implicit_system(theta, phi_star, lam)
+        g_star = np.linalg.solve(a_star[j], b_star[j])
+        fd = fd_both[j]
+        err = lambda g: float(np.linalg.norm(g - fd) / max(np.linalg.norm(fd), 1e-300))
     vectors = {"rhs": b, "exact": exact, "cg": g_n}
     scale = 0.3 / max(max(np.linalg.norm(v) for v in vectors.values()), 1e-12)
-    z = regularised_landscapes(theta, lam)[:, :, j]
+    z = regularised_landscapes(theta, lam, COARSE_GRID if coarse else N_GRID)[:, :, j]
     layers = _heatmap(z, float(z.min()), float(np.percentile(z, 95)))
     layers += [{"kind": "points", "x": [phi[j, 0]], "y": [phi[j, 1]], "class": f"task{j + 1}", "r": 5, "label": "φ"},
                {"kind": "label", "at": phi[j] + [0.0, 0.03], "text": "φ", "class": f"task{j + 1}"},
@@ -231,8 +258,8 @@ def imaml_gradient_figure(state, action=None):
             {"label": "exact g: b", "value": float(exact[1]), "format": ".5f"},
             {"label": "CG g: a", "value": float(g_n[0]), "format": ".5f"},
             {"label": "CG g: b", "value": float(g_n[1]), "format": ".5f"},
-            {"label": "finite differences: a", "value": float(fd[0]), "format": ".5f"},
-            {"label": "finite differences: b", "value": float(fd[1]), "format": ".5f"},
+            {"label": "finite differences: a", "value": None if fd is None else float(fd[0]), "format": ".5f"},
+            {"label": "finite differences: b", "value": None if fd is None else float(fd[1]), "format": ".5f"},
             {"label": "error of g (this φ) vs FD", "value": err(exact), "format": ".2e"},
             {"label": "error of g (solved φ*) vs FD", "value": err(g_star), "format": ".2e"},
         ],
@@ -241,8 +268,10 @@ def imaml_gradient_figure(state, action=None):
                         f"{'s' * (steps != 1)} φ = {_fmt(phi[j])}. The system (I + H/λ) g = b has b = ∇Lᵗᵉ(φ) = "
                         f"{_fmt(b)} and, solved directly, g = {_fmt(exact)}; the eigenvalues of I + H/λ are "
                         f"{eig[0]:.3g} and {eig[1]:.3g}{'' if pd else ' (not positive definite)'}. After n = {n} CG "
-                        f"iteration{'s' * (n != 1)} the iterate is {_fmt(g_n)} with residual {res[-1]:.2e}. Finite "
-                        f"differences of Lᵗᵉ(φ*(θ)) through an accurately solved inner problem give {_fmt(fd)}; "
-                        f"relative error of g at this φ {err(exact):.2e}, at the solved φ* {err(g_star):.2e}."),
+                        f"iteration{'s' * (n != 1)} the iterate is {_fmt(g_n)} with residual {res[-1]:.2e}. "
+                        + ("The check against finite differences follows when θ rests." if fd is None else
+                           f"Finite differences of Lᵗᵉ(φ*(θ)) through an accurately solved inner problem give "
+                           f"{_fmt(fd)}; relative error of g at this φ {err(exact):.2e}, at the solved φ* "
+                           f"{err(g_star):.2e}.")),
         "state": {"theta": theta.tolist()},
     }

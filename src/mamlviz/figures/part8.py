@@ -12,19 +12,18 @@ from functools import lru_cache
 import numpy as np
 
 from mamlviz import clock, meta, sine, toy
-from mamlviz.nn import MLP
-from mamlviz.train import METHOD_SETTINGS, MetaTrainer, TrainConfig, adapt, evaluate
+from mamlviz.train import MetaTrainer, adapt, evaluate, race_config
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import argmin, counter, log_heatmap, unit_panel
-from .part3 import X_DENSE, fine_tune, true_mse, verdicts, zero_mse
+from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, RECORDED_LEGEND, X_DENSE, argmin, counter,
+                      fine_tune, log_heatmap, recorded_layers, recorded_note, true_mse, unit_panel, verdicts, zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problem
 SOFTPLUS = toy.SoftplusLine()
 FOUR_TASKS = toy.SOFTPLUS_TASK_SETS["four"]      # (a*, b*) of the four tasks of the spec
 N_SAMPLES = 10                                   # support and query points per task
 N_GRID = 51
-METHODS = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "imaml": "iMAML"}
+METHODS = METHOD_NAMES
 UNIT = 0.15                                      # arrow length in the "directions only" view
 THETA0 = (0.15, 0.85)                            # where the trajectories start
 FOUR_THETA0 = (0.1, 0.4)                         # where the four directions differ clearly
@@ -92,10 +91,15 @@ BACKGROUND_TITLES = {"maml": "MAML objective at MAML's α, k", "imaml": "iMAML o
                      **{f"task{i + 1}": f"task {i + 1}: L{SUBSCRIPT[i]}(θ; query)" for i in range(4)}}
 
 
+# CG solves the 2 × 2 implicit system exactly in two steps, so the figure has no CG slider: from 2 to 10 it changed
+# nothing (issue 26: no control that changes nothing).
+FOUR_CG_STEPS = 2
+
+
 def settings(state, m):
     """(outer rate, α, k, λ, CG steps) of method m from the figure's state: each method reads only its own keys."""
     reg = float(state["imaml_lambda"]) if m == "imaml" else None
-    cg_steps = int(state["imaml_cg"]) if m == "imaml" else None
+    cg_steps = FOUR_CG_STEPS if m == "imaml" else None
     return float(state[f"{m}_outer"]), float(state[f"{m}_alpha"]), int(state[f"{m}_k"]), reg, cg_steps
 
 
@@ -105,7 +109,6 @@ def settings(state, m):
     *_method_controls("reptile", 0.8, "ε", 0.06, 5),
     *_method_controls("imaml", 0.5, "β", 0.06, 10),
     Slider("imaml_lambda", "iMAML λ", 0.5, 20.0, step=0.5, default=5.0, group="imaml"),
-    Slider("imaml_cg", "iMAML CG steps", 1, 10, step=1, default=5, group="imaml"),
     Select("background", "Background", options=BACKGROUNDS, default="maml"),
     Toggle("unit", "Directions only (unit arrows)", default=False),
     Button("resample", "New samples"),
@@ -167,10 +170,10 @@ def _background_key(state):
 
 
 @lru_cache(maxsize=16)
-def _background(seed, which, alpha, steps, reg):
+def _background(seed, which, alpha, steps, reg, n=N_GRID):
     """The heat map of the chosen background over the unit square (cached: θ moves far more often)."""
     tasks = four_tasks(seed)
-    g = toy.grid(N_GRID)
+    g = toy.grid(n)
     if which.startswith("task"):
         i = int(which[4:]) - 1
         z = SOFTPLUS.loss(g, tasks.xq[i], tasks.yq[i])
@@ -197,9 +200,10 @@ def _four_description(state, theta, steps, readouts):
 # ------------------------------------------------------------------------------------------------ trajectories
 TRAJ_CHUNK = 40           # meta-updates of every method between two frames (the default is one frame)
 TRAJ_CG_STEPS = 5
+TRAJ_COARSE = 4           # meta-updates of the coarse answer (drawn at once; the full answer when the reader pauses)
 
 
-@figure("trajectories", title="Trajectories of θ under each method", controls=[
+@figure("trajectories", title="Trajectories of θ under each method", refine=True, controls=[
     *(Toggle(f"{m}_on", name, default=True) for m, name in METHODS.items()),
     Slider("alpha", "Inner rate α (all methods)", 0.0, 0.1, step=0.001, default=0.06),
     Slider("k", "Inner steps k (all methods)", 1, 10, step=1, default=5),
@@ -212,8 +216,16 @@ TRAJ_CG_STEPS = 5
     Button("resample", "New samples"),
     Handle("theta", "θ₀", panel=0, default=THETA0, bounds=((0, 1), (0, 1)), step=0.01),
 ])
-def trajectories_figure(state, action=None):
-    """A stream of frames: every enabled method advances TRAJ_CHUNK meta-updates from the same θ₀, then a frame."""
+def trajectories_figure(state, action=None, coarse=False):
+    """A stream of frames: every enabled method advances TRAJ_CHUNK meta-updates from the same θ₀, then a frame.
+    coarse=True: one frame after the first TRAJ_COARSE updates (the start of the same paths) on every other grid
+    point of the background."""
+    if coarse:
+        return next(_trajectories(state, action, TRAJ_COARSE, COARSE_GRID))
+    return _trajectories(state, action)
+
+
+def _trajectories(state, action, first=TRAJ_CHUNK, n=N_GRID):
     seed = counter(state.get("_seed", 0)) + (action == "resample")
     tasks = four_tasks(seed)
     paths = {m: [np.array(state["theta"], dtype=float)] for m in METHODS if state[f"{m}_on"]}
@@ -221,12 +233,12 @@ def trajectories_figure(state, action=None):
     total = int(state["updates"])
     done = 0
     while True:
-        n = min(TRAJ_CHUNK, total - done)
+        chunk = min(first if done == 0 else TRAJ_CHUNK, total - done)
         for m, path in paths.items():
             if m not in stopped:
-                stopped.update(_advance(m, tasks, state, path, n))
-        done += n
-        yield _trajectories_scene(state, tasks, seed, paths, stopped, done)
+                stopped.update(_advance(m, tasks, state, path, chunk))
+        done += chunk
+        yield _trajectories_scene(state, tasks, seed, paths, stopped, done, n)
         if done >= total:
             return
 
@@ -247,12 +259,12 @@ def _advance(m, tasks, state, path, n):
     return {}
 
 
-def _trajectories_scene(state, tasks, seed, paths, stopped, done):
+def _trajectories_scene(state, tasks, seed, paths, stopped, done, n=N_GRID):
     alpha, k = float(state["alpha"]), int(state["k"])
     bg = state["background"]
-    layers = _markers(list(_background(seed, bg, *((alpha, k, None) if bg == "maml" else (0.0, 0, None)))))
-    joint_min = argmin(_grid_objective(seed, 0.0, 0))
-    maml_min = argmin(_grid_objective(seed, alpha, k))
+    layers = _markers(list(_background(seed, bg, *((alpha, k, None) if bg == "maml" else (0.0, 0, None)), n)))
+    joint_min = argmin(_grid_objective(seed, 0.0, 0, n))
+    maml_min = argmin(_grid_objective(seed, alpha, k, n))
     mean_opt = np.mean(FOUR_TASKS, axis=0)
     layers += [
         {"kind": "points", "x": [maml_min[0]], "y": [maml_min[1]], "class": "maml", "label": "MAML objective minimum"},
@@ -290,8 +302,8 @@ def _trajectories_scene(state, tasks, seed, paths, stopped, done):
 
 
 @lru_cache(maxsize=16)
-def _grid_objective(seed, alpha, steps):
-    return meta_objective(four_tasks(seed), toy.grid(N_GRID), alpha, steps)
+def _grid_objective(seed, alpha, steps, n=N_GRID):
+    return meta_objective(four_tasks(seed), toy.grid(n), alpha, steps)
 
 
 def _trajectories_description(state, ends, readouts, done, maml_min, joint_min):
@@ -308,29 +320,8 @@ def _trajectories_description(state, ends, readouts, done, maml_min, joint_min):
 
 
 # ------------------------------------------------------------------------------------------------- the sine race
-MLP_MODEL = MLP()
-RACERS = {"pretrained": "pretrained", **METHODS}
-# Per-method settings of the race: the MAML paper's one step at α = 0.01 for MAML and FOMAML, five steps for
-# Reptile at α = 0.005 (with one it is joint training; at α = 0.01, with ten tasks an update, its training diverged
-# from some seeds' initialisations, at 0.005 from none of six), and iMAML's library default from Part 7.
-# Pretrained = MAML with k = 0 (joint training): no inner procedure of its own.
-RACE_SETTINGS = {
-    "pretrained": {"inner_lr": 0.01, "inner_steps": 0},
-    "maml": {"inner_lr": 0.01, "inner_steps": 1},
-    "fomaml": {"inner_lr": 0.01, "inner_steps": 1},
-    "reptile": {"inner_lr": 0.005, "inner_steps": 5},
-    "imaml": METHOD_SETTINGS["imaml"].to_dict(),   # Part 7's: λ = 100, 10 proximal steps of at most 0.01, 5 CG
-}
 SHARED_LR = 0.01          # the one shared SGD step every model is also judged after
 RACE_EVAL_EVERY = 50      # held-out evaluation every so many meta-updates
-
-
-def race_config(method):
-    """The TrainConfig of one racer: the same data for all (10 tasks per update, K = 10, 10 query points, Adam at
-    0.01), so that one seed gives every method the same initial θ and the same stream of tasks. Ten tasks rather
-    than the paper's 25 keep a five-way race affordable in a browser."""
-    return TrainConfig(n_tasks=10, n_support=10, n_query=10, outer_lr=0.01, eval_tasks=50, eval_support=10,
-                       eval_query=25, **RACE_SETTINGS[method])
 
 
 def held_out(trainer, theta=None):
@@ -463,10 +454,15 @@ def _race_stream(state, race, message):
 def race_scene(state, race, message=None, status="ready"):
     which = 2 if state["curve"] == "own" else 3
     words = {"training": "Racing", "paused": "Paused", "finished": "Finished", "ready": "Ready"}[status]
+    recorded = recorded_note("sine-race") if state["curve"] == "own" else None
+    legend = [RECORDED_LEGEND] if recorded else []
     if race is None:
-        return {"panels": [_race_panel({}, 0, "meta-updates"), _race_panel({}, 1, "seconds (this browser)")],
+        return {"panels": [_race_panel({}, 0, "meta-updates", state["curve"]),
+                           _race_panel({}, 1, "seconds (this browser)")],
+                "legend": legend,
                 "readouts": [{"label": "meta-updates", "value": 0, "format": "d"}],
-                "message": message or "Press Start to meta-train all five models from the same seed.",
+                "message": " ".join(filter(None, [message or "Press Start to meta-train all five models from the same "
+                                                  "seed.", recorded])),
                 "description": "Ready: no training has run yet. Press Start to race the pretrained baseline, MAML, "
                                "FOMAML, Reptile and iMAML on the sine family.",
                 "state": {"_status": status}}
@@ -487,7 +483,7 @@ def race_scene(state, race, message=None, status="ready"):
     return {
         "panels": [_race_panel(curves, 0, "meta-updates", state["curve"]),
                    _race_panel(curves, 1, "seconds (this browser)", state["curve"])],
-        "legend": [{"class": m, "label": name} for m, name in RACERS.items()],
+        "legend": [{"class": m, "label": name} for m, name in RACERS.items()] + legend,
         "readouts": readouts,
         "message": " ".join(filter(None, [message] + diverged)) or None,
         "description": text,
@@ -496,7 +492,14 @@ def race_scene(state, race, message=None, status="ready"):
 
 
 def _race_panel(curves, axis, xlabel, measure="own"):
+    """One panel of the race; by meta-updates and after each method's own procedure, over the recorded race (grey,
+    bench/recorded_runs.py; the seconds depend on the machine and are not recorded)."""
     layers, top, right = [], 4.0, 1.0 if axis else 100
+    if axis == 0 and measure == "own":
+        layers = recorded_layers("sine-race", RACERS)
+        for layer in layers:
+            if layer["kind"] == "line":
+                top, right = max(top, min(max(layer["y"]), 10.0)), max(right, layer["x"][-1])
     for m, c in curves.items():
         x = [p[axis] for p in c]
         y = [min(p[2], 1e3) for p in c]

@@ -1,8 +1,8 @@
 """Part 9 — Conclusion: the time per meta-update of every method, measured in the reader's browser, set beside the
 times measured on this project's machine (src/mamlviz/data/measured.json, written by bench/measured.py).
 
-The same trainers and settings as Part 8's race (`part8.race_config`), timed one round of each method after the
-other, round after round, so that a busy moment of the machine hits every method alike; each method's time is the
+The same trainers and settings as Part 8's race (`mamlviz.train.race_config`), timed one round of each method after
+the other, round after round, so that a busy moment of the machine hits every method alike; each method's time is the
 fastest of its rounds (load only ever adds time), as in Part 4. A round is as many updates as fill
 `clock.ROUND_SECONDS`, so that a coarse clock (1 ms steps in WebKit) is under 1 % of it.
 """
@@ -17,10 +17,10 @@ import numpy as np
 
 from mamlviz import clock, sine
 from mamlviz.meta import meta_gradient
-from mamlviz.train import MetaTrainer
+from mamlviz.train import MetaTrainer, race_config
 
 from . import Button, Slider, figure
-from .part8 import MLP_MODEL, RACERS, race_config
+from ._common import MLP_MODEL, RACERS
 
 MEASURED = Path(__file__).resolve().parents[1] / "data" / "measured.json"
 

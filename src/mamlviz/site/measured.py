@@ -211,8 +211,8 @@ CORE = ["mamlviz.nn", "mamlviz.meta", "mamlviz.fused", "mamlviz.cg", "mamlviz.op
 # what each section of measured.json depends on: modules, module:function, or files under src/mamlviz
 SOURCES = {
     "cost": CORE + ["mamlviz.figures.part9:time_rounds", "mamlviz.figures.part9:kept_per_task",
-                    "mamlviz.figures.part8:race_config", "mamlviz.figures.part8:RACE_SETTINGS"],
-    "race": CORE + ["mamlviz.figures.part8:race_config", "mamlviz.figures.part8:RACE_SETTINGS",
+                    "mamlviz.train:race_config", "mamlviz.train:RACE_SETTINGS"],
+    "race": CORE + ["mamlviz.train:race_config", "mamlviz.train:RACE_SETTINGS",
                     "mamlviz.figures.part8:held_out", "mamlviz.figures.part8:new_race",
                     "mamlviz.figures.part8:race_round"],
     "methods": CORE,

@@ -142,6 +142,8 @@ class Figure {
   request(action, probe = false) {
     if (runtime.getStatus(this.id) === "failed") return;
     this.inflight = true;
+    // the runtime may still answer an older request while this one waits: only the newest one's end means idle
+    const mine = this.requestSeq = (this.requestSeq || 0) + 1;
     if (this.answered && runtime.getStatus(this.id) === "live") this.setStatus("busy");
     // Reduced motion: a stream that animates (a walk, a descent) jumps to its last frame; a long stream (training,
     // a race, a measurement) still shows its progress, once a second (STILL_MS) instead of frame by frame.
@@ -157,11 +159,12 @@ class Figure {
           for (const [k, v] of Object.entries(scene.state || {})) if (this.widgets[k]) this.widgets[k].set(v);
           if (probe) { /* the built frame stays */ } else if (still && !done && performance.now() - shown < STILL_MS) held = scene; else show(scene);
         } else if (done && held) show(held);
-        if (done) { this.inflight = false; this.setStatus("live"); }
+        if (done && mine === this.requestSeq) { this.inflight = false; this.setStatus("live"); }
       },
       (error) => {
         this.message.hidden = false;
         this.message.textContent = "The figure could not be computed: " + error;
+        if (mine !== this.requestSeq) return;
         this.inflight = false;
         // never answered: its code fails (or does not exist) — not live; a later request may still answer
         this.setStatus(this.answered ? "live" : "failed", this.answered ? null : `Not live: ${error}`);

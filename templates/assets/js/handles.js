@@ -37,6 +37,8 @@ export function makeHandle(P, c, get, set) {
     g.setPointerCapture(event.pointerId);
     g.classList.add("dragging");
   });
+  // a touch that starts on a handle drags it and never pans the page (non-passive: the panel's SVG lets pans through)
+  g.addEventListener("touchstart", (event) => event.preventDefault(), {passive: false});
   g.addEventListener("pointermove", (event) => {
     if (!g.hasPointerCapture(event.pointerId)) return;
     set(place(toData(event)));

@@ -4,6 +4,18 @@
 const el = () => document.getElementById("loader");
 let state = null;  // {kind: "progress" | "ready" | "failed", text, step, total}
 
+// Where the indicator covers nothing (issue 26): on a phone inside the sticky top bar (in its flow), on a wide screen
+// in the menu's column under the menu, which is shortened while it shows (figures.css, .figures-loading).
+const PHONE = matchMedia("(max-width: 800px)");
+function place(e) {
+  const bar = PHONE.matches && document.querySelector(".topbar");
+  const home = bar || document.body;
+  if (e.parentElement !== home) home.append(e);
+  document.documentElement.classList.toggle("figures-loading", !e.hidden);
+  if (!bar && !e.hidden) document.documentElement.style.setProperty("--loader-space", `${e.offsetHeight + 32}px`);
+}
+PHONE.addEventListener("change", () => { const e = el(); if (e) place(e); });
+
 function render() {
   const e = el();
   if (!e || !state) return;
@@ -16,13 +28,14 @@ function render() {
   } else if (state.kind === "ready") {
     bar.value = bar.max;
     e.classList.add("done");
-    setTimeout(() => { e.hidden = true; }, 2500);
+    setTimeout(() => { e.hidden = true; place(e); }, 2500);
   } else {
     e.hidden = false;
     e.classList.add("failed");
     e.setAttribute("role", "alert");
     bar.hidden = true;
   }
+  place(e);
 }
 
 export const loader = {

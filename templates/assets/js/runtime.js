@@ -35,6 +35,7 @@ class Channel {
     this.status = "idle";
     this.listeners = new Map();  // figure → {id, onScene, onError}
     this.pending = new Map();    // figure → request waiting for the worker to be ready
+    this.queued = new Map();     // figure → its newest request, held until this task ends and its last one answered
     this.statusListeners = [];
     this.figures = new Set();
     this.preload = [];           // figure modules to import as soon as the worker is up (again after a restart)
@@ -92,6 +93,8 @@ class Channel {
     for (const [figure, l] of this.listeners) {
       if (!this.pending.has(figure)) this.pending.set(figure, {state: l.state, action: null, probe: l.probe, onScene: l.onScene, onError: l.onError});
     }
+    for (const [figure, req] of this.queued) this.pending.set(figure, req);
+    this.queued.clear();
     this.listeners.clear();
     if (this.deaths.length > MAX_RESTARTS) {
       return this.fail(`The live figures stopped ${this.deaths.length} times (last: ${reason}). The figures show their last frame only.`);
@@ -103,8 +106,9 @@ class Channel {
   fail(message) {
     this.status = "failed";
     if (this.worker) { this.worker.terminate(); this.worker = null; }
-    for (const [, l] of [...this.listeners, ...this.pending]) l.onError && l.onError(message);
+    for (const [, l] of [...this.listeners, ...this.pending, ...this.queued]) l.onError && l.onError(message);
     this.pending.clear();
+    this.queued.clear();
     if (this.showLoader) loader.fail(message);
     this.setStatus("failed", message);  // last: the figures' own error handling does not cover it
   }
@@ -131,12 +135,14 @@ class Channel {
     if (msg.type === "models") return handOff(this, msg.name, msg.value);
     if (msg.type === "stats") return this.onStats && this.onStats(msg);
     if (msg.type === "violation") return console.error(`Content-security policy, ${this.name} worker: ${msg.text}`);
-    for (const [, l] of this.listeners) {
+    for (const [figure, l] of this.listeners) {
       if (l.id === msg.id) {
+        l.answered = true;
         // the figure's current state (scenes may update it), for a request again after a restart
         if (msg.ok && msg.result && msg.result.state) Object.assign(l.state, msg.result.state);
         if (msg.ok) l.onScene(msg.result, msg.done);
         else l.onError(msg.error);
+        this.flush(figure);
         return;
       }
     }
@@ -150,13 +156,27 @@ class Channel {
       probe: Boolean(req.probe)});
   }
 
+  // Only the newest state goes to the worker (issue 26): requests made in one task (a burst of input events) collapse
+  // into the last, sent when the task ends; and while a figure's previous request has not answered yet, its newest
+  // waits for that answer instead of queueing behind it (a stream that has answered is superseded at once).
   request(figure, req) {
-    if (this.status === "live") this.send(figure, req);
-    else if (this.status !== "failed") this.pending.set(figure, req);
+    if (this.status === "failed") return;
+    if (this.status !== "live") return this.pending.set(figure, req);
+    this.queued.set(figure, req);
+    if (this.flushing) return;
+    this.flushing = true;
+    queueMicrotask(() => { this.flushing = false; for (const f of [...this.queued.keys()]) this.flush(f); });
+  }
+
+  flush(figure) {
+    const l = this.listeners.get(figure), req = this.queued.get(figure);
+    if (!req || (l && !l.answered) || this.status !== "live") return;
+    this.queued.delete(figure);
+    this.send(figure, req);
   }
 
   cancel(figures) {
-    for (const figure of figures) { this.listeners.delete(figure); this.pending.delete(figure); }
+    for (const figure of figures) { this.listeners.delete(figure); this.pending.delete(figure); this.queued.delete(figure); }
     if (this.worker && this.status === "live" && figures.length) this.worker.postMessage({type: "cancel", figures});
   }
 }
@@ -267,11 +287,12 @@ export function workers() {
   return [main, ...pool].map((ch) => ({name: ch.name, status: ch.status, figures: [...ch.figures], timings: ch.timings || null}));
 }
 
-// For tests and the benchmark: each live worker's WebAssembly memory (bytes) and running streams (figure ids),
-// {name: {bytes, running}}.
+// For tests and the benchmark: each live worker's WebAssembly memory (bytes), running streams (figure ids) and the
+// computations it started per figure ({figure: {count, state}}: how many, and the last one's state),
+// {name: {bytes, running, started}}.
 export function stats() {
   return Promise.all([main, ...pool].filter((ch) => ch.status === "live").map((ch) => new Promise((resolve) => {
-    ch.onStats = (msg) => resolve([ch.name, {bytes: msg.bytes, running: msg.running}]);
+    ch.onStats = (msg) => resolve([ch.name, {bytes: msg.bytes, running: msg.running, started: msg.started}]);
     ch.worker.postMessage({type: "stats"});
   }))).then(Object.fromEntries);
 }

@@ -3,10 +3,11 @@
 // Page → worker: {id, figure, module, state, action, probe} (probe: the first scene only, to check that the figure
 //   answers); {type: "load", modules} imports a page's figure modules;
 //   {type: "cancel", figures} stops their streams; {type: "models", name, value} a model trained elsewhere;
-//   {type: "stats"} asks for the WebAssembly heap size and the figures whose streams are running.
+//   {type: "stats"} asks for the WebAssembly heap size, the figures whose streams are running and the computations
+//   started per figure.
 // Worker → page: {id, ok: true, result, done} (several for a stream) or {id, ok: false, error}; boot reports
 //   {type: "progress", step, total, label}, {type: "ready", timings}, {type: "failed", error}; {type: "models", name, value}
-//   when a figure published a trained model; {type: "stats", bytes, running}.
+//   when a figure published a trained model; {type: "stats", bytes, running, started}.
 // Only registered figures in the package's own figure modules are dispatched (mamlviz.figures.Call, .load); no code
 // sent by the page is ever run.
 /* global loadPyodide, importScripts */
@@ -19,7 +20,11 @@ let Call = null, figuresPy = null, pyodide = null;
 const HEAP_LIMIT = 1024 * 1024 * 1024;
 const latest = new Map();   // figure → newest request not yet started
 const running = new Map();  // figure → {id, call}
-let scheduled = false;
+const started = {};        // figure → {count, state}: computations started (the stats message reports them)
+let timer = null, timerAt = 0;  // the next pump: at once, or when a resting job may refine
+// A coarse answer (a scene flagged "rest") is refined only after the figure had no newer request for this long, so
+// that a drag or a held key gets coarse answers at once and the full one when the reader pauses.
+const REST_MS = 60;
 
 function progress(i) {
   self.postMessage({type: "progress", step: i + 1, total: STEPS.length, label: STEPS[i]});
@@ -69,16 +74,20 @@ import mamlviz.figures as _figures
   progress(3);
 }
 
-function schedule() {
-  if (!scheduled) { scheduled = true; setTimeout(pump, 0); }
+function schedule(delay = 0) {
+  const at = performance.now() + delay;
+  if (timer !== null && timerAt <= at) return;  // an earlier pump is due anyway
+  clearTimeout(timer);
+  timerAt = at;
+  timer = setTimeout(() => { timer = null; pump(); }, delay);
 }
 
 // One chunk per busy figure, then back to the event loop, so a newer request can supersede a running stream.
 function pump() {
-  scheduled = false;
   for (const [figure, msg] of latest) {
     latest.delete(figure);
     stop(figure);
+    started[figure] = {count: ((started[figure] || {}).count || 0) + 1, state: msg.state || {}};
     try {
       running.set(figure, {id: msg.id, probe: msg.probe === true, call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null,
         typeof msg.module === "string" ? msg.module : "")});
@@ -86,11 +95,14 @@ function pump() {
       self.postMessage({id: msg.id, ok: false, error: pythonError(e)});
     }
   }
+  let resting = Infinity;  // ms until the first resting job may refine
   for (const [figure, job] of running) {
+    if (job.restUntil > performance.now()) { resting = Math.min(resting, job.restUntil - performance.now()); continue; }
     try {
       const text = job.call.step();
       const out = text ? JSON.parse(text) : {scene: null, done: true};
-      const done = out.done || job.probe;
+      const done = out.done || job.probe;   // a probe asks for the first scene only
+      if (out.rest && !done) { job.restUntil = performance.now() + REST_MS; resting = Math.min(resting, REST_MS); }
       self.postMessage({id: job.id, ok: true, result: out.scene, done});
       handOff();
       if (done) stop(figure);
@@ -103,7 +115,9 @@ function pump() {
       stop(figure);
     }
   }
-  if (running.size || latest.size) schedule();
+  const busy = latest.size || [...running.values()].some((job) => !(job.restUntil > performance.now()));
+  if (busy) schedule();
+  else if (running.size) schedule(Math.max(1, Math.ceil(resting)));
 }
 
 // Trained models a figure published during the last chunk go to the page, which hands them to the other workers.
@@ -167,7 +181,7 @@ self.onmessage = async (event) => {
     if (msg.how === "error") setTimeout(() => { throw new Error("simulated crash"); });
     if (msg.how === "oom") pythonError(new Error("Aborted(OOM): out of memory (simulated)"));
   } else if (msg.type === "stats") {
-    self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()]});
+    self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()], started});
   } else if (typeof msg.figure === "string") {
     latest.set(msg.figure, msg);
     schedule();

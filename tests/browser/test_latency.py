@@ -1,0 +1,89 @@
+"""Only the newest state reaches the worker (issue 26; not timed: timings are the benchmark's, `mamlviz bench --browser`).
+
+A burst of 20 states in one task gives one computation, of the last state; a figure whose previous request has not
+answered yet does not queue the states the reader passed through; streams that refine an answer at rest are
+superseded by a newer state at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from live import RUNTIME
+
+P3 = "03-how-maml-works.html"
+
+
+@pytest.fixture(scope="module")
+def part3(open_page, served_site):
+    pg = open_page()
+    pg.goto(served_site + P3)
+    pg.wait_for_selector('.figure[data-figure="sine-fit"][data-status="live"]', timeout=120_000)
+    yield pg
+    pg.context.close()
+
+
+def started(pg, figure_id):
+    """{count, state} of the computations the main worker started for the figure so far."""
+    return pg.evaluate(f"{RUNTIME}.then(m => m.stats())")["main"]["started"].get(figure_id, {"count": 0, "state": None})
+
+
+def test_a_burst_of_twenty_states_gives_one_computation_of_the_last(part3):
+    pg = part3
+    before = started(pg, "sine-fit")["count"]
+    answers = pg.evaluate("""async (id) => {
+      const rt = await import(new URL("assets/js/runtime.js", location.href).href);
+      const fig = window.mamlvizFigures.find((f) => f.id === id), answered = [];
+      await new Promise((resolve) => {
+        for (let k = 0; k < 20; k++) {
+          rt.request(id, {...fig.state, amplitude: 1 + k / 10}, null,
+            (scene, done) => { answered.push([k, scene.readouts.length > 0]); if (done) resolve(); },
+            (error) => { answered.push([k, error]); resolve(); });
+        }
+      });
+      return answered;
+    }""", "sine-fit")
+    after = started(pg, "sine-fit")
+    assert answers == [[19, True]]  # only the last request was answered (the others were never sent)
+    assert after["count"] == before + 1
+    assert after["state"]["amplitude"] == pytest.approx(2.9)
+
+
+def test_twenty_slider_inputs_in_one_task_compute_once_and_show_the_last(part3):
+    pg = part3
+    sel = '.figure[data-figure="sine-fit"]'
+    before = started(pg, "sine-fit")["count"]
+    pg.evaluate("""(sel) => {
+      const input = document.querySelector(`${sel} [data-control="amplitude"] input`);
+      for (let k = 0; k < 20; k++) {
+        input.value = (2 + k / 10).toFixed(1);
+        input.dispatchEvent(new Event("input", {bubbles: true}));
+      }
+    }""", sel)
+    pg.wait_for_function(f"document.querySelector('{sel}').dataset.status === 'live' && "
+                         f"document.querySelector('{sel} .describe p').textContent.includes('3.9')", timeout=30_000)
+    after = started(pg, "sine-fit")
+    assert after["count"] == before + 1 and after["state"]["amplitude"] == pytest.approx(3.9)
+
+
+def test_a_newer_state_waits_for_the_previous_answer_not_behind_every_one(part3):
+    """Inputs in separate tasks while a slow computation runs: the worker computes the first, then whichever state is
+    newest each time the previous one answered (not every one in between), and the figure ends on the newest."""
+    pg = part3
+    sel = '.figure[data-figure="accumulated-loss"]'
+    pg.wait_for_selector(f'{sel}[data-status="live"]', timeout=60_000)
+    before = started(pg, "accumulated-loss")["count"]
+    pg.evaluate("""async (sel) => {
+      const input = document.querySelector(`${sel} [data-control="m"] input`);
+      for (let k = 1; k <= 20; k++) {
+        input.value = String(k);
+        input.dispatchEvent(new Event("input", {bubbles: true}));
+        await new Promise((r) => setTimeout(r, 0));   // a task of its own, as key repeats are
+      }
+    }""", sel)
+    pg.wait_for_function(f"document.querySelector('{sel}').dataset.status === 'live'", timeout=30_000)
+    # idle means the newest state is drawn (not an older answer that came back while the newest waited)
+    assert "after m = 20 fine-tuning steps" in pg.locator(f"{sel} .describe p").text_content()
+    after = started(pg, "accumulated-loss")
+    assert after["state"]["m"] == 20
+    # the first, the states current whenever the previous (coarse) answer came back, the last: far fewer than 20
+    assert after["count"] - before <= 10, after
