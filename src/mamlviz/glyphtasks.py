@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from mamlviz import glyphs, optim
-from mamlviz.meta import inner_sgd, meta_gradient
+from mamlviz.meta import inner_sgd, joint_gradient, meta_gradient
 from mamlviz.nn import MLP, softmax
 
 RASTER = 28                      # the game's ink images (what the nearest-neighbour machines compare)
@@ -262,8 +262,12 @@ def train(config, iterations, *, seed=0, eval_every=500, progress=None, sets=Non
     best = (-1.0, 0, theta)
     for it in range(1, iterations + 1):
         batch = episodes(rng, train_gs, c.n_way, c.n_tasks, n_query=c.n_query, augment=c.augment)
-        direction, info = meta_gradient(c.method, model, theta, batch, inner_lr=c.inner_lr,
-                                        inner_steps=c.inner_steps, query_before=False)
+        if c.method == "pretrained":     # joint training on the episodes' labelled data: no adaptation
+            direction, _ = joint_gradient(model, theta, batch)
+            info = {"nonfinite": not np.isfinite(direction).all(), "phi": theta}
+        else:
+            direction, info = meta_gradient(c.method, model, theta, batch, inner_lr=c.inner_lr,
+                                            inner_steps=c.inner_steps, query_before=False)
         if info["nonfinite"]:
             raise FloatingPointError(f"non-finite meta-gradient at update {it}")
         theta = opt.step(theta, direction)
