@@ -14,6 +14,8 @@ the alphabets takes a minute natively, far too long for a page.
 
 from __future__ import annotations
 
+import io
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +73,27 @@ class RaceData:
 _LOADED = {}
 
 
+def _fetch(name):
+    """The bytes of the site's mamlviz-data/NAME, fetched from a Pyodide worker (synchronous requests are allowed in
+    workers): the build leaves this file out of the package zip that every worker loads (`site.bundle.LAZY`)."""
+    import js  # Pyodide only
+
+    url = js.URL.new(f"../../mamlviz-data/{name}", js.location.href).href     # the worker is assets/js/worker.js
+    req = js.XMLHttpRequest.new()
+    req.open("GET", url, False)
+    req.responseType = "arraybuffer"
+    req.send()
+    if req.status != 200:
+        raise OSError(f"cannot load the race's data {url} (HTTP {req.status})")
+    return io.BytesIO(req.response.to_bytes())
+
+
 def load_data(path=DATA, n_trials=EVAL_TRIALS):
     """The race's data (cached per path and trial count)."""
     key = (str(path), n_trials)
     if key not in _LOADED:
-        with np.load(path) as f:
+        path = Path(path)
+        with np.load(path if path.exists() or sys.platform != "emscripten" else _fetch(path.name)) as f:
             train = FeatureSet(f["train"] / SCALE, f["train_alphabets"].tolist())
             game = FeatureSet(f["game"] / SCALE, f["game_alphabets"].tolist())
         _LOADED[key] = RaceData(train, glyphtasks.heldout_trials(game, N_WAY, n_trials))
@@ -222,4 +240,17 @@ def summarise(runs):
             out[key][m] = {k: [float(v) for v in f([r[m][k] for r in runs.values()], axis=0)] for k in MEASURES}
         out["updates_per_second"][m] = float(np.median([r[m]["updates"][-1] / r[m]["seconds"][-1]
                                                         for r in runs.values()]))
+    # at the last measurement, in per cent (what the text prints)
+    out["final"] = {m: {k: {key: round(100 * out[key][m][k][-1], 1) for key in ("median", "low", "high")}
+                        for k in ("own", "shared")} for m in RACERS}
+    # paired differences at the last measurement (the same seed: the same θ₀ and episodes), in points, seed by seed
+    out["paired"] = {}
+    for a, b, k in PAIRS:
+        diff = [100 * (r[a][k][-1] - r[b][k][-1]) for r in runs.values()]
+        out["paired"][f"{a}-{b}-{k}"] = {"median": round(float(np.median(diff)), 1),
+                                         "low": round(min(diff), 1), "high": round(max(diff), 1)}
     return out
+
+
+PAIRS = (("maml", "reptile", "own"), ("maml", "fomaml", "own"), ("reptile", "fomaml", "own"),
+         ("maml", "pretrained", "shared"), ("reptile", "pretrained", "shared"), ("fomaml", "pretrained", "shared"))

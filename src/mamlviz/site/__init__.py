@@ -157,6 +157,7 @@ def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
     (out / "assets" / "css" / "pygments.css").write_text(codestyle.pygments_css())
     join_stylesheets(out / "assets" / "css")
     bundle.write_zip(out / "mamlviz.zip")
+    bundle.write_lazy(out)
     if cache:
         vendor.copy_into(out, cache)
     if font:

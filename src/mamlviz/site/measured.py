@@ -19,6 +19,9 @@ from markdown.preprocessors import Preprocessor
 import mamlviz
 
 DATA = Path(mamlviz.__file__).parent / "data" / "measured.json"
+# Other recorded runs, each under its own first key: {{measured:glyph_race.median.maml.own.-1:.1%}} reads
+# data/glyph_race.json (bench/glyph_race.py).
+FILES = {"glyph_race": DATA.parent / "glyph_race.json"}
 PATTERN = re.compile(r"\{\{measured:([\w.\-]+)(?::([^}]*))?\}\}")
 
 
@@ -77,6 +80,9 @@ class MeasuredExtension(Extension):
                 self._data = json.loads(self.path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 raise NotMeasured(f"{self.path} is missing or unreadable (run bench/measured.py)") from None
+            for key, path in FILES.items():
+                if path.exists():
+                    self._data[key] = json.loads(path.read_text(encoding="utf-8"))
         return self._data
 
     def extendMarkdown(self, md):

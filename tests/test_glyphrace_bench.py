@@ -1,0 +1,54 @@
+"""The recorded run of Part 8's classification race (src/mamlviz/data/glyph_race.json) regenerates from the command
+it records: the same command on a small input (two of its seeds, up to its first measurement after round 0) gives
+the recorded numbers of those seeds and measurements."""
+
+import importlib.util
+import json
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mamlviz import glyphrace
+from mamlviz.train import CLASSIFICATION_SETTINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = importlib.util.spec_from_file_location("glyph_race_bench", ROOT / "bench" / "glyph_race.py")
+bench = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(bench)
+
+
+def recorded():
+    return json.loads(bench.OUT.read_text(encoding="utf-8"))
+
+
+def test_the_recorded_run_describes_itself():
+    rec = recorded()
+    assert rec["command"].startswith("python bench/glyph_race.py ") and rec["date"] and rec["code"]
+    assert rec["machine"]["cores"] and rec["machine"]["numpy"]
+    assert len(rec["seeds"]) == 5 and set(rec["runs"]) == {str(s) for s in rec["seeds"]}
+    assert rec["settings"] == {m: CLASSIFICATION_SETTINGS[m].to_dict() for m in glyphrace.RACERS}
+    # the summary is the median and range of the runs
+    for m in glyphrace.RACERS:
+        for k in ("own", "shared"):
+            values = np.array([rec["runs"][s][m][k] for s in rec["runs"]])
+            assert rec["median"][m][k] == list(np.median(values, axis=0))
+            assert rec["low"][m][k] == list(values.min(axis=0)) and rec["high"][m][k] == list(values.max(axis=0))
+            assert rec["final"][m][k]["median"] == round(100 * np.median(values[:, -1]), 1)
+
+
+def test_the_recorded_run_regenerates_from_its_command(tmp_path):
+    rec = recorded()
+    argv = shlex.split(rec["command"])[2:]
+    seeds = argv[argv.index("--seeds") + 1:argv.index("--updates")]
+    every = int(argv[argv.index("--every") + 1])
+    out = tmp_path / "small.json"
+    bench.main(["--seeds", *seeds[:2], "--updates", str(every), "--every", str(every), "--out", str(out)])
+    small = json.loads(out.read_text())
+    assert small["updates"] == rec["updates"][:2] == [0, every]
+    for seed in seeds[:2]:
+        for m in glyphrace.RACERS:
+            for k in ("own", "shared"):
+                # accuracies on 1,000 trials: equal, up to a trial or two where another BLAS rounds differently
+                assert small["runs"][seed][m][k] == pytest.approx(rec["runs"][seed][m][k][:2], abs=0.0021), (seed, m)
