@@ -52,3 +52,19 @@ def test_the_recorded_run_regenerates_from_its_command(tmp_path):
             for k in ("own", "shared"):
                 # accuracies on 1,000 trials: equal, up to a trial or two where another BLAS rounds differently
                 assert small["runs"][seed][m][k] == pytest.approx(rec["runs"][seed][m][k][:2], abs=0.0021), (seed, m)
+
+
+def test_the_texts_wording_holds_on_the_recorded_run():
+    """Part 8 words the race from the paired differences of the five seeds: MAML ahead of Reptile and FOMAML in every
+    seed; Reptile and FOMAML in no consistent order; the baseline at chance on its own, and after the game's steps
+    behind MAML and Reptile in every seed."""
+    rec = recorded()
+    paired = rec["paired"]
+    assert paired["maml-reptile-own"]["low"] > 0 and paired["maml-fomaml-own"]["low"] > 0
+    assert paired["reptile-fomaml-own"]["low"] < 0 < paired["reptile-fomaml-own"]["high"]
+    assert paired["maml-pretrained-shared"]["low"] > 0 and paired["reptile-pretrained-shared"]["low"] > 0
+    chance = 100 * rec["baselines"]["chance"]
+    own = rec["final"]["pretrained"]["own"]
+    assert abs(own["median"] - chance) < 5 and own["low"] < chance + 5     # ± 2.5 points of trial noise at 20 %
+    text = (ROOT / "content" / "08-comparison.md").read_text()
+    assert "ahead of Reptile in all five seeds" in text and "so the race does not order them" in text
