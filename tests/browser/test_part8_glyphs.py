@@ -43,7 +43,7 @@ def test_the_recorded_run_is_drawn_before_start(page):
     rec = part8_glyphs.recorded()
     assert describe(page).startswith("Ready") and "recorded native run" in describe(page)
     # median, low and high of four methods, in grey, on the by-updates panel
-    assert page.locator(f"{F} .panel").first.locator("path.line.muted").count() >= 12
+    assert page.locator(f"{F} .panel").first.locator("path.line.recorded").count() >= 12
     maml = f"MAML {100 * rec['median']['maml']['own'][-1]:.1f} %"
     assert maml in describe(page)
 

@@ -91,7 +91,7 @@ def race_scene(state, race, message=None, status="ready"):
     panels = [_panel(curves, 0, "meta-updates", j, rec, measure), _panel(curves, 1, "seconds (this browser)", j)]
     legend = [{"class": m, "label": name} for m, name in RACERS.items()]
     if rec:
-        legend.append({"class": "muted", "label": f"recorded run (median and range of {len(rec['seeds'])} seeds)"})
+        legend.append({"class": "recorded", "label": f"recorded run (median and range of {len(rec['seeds'])} seeds)"})
     readouts = [{"label": "rounds", "value": 0 if race is None else race.iteration, "format": "d"}]
     if race is None:
         text = ("Ready: no training has run yet. " + _recorded_text(rec, measure) +
@@ -134,10 +134,10 @@ def _panel(curves, axis, xlabel, j, rec=None, measure="own"):
     if rec and not axis:
         x = rec["updates"]
         for m in RACERS:
-            for key, css in (("low", "muted secondary"), ("high", "muted secondary"), ("median", "muted")):
+            for key, css in (("low", "recorded secondary"), ("high", "recorded secondary"), ("median", "recorded")):
                 layers.append({"kind": "line", "x": x, "y": [_pct(v) for v in rec[key][m][measure]], "class": css})
             layers.append({"kind": "label", "at": [x[-1], _pct(rec["median"][m][measure][-1])], "text": RACERS[m],
-                           "class": "muted", "anchor": "end"})
+                           "class": "recorded", "anchor": "end"})
         right = max(right, x[-1])
     for m, c in curves.items():
         x, y = [p[axis] for p in c], [_pct(p[j]) for p in c]
