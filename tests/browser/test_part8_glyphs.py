@@ -76,6 +76,13 @@ def test_the_race_pauses_resumes_and_resets(page):
     page.wait_for_function(f"document.querySelector('{F} .describe p').textContent.startsWith('Racing')",
                            timeout=60_000)
     assert "glyph-race" in running(page)["training-1"]
+    # while it races, the other figures of the page answer (keyboard on the comparison figure's θ)
+    before = page.locator('.figure[data-figure="four-methods"] .describe p').text_content()
+    page.locator('.figure[data-figure="four-methods"] .handle').focus()
+    page.keyboard.press("ArrowUp")
+    page.wait_for_function("document.querySelector('.figure[data-figure=\"four-methods\"] .describe p').textContent "
+                           f"!== {json.dumps(before)}", timeout=30_000)
+    assert "glyph-race" in running(page)["training-1"]
     page.wait_for_function(f"Number(document.querySelector('{F} dd[data-readout=\"rounds\"]').textContent) > 21",
                            timeout=120_000)
     paused_at = pause_and_check_stopped(page, F, rounds)
