@@ -4,6 +4,7 @@ neighbour against direct loops; the shipped MAML models' held-out accuracy on 1,
 here) and the headless figure the game calls, against an adaptation written out step by step."""
 
 import base64
+import json
 
 import numpy as np
 import pytest
@@ -29,6 +30,42 @@ def test_fast_rasterising_equals_the_plain_rasteriser(data):
     texts = [data["glyphs"][c][d] for c, d in zip(rng.integers(data["n_classes"], size=40), rng.integers(20, size=40))]
     plain = np.array([glyphs.glyph_image(t) for t in texts])
     np.testing.assert_allclose(glyphs.glyph_images(texts, chunk=7), plain, atol=1e-12)
+
+
+def _min_distance_under_turns(a, b):
+    """Smallest 1 − IoU between any image of `a` and any image of `b` turned by k·90° and/or mirrored, written
+    out plainly (the 8 transforms one by one, counts of ink as integers)."""
+    a = a.reshape(len(a), -1).astype(np.int64)
+    best = 1.0
+    for k in range(4):
+        for mirror in (False, True):
+            t = np.rot90(b, k, axes=(1, 2))
+            t = t[:, :, ::-1] if mirror else t
+            t = t.reshape(len(t), -1).astype(np.int64)
+            inter = a @ t.T
+            union = a.sum(1)[:, None] + t.sum(1)[None, :] - inter
+            best = min(best, float((1 - inter / union).min()))
+    return best
+
+
+def test_training_and_validation_characters_are_held_apart_from_the_games():
+    """No training or validation character lies within the generator's distinctness threshold (1 − IoU of template
+    ink < 0.5) of any game character under any of the 8 turns and mirrors training applies; nor any validation
+    character of a training one. (Before: 7 game characters were pixel-identical to a training one.)"""
+    with np.load(gt.GLYPH_MODELS) as f:
+        sizes = {json.loads(str(f[k]))["config"]["train_alphabets"] for k in f.files if k.endswith("_meta")}
+        valid_sizes = {json.loads(str(f[k]))["config"]["valid_alphabets"] for k in f.files if k.endswith("_meta")}
+    assert len(sizes) == len(valid_sizes) == 1                 # both shipped models saw the same alphabets
+    config = gt.GlyphConfig(train_alphabets=sizes.pop(), valid_alphabets=valid_sizes.pop())
+    train, valid = gt.training_sets(config, sets=True)
+    game, tr, va = (glyphs.template_inks(g) for g in (glyphs.generate(glyphs.SEED), train, valid))
+    assert len(game) == 220 and len(tr) == 22 * config.train_alphabets and len(va) == 22 * config.valid_alphabets
+    distances = [_min_distance_under_turns(tr, game), _min_distance_under_turns(va, game),
+                 _min_distance_under_turns(va, tr)]
+    print("smallest distances: training–game, validation–game, validation–training", distances)
+    assert min(distances) >= 0.5
+    # the distance is the generator's own: a set is not held apart from itself
+    assert _min_distance_under_turns(game[:5], game[:5]) == 0.0
 
 
 def test_features_are_2x2_block_means():
@@ -219,3 +256,89 @@ def test_training_keeps_the_checkpoint_best_on_validation_alphabets():
     assert best == curve[valid.index(max(valid))][0]
     np.testing.assert_array_equal(theta, next(r["theta"] for r in seen if r["iteration"] == best))
     assert seen[-1]["best_iteration"] == best and seen[-1]["best_valid_accuracy"] == max(valid)
+
+
+# ------------------------------------------------------------------------------------ the reader's own characters
+
+def _masked_adaptation_by_hand(theta, xs, xq, n, lr, steps):
+    """A 6-4-3 ReLU network whose outputs n.. are masked (logits −∞): the queries' probabilities after each SGD
+    step on the exemplars' mean cross-entropy, with the backward pass written out, and the final θ."""
+    def unpack(t):
+        return t[:24].reshape(6, 4), t[24:28], t[28:40].reshape(4, 3), t[40:43]
+
+    def forward(t, x):
+        w1, b1, w2, b2 = unpack(t)
+        z1 = x @ w1 + b1
+        a = np.maximum(z1, 0)
+        z = a @ w2 + b2
+        z[:, n:] = -np.inf                                     # the mask
+        p = np.exp(z - z.max(1, keepdims=True))
+        return z1, a, p / p.sum(1, keepdims=True)
+
+    out, t = [], theta.copy()
+    for step in range(steps + 1):
+        out.append(forward(t, xq)[2])
+        if step == steps:
+            break
+        w1, b1, w2, b2 = unpack(t)
+        z1, a, p = forward(t, xs)
+        dz = (p - np.eye(len(xs), 3)) / len(xs)                # zero in the masked columns: p and y are 0 there
+        da = dz @ w2.T
+        dz1 = da * (z1 > 0)
+        grad = np.concatenate([(xs.T @ dz1).ravel(), dz1.sum(0), (a.T @ dz).ravel(), dz.sum(0)])
+        t = t - lr * grad
+    return np.array(out), t
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_masked_adaptation_equals_the_smaller_problem_written_directly(n):
+    rng = np.random.default_rng(n)
+    model = MLP((6, 4, 3), loss="xent")
+    theta = model.init(rng) + rng.normal(0, 0.1, model.size)
+    xs, xq = rng.random((n, 6)), rng.random((4, 6))
+    by_hand, theta_after = _masked_adaptation_by_hand(theta, xs, xq, n, 0.4, 5)
+    small, theta_n = gt.first_outputs(model, theta, n)
+    assert small.sizes == (6, 4, n) and theta_n.size == small.size
+    path = gt.adaptation_path(small, theta_n, xs, xq, lr=0.4, steps=5)
+    assert path.shape == (6, 4, n)
+    np.testing.assert_allclose(path, by_hand[:, :, :n], rtol=1e-12, atol=1e-15)
+    assert np.all(by_hand[:, :, n:] == 0)
+    # the masked outputs' weights never move: they get no gradient
+    np.testing.assert_array_equal(theta_after.reshape(-1)[28:40].reshape(4, 3)[:, n:],
+                                  theta[28:40].reshape(4, 3)[:, n:])
+    # with nothing masked it is the ordinary adaptation
+    np.testing.assert_array_equal(gt.first_outputs(model, theta, 3)[1], theta)
+
+
+@pytest.mark.parametrize("n, queries", [(2, 1), (3, 3), (5, 2)])
+def test_draw_figure_gives_the_probabilities_after_each_step(data, models, n, queries):
+    """The headless figure the panel calls: the game's 5-way machine, masked to n outputs, 5 steps at α = 0.4;
+    its probabilities after every step equal an adaptation written out on the sliced network."""
+    model, theta, meta = models["5"]
+    drawings = [(3, 0), (7, 1), (11, 2), (15, 3), (20, 4)][:n] + [(7, 9), (3, 12), (11, 15)][:queries]
+    imgs = np.array([glyphs.glyph_image(data["glyphs"][k][d]).ravel() for k, d in drawings])
+    x = imgs.reshape(-1, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(-1, 196).astype("<f4")
+    out = figures.run("fewshot-draw", {"n": str(n), "_x": pack(x), "_tag": "t1"})
+    assert out["tag"] == "t1" and out["masked"] == 5 - n
+    x = x.astype(float)
+    w0 = model.layers[-1][2]
+    w = theta[w0:w0 + 64 * 5].reshape(64, 5)[:, :n]
+    theta_n = np.concatenate([theta[:w0], w.ravel(), theta[w0 + 320:w0 + 320 + n]])
+    small = MLP((196, 64, 64, n), loss="xent")
+    steps = np.array(out["steps"])
+    assert steps.shape == (6, queries, n)
+    for k in range(6):
+        phi = adapt_by_hand(small, theta_n, x[:n], c := meta["config"]["inner_lr"], k)
+        z = small.predict(phi, x[n:])
+        np.testing.assert_allclose(steps[k], np.exp(z - z.max(1, keepdims=True)) /
+                                   np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True), rtol=1e-9)
+    assert c == 0.4 and out["choice"] == [int(i) for i in steps[-1].argmax(-1)]
+
+
+@pytest.mark.parametrize("state", [{"n": "3"}, {"n": "3", "_x": pack([[0.5] * 196] * 3)},
+                                   {"n": "2", "_x": pack([[0.5] * 196] * 6)}, {"n": "3", "_x": pack([[0.5] * 195] * 4)},
+                                   {"n": "3", "_x": pack([[1.5] * 196] * 4)}, {"n": "3", "_x": "@@@@"},
+                                   {"n": "1", "_x": pack([[0.5] * 196] * 2)}, {"n": "3", "_x": 7}])
+def test_draw_figure_refuses_garbage_with_a_message(state):
+    out = figures.run("fewshot-draw", state)
+    assert out["choice"] == [] and out["steps"] == [] and "needs" in out["message"]

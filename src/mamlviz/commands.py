@@ -136,7 +136,8 @@ def _cached_glyph_sets(config):
     from mamlviz import glyphs, glyphtasks
     from mamlviz.site.vendor import cache_dir
 
-    source = inspect.getsource(glyphs) + inspect.getsource(glyphtasks.glyph_set)
+    source = inspect.getsource(glyphs) + inspect.getsource(glyphtasks.glyph_set) + inspect.getsource(
+        glyphtasks.training_sets) + inspect.getsource(glyphtasks.heldout_exclusions)
     key = hashlib.sha256(f"{source}{config.train_alphabets},{config.valid_alphabets}".encode()).hexdigest()[:16]
     path = cache_dir() / f"glyph-sets-{key}.npz"
     if path.exists():

@@ -6,7 +6,8 @@ the way every person who wrote an Omniglot character drew it a little differentl
 - An alphabet has a style: a control-point grid (3–5 points a side), a stock of short primitive strokes that its
   characters reuse, how many strokes a character has, whether strokes are rounded or angular, whether it uses dots.
 - A character (class) is 1–4 strokes; each stroke is a few control points on the alphabet's grid. A new template is
-  rejected when its rasterised image is too close to one already made (classes stay distinct).
+  rejected when its rasterised image is too close to one already made (classes stay distinct), or to any of the
+  characters another set holds out (`exclude`: the game's characters, turned and mirrored, for the training sets).
 - A drawer has a hand: a pen width and a slant. Each rendering jitters the control points (stroke shape), the pen
   width, and the placement (shift, scale, slight rotation), then samples a smooth curve through the points.
 
@@ -194,6 +195,25 @@ def _template_image(strokes, rounded, n=20):
     return rasterise([_densify(s, rounded) for s in strokes], 0.09, n)
 
 
+def template_inks(data):
+    """The ink (template image > 0.3, 20 × 20 booleans) of every class of a `generate` output: what the
+    distinctness threshold compares."""
+    return np.array([_template_image(c["template"], c["rounded"]) > 0.3 for c in data["classes"]], dtype=bool)
+
+
+def turns_and_mirrors(inks):
+    """Each image (…, n, n) under the 8 turns by k·90° and mirror images (the training augmentation), (8·M, n, n)."""
+    turned = [np.rot90(inks, k, axes=(-2, -1)) for k in range(4)]
+    return np.concatenate(turned + [t[..., ::-1] for t in turned])
+
+
+def ink_distances(a, b):
+    """1 − IoU of every image of `a` (M, n, n) against every image of `b` (K, n, n): an (M, K) array."""
+    fa, fb = (np.asarray(x, dtype=float).reshape(len(x), -1) for x in (a, b))
+    inter = fa @ fb.T
+    return 1 - inter / (fa.sum(1)[:, None] + fb.sum(1)[None] - inter)
+
+
 # ----------------------------------------------------------------------------------------------------------- drawers
 
 def _drawer_hands(seed, n_drawers):
@@ -266,21 +286,26 @@ def decode(text):
 
 # ---------------------------------------------------------------------------------------------------------- the set
 
-def generate(seed=SEED, n_alphabets=10, per_alphabet=22, n_drawers=20, min_distance=0.5):
+def generate(seed=SEED, n_alphabets=10, per_alphabet=22, n_drawers=20, min_distance=0.5, exclude=None):
     """The glyph set: {'alphabets': [...], 'classes': [{'alphabet': i, 'template': [...]}],
     'glyphs': [[encoded string per drawer] per class], ...}.
 
     `min_distance` is the smallest allowed (1 − IoU) between the blurred template images of any two classes.
+    `exclude` (M, 20, 20 booleans, e.g. `turns_and_mirrors(template_inks(other_set))`): template inks that no
+    character of this set may come within `min_distance` of, so that another set's characters stay held out.
     """
     rng = np.random.default_rng([seed, 0])
     hands = _drawer_hands(seed, n_drawers)
     alphabets, classes, images = [], [], []
-    for a in range(n_alphabets):
+    for attempt in range(3 * n_alphabets):
+        if len(alphabets) == n_alphabets:
+            break
+        a = len(alphabets)
         alpha = make_alphabet(rng, a)
-        alphabets.append(alpha)
-        made = 0
+        made = []                                         # (ink, class) of this alphabet's characters
+        taken = np.array(images, dtype=bool).reshape(-1, 20, 20)
         for _try in range(per_alphabet * 200):
-            if made == per_alphabet:
+            if len(made) == per_alphabet:
                 break
             tpl = make_template(rng, alpha)
             if not tpl:
@@ -292,13 +317,19 @@ def generate(seed=SEED, n_alphabets=10, per_alphabet=22, n_drawers=20, min_dista
                 continue                                  # too small to tell apart
             if ink.mean() > 0.42:
                 continue                                  # a blob
-            if images and min(1 - (ink & o).sum() / (ink | o).sum() for o in images) < min_distance:
+            if len(taken) and ink_distances(ink[None], taken).min() < min_distance:
                 continue                                  # too close to an existing character
-            images.append(ink)
-            classes.append({"alphabet": a, "template": tpl, "rounded": alpha.rounded})
-            made += 1
-        if made < per_alphabet:
-            raise RuntimeError(f"alphabet {a}: only {made} distinct characters after many tries")
+            if exclude is not None and len(exclude) and ink_distances(ink[None], exclude).min() < min_distance:
+                continue                                  # too close to a held-out character
+            made.append((ink, {"alphabet": a, "template": tpl, "rounded": alpha.rounded}))
+            taken = np.concatenate([taken, ink[None]])
+        # a style whose characters are used up (a small grid, most of its shapes taken): another alphabet instead
+        if len(made) == per_alphabet:
+            alphabets.append(alpha)
+            images += [m[0] for m in made]
+            classes += [m[1] for m in made]
+    if len(alphabets) < n_alphabets:
+        raise RuntimeError(f"only {len(alphabets)} alphabets of {per_alphabet} distinct characters after many tries")
     glyphs = []
     for c, cls in enumerate(classes):
         row = []

@@ -11,7 +11,8 @@ mixed within an episode. The MLP reads each drawing at 14 × 14 (the 28 × 28 in
 196 inputs: a quarter of the parameters, so meta-training fits a small machine); labels are one-hot.
 
 The models shipped for the game are meta-trained on alphabets made by another seed of the same generator
-(`TRAIN_SEED`), so every character the game shows is held out. With `augment=True`, each training episode is
+(`TRAIN_SEED`) that keeps away from the game's characters (`heldout_exclusions`), so every character the game
+shows is held out. With `augment=True`, each training episode is
 turned by a multiple of 90° and possibly mirrored, as a whole: eight pseudo-alphabets from each real one.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +155,23 @@ def classify(model, theta, episodes_, *, lr, steps):
             softmax(model.predict(np.broadcast_to(phi, (t, model.size)), episodes_.xq)))
 
 
+def first_outputs(model, theta, n):
+    """The n-way machine inside an N-way one (n ≤ N): the network with its last n − N outputs masked, in
+    adaptation and prediction alike. Masking an output (its logit at −∞) gives it probability 0 and its weights no
+    gradient, so the masked machine is exactly the network without those rows of the last layer: (model, θ) of
+    that network, sizes (…, n)."""
+    d_in, d_out, w0, b0, b1 = model.layers[-1]
+    w = theta[w0:b0].reshape(d_in, d_out)[:, :n]
+    return MLP(model.sizes[:-1] + (n,), loss="xent"), np.concatenate([theta[:w0], w.ravel(), theta[b0:b0 + n]])
+
+
+def adaptation_path(model, theta, xs, xq, *, lr, steps):
+    """Class probabilities of the queries xq (Q, d) after each inner step 0..k on the exemplars xs (one per class,
+    label = row): (k + 1, Q, N), row 0 at θ."""
+    path = inner_sgd(model, theta, xs, np.eye(len(xs)), lr=lr, steps=steps, keep_path=True).path
+    return np.array([softmax(model.predict(phi, xq)) for phi in path])
+
+
 def blur_matrix(sigma=BLUR_SIGMA, n=RASTER):
     """B with B·img·Bᵀ = img convolved with a Gaussian (σ px, taps to ±3σ, zero outside the image)."""
     d = np.arange(n)[:, None] - np.arange(n)[None, :]
@@ -215,7 +234,9 @@ def save_model(path, n_way, theta, metadata):
     arrays[f"way{n_way}"] = np.asarray(theta, dtype=np.float16)
     arrays[f"way{n_way}_meta"] = np.array(json.dumps(metadata, sort_keys=True))
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")   # written whole, then renamed: two runs may store at once
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
 
 
 # ------------------------------------------------------------------------------------------------- meta-training
@@ -238,10 +259,21 @@ class GlyphConfig:
     method: str = "maml"
 
 
-def training_sets(config):
-    """(training, validation) GlyphSets of `config`: generated with TRAIN_SEED and VALID_SEED."""
-    return (glyph_set(glyphs.generate(TRAIN_SEED, n_alphabets=config.train_alphabets)),
-            glyph_set(glyphs.generate(VALID_SEED, n_alphabets=config.valid_alphabets)))
+def training_sets(config, *, sets=False):
+    """(training, validation) GlyphSets of `config`: generated with TRAIN_SEED and VALID_SEED, held apart at the
+    character level (see `heldout_exclusions`). sets=True: the generator's outputs instead (templates included)."""
+    held = heldout_exclusions()
+    train = glyphs.generate(TRAIN_SEED, n_alphabets=config.train_alphabets, exclude=held)
+    held = np.concatenate([held, glyphs.turns_and_mirrors(glyphs.template_inks(train))])
+    valid = glyphs.generate(VALID_SEED, n_alphabets=config.valid_alphabets, exclude=held)
+    return (train, valid) if sets else (glyph_set(train), glyph_set(valid))
+
+
+def heldout_exclusions():
+    """The game's characters, each under the 8 turns and mirrors that training applies: no training or validation
+    character comes within the generator's distinctness threshold (1 − IoU of template ink < 0.5) of any of
+    them, so every character the game shows is new to the machines, turned or not."""
+    return glyphs.turns_and_mirrors(glyphs.template_inks(glyphs.generate(glyphs.SEED, n_drawers=0)))
 
 
 def train(config, iterations, *, seed=0, eval_every=500, progress=None, sets=None):

@@ -173,3 +173,104 @@ export function recordAnswer(st, t, choice, picks) {
 export function recordSkip(st, t) {
   st.rounds[String(t.mode)] = t.round + 1;
 }
+
+// ------------------------------------------------------------------------------------ the reader's own drawings
+// A reader's drawing (strokes of points in the unit box, y down) becomes a glyph the way a generated drawing
+// does: mamlviz.glyphs.quantise (points about 0.08 apart along each stroke, rounded to the 0..63 grid) and
+// encode; `rasterise` then gives the game's 28 × 28 ink image. Only the placement is the reader's own, so it is
+// first brought into the range of sizes and positions the game's drawings have (`placeDrawing`).
+export const GRID = 64;
+
+export function roundHalfEven(x) {                // numpy's rint and Python's round: halves go to the even integer
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+// np.linspace(0, total, n) and np.interp along the polyline's arc length: mamlviz.glyphs._resample.
+function resample(poly, spacing) {
+  const s = [0];
+  for (let k = 1; k < poly.length; k++) {
+    const dx = poly[k][0] - poly[k - 1][0], dy = poly[k][1] - poly[k - 1][1];
+    s.push(s[k - 1] + Math.sqrt(dx * dx + dy * dy));
+  }
+  const total = s[s.length - 1], n = Math.max(2, Math.ceil(total / spacing) + 1), step = total / (n - 1);
+  const out = [];
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i === n - 1 ? total : i * step;
+    if (t >= total) { out.push([...poly[poly.length - 1]]); continue; }
+    while (j + 1 < s.length - 1 && s[j + 1] <= t) j += 1;       // the last j with s[j] ≤ t
+    const interp = (c) => (poly[j + 1][c] - poly[j][c]) / (s[j + 1] - s[j]) * (t - s[j]) + poly[j][c];
+    out.push([interp(0), interp(1)]);
+  }
+  return out;
+}
+
+// Strokes (points in [0, 1]²) and a pen width (same units) → integer strokes on the 0..63 grid and the width
+// code, exactly as mamlviz.glyphs.quantise.
+export function quantiseStrokes(strokes, width) {
+  const q = strokes.map((pts) => {
+    const simple = pts.length <= 2 ? pts : resample(pts, 0.08);
+    const out = [];
+    for (const p of simple) {
+      const v = p.map((c) => Math.min(GRID - 1, Math.max(0, roundHalfEven(c * (GRID - 1)))));
+      const last = out[out.length - 1];
+      if (!last || last[0] !== v[0] || last[1] !== v[1]) out.push(v);
+    }
+    if (out.length === 1) out.push([Math.min(out[0][0] + 1, GRID - 1), out[0][1]]);
+    return out;
+  });
+  const wcode = Math.min(63, Math.max(0, roundHalfEven(width * (GRID - 1) * 10) - 10));
+  return {strokes: q, wcode};
+}
+
+export function encodeGlyph(strokes, wcode) {      // mamlviz.glyphs.encode: the inverse of decodeGlyph
+  return B64[wcode] + strokes.map((s) => s.map(([x, y]) => B64[x] + B64[y]).join("")).join(" ");
+}
+
+// The drawing's box (of its points): its longer side and centre.
+export function drawingBox(strokes) {
+  const pts = strokes.flat();
+  const lo = [0, 1].map((c) => Math.min(...pts.map((p) => p[c]))), hi = [0, 1].map((c) => Math.max(...pts.map((p) => p[c])));
+  return {size: Math.max(hi[0] - lo[0], hi[1] - lo[1]), centre: [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2]};
+}
+
+// Scale the drawing about its centre and move it only as far as needed to bring its longer side and centre
+// into `placement` ({size: [lo, hi], centre: [lo, hi]}: the range of the game's drawings). A drawing already in
+// range is returned as it is (so a generated drawing passes unchanged). {strokes, scale, shift}.
+export function placeDrawing(strokes, placement) {
+  const box = drawingBox(strokes);
+  const clamp = (v, [lo, hi]) => Math.min(hi, Math.max(lo, v));
+  const size = clamp(box.size, placement.size), centre = box.centre.map((c) => clamp(c, placement.centre));
+  if (size === box.size && centre[0] === box.centre[0] && centre[1] === box.centre[1]) {
+    return {strokes, scale: 1, shift: [0, 0]};
+  }
+  const scale = box.size > 0 ? size / box.size : 1;
+  return {strokes: strokes.map((pts) => pts.map((p) => [0, 1].map((c) => (p[c] - box.centre[c]) * scale + centre[c]))),
+          scale, shift: [centre[0] - box.centre[0], centre[1] - box.centre[1]]};
+}
+
+// What is wrong with a drawing (points in [0, 1]²) before the machines can read it, in words; null if nothing.
+export function drawingProblem(strokes, minSize = 0.06) {
+  if (!strokes.length || !strokes.some((s) => s.length)) return "empty";
+  if (drawingBox(strokes).size < minSize) return "dot";
+  return null;
+}
+
+// A reader's drawing as the game's glyph text: placed, simplified and quantised, with the game's median pen.
+export function drawingGlyph(strokes, placement, wcode) {
+  const placed = placeDrawing(strokes, placement).strokes;
+  return encodeGlyph(quantiseStrokes(placed, 0).strokes, wcode);
+}
+
+// What the MAML machine reads: the ink image averaged over 2 × 2 blocks (mamlviz.glyphtasks.features), 14 × 14.
+export function pool(img) {
+  const n = RASTER / 2, out = new Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const a = 2 * i * RASTER + 2 * j;
+      out[i * n + j] = (img[a] + img[a + 1] + img[a + RASTER] + img[a + RASTER + 1]) / 4;
+    }
+  }
+  return out;
+}
