@@ -15,9 +15,11 @@ from mamlviz.figures import part5
 from mamlviz.lanczos import lanczos
 from mamlviz.nn import MLP
 from mamlviz.train import MetaTrainer
+from mamlviz.site.measured import fill
 
 figures.load_all()
-TEXT = (Path(__file__).resolve().parents[1] / "content" / "05-first-order-maml.md").read_text()
+# the text as the build prints it: numbers computed from the code or measured (site.measured)
+TEXT = fill((Path(__file__).resolve().parents[1] / "content" / "05-first-order-maml.md").read_text())
 
 
 def arrows(scene):

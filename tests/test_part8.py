@@ -642,15 +642,17 @@ def test_race_fit_with_each_methods_own_procedure(clean_race):
 def test_race_settings_are_the_texts_table():
     """10 tasks per update, K = 10 and 10 query points, outer Adam at 0.01, 50 held-out tasks judged after one
     shared step at α = 0.01 on K = 10 points, and each method's inner settings as the table of the text gives them."""
-    text = (Path(__file__).resolve().parents[1] / "content" / "08-comparison.md").read_text()
+    from mamlviz.site.measured import fill
+
+    text = fill((Path(__file__).resolve().parents[1] / "content" / "08-comparison.md").read_text())   # as printed
     assert "10 tasks per meta-update" in text and "$K = 10$ support and 10 query points" in text
     assert "outer Adam\nwith step $0.01$" in text and "the same 50 held-out tasks" in text
     assert "one shared SGD step at $\\alpha = 0.01$ on $K = 10$ points" in text and part8.SHARED_LR == 0.01
-    rows = {"pretrained": "| pretrained | none | $k = 0$ |",
-            "maml": "| MAML | SGD on the support set, backpropagated through | $k = 1$, $\\alpha = 0.01$ |",
-            "fomaml": "| FOMAML | SGD on the support set | $k = 1$, $\\alpha = 0.01$ |",
-            "reptile": "| Reptile | SGD on the support set (query set unused) | $k = 5$, $\\alpha = 0.005$ |",
-            "imaml": "$k = 10$ steps of at most $0.01$, $\\lambda = 100$, 5 CG steps |"}
+    rows = {"pretrained": "| pretrained | none | $k$ = 0 |",
+            "maml": "| MAML | SGD on the support set, backpropagated through | $k$ = 1, $\\alpha$ = 0.01 |",
+            "fomaml": "| FOMAML | SGD on the support set | $k$ = 1, $\\alpha$ = 0.01 |",
+            "reptile": "| Reptile | SGD on the support set (query set unused) | $k$ = 5, $\\alpha$ = 0.005 |",
+            "imaml": "$k$ = 10 steps of at most 0.01, $\\lambda$ = 100, 5 CG steps |"}
     inner = {"pretrained": (0, None), "maml": (1, 0.01), "fomaml": (1, 0.01), "reptile": (5, 0.005),
              "imaml": (10, 0.01)}
     for m, row in rows.items():

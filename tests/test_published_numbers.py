@@ -28,7 +28,6 @@ from pathlib import Path
 import pytest
 
 from mamlviz.figures import part2
-from mamlviz.glyphtasks import HELDOUT_ACCURACY, OTHER_ACCURACY
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 
@@ -54,17 +53,8 @@ OTHER_PERCENTAGES = {
     "82.8": "MANN, 5-way only, Santoro et al. 2016, Table 1 (named as left off the chart)",
     "20": "chance in the 5-way game, 1/5 (arithmetic)",
     "5": "chance in the 20-way game, 1/20 (arithmetic)",
-    "95": "the confidence level of the intervals in Part 1's table of the game's machines",
+    "95": "the confidence level of the intervals in Part 1's comparison of the game's machines",
 }
-# Part 1's feasibility study (PyTorch, outside this project's code), named as such on the page: MLP with and
-# without the turned/mirrored training copies, and a prototypical network, 5-way / 20-way.
-OTHER_PERCENTAGES |= {v: "feasibility study for this explainer, stated as such in Part 1"
-                      for v in ("95.2", "85.0", "90.4", "70.8", "99.2", "96.4")}
-# Part 1's own measurements on the game's trials (value ± 95 % interval), recomputed by tests/test_glyphtasks.py.
-OTHER_PERCENTAGES |= {f"{x}": "measured by this project on 1,000 trials of the Part 1 game (glyphtasks.HELDOUT_ACCURACY)"
-                      for machine in HELDOUT_ACCURACY.values() for acc in machine.values() if acc for x in acc}
-OTHER_PERCENTAGES |= {f"{x}": "measured by this project on the same trials, models not shipped (glyphtasks.OTHER_ACCURACY)"
-                      for machine in OTHER_ACCURACY.values() for acc in machine.values() if acc for x in acc}
 
 
 def test_chart_data_equals_the_traced_table():

@@ -246,8 +246,16 @@ def add_serve(commands):
     p.set_defaults(run=run)
 
 
+def add_numbers(commands):
+    p = commands.add_parser("numbers", help="the numbers audit: the text's numbers typed by hand (--all: every "
+                                            "number with its source); exit status 1 if any is typed")
+    p.add_argument("--all", action="store_true")
+    p.set_defaults(run=lambda args: __import__("mamlviz.site.audit", fromlist=["main"]).main(
+        ["--all"] if args.all else []))
+
+
 def _not_yet(name):
     raise SystemExit(f"mamlviz {name}: not implemented yet")
 
 
-ADDERS = [add_train, add_bench, add_build, add_serve]
+ADDERS = [add_train, add_bench, add_build, add_serve, add_numbers]

@@ -6,6 +6,8 @@ keys are in content/references.bib and are cited in the prose next to each numbe
 
 from __future__ import annotations
 
+from mamlviz import stats
+
 from . import widget
 
 FAMILIES = [
@@ -72,12 +74,19 @@ def approach_map():
 @widget("omniglot-timeline", module="omniglot-timeline.js")
 def omniglot_timeline():
     """Published results plus where the reader's Part 1 scores are kept."""
-    from mamlviz.glyphtasks import HELDOUT_ACCURACY as acc   # our own measurements, on our glyphs (not Omniglot)
+    from mamlviz.figures.part9 import measured   # our own measurements, on our glyphs (not Omniglot)
 
-    machines = [{"name": name, "short": short, "acc": acc[key][20][0], "ci": acc[key][20][1]}
-                for key, name, short in (("raw", "Nearest neighbour, raw pixels", "NN, raw"),
-                                         ("blur", "Nearest neighbour, blurred pixels", "NN, blurred"),
-                                         ("maml", "MAML machine (MLP)", "MAML (MLP)")) if acc[key][20]]
+    game = measured().get("game", {})
+    machines = []
+    for key, name, short in (("raw", "Nearest neighbour, raw pixels", "NN, raw"),
+                             ("blur", "Nearest neighbour, blurred pixels", "NN, blurred"),
+                             ("maml", "MAML machine (MLP)", "MAML (MLP)")):
+        if key in game.get("way", {}).get("20", {}).get("summary", {}):
+            s = game["way"]["20"]["summary"][key]   # mean over draws of trials, ± the 95 % interval of that mean
+            machines.append({"name": name, "short": short, "acc": round(s["mean"], 1),
+                             "ci": round(stats.t95(s["n"] - 1) * s["sd"] / s["n"] ** 0.5, 1),
+                             "note": f"Part 1 game, mean of {s['n']} draws of {game['trials']:,} trials "
+                                     "± its 95 % interval (not Omniglot)"})
     return {"results": RESULTS, "protocols": PROTOCOLS, "storage_key": "mamlviz.fewshot.scores",
             "glyph_machines": machines,
             "families": {f["id"]: f["name"] for f in FAMILIES} | {"other": "Probabilistic (stroke) models"}}

@@ -20,7 +20,7 @@ import markdown
 
 from mamlviz import figures
 
-from . import about, bundle, codestyle, csp, frames, offline, pages as pages_mod, vendor, vendor_npm
+from . import about, audit, bundle, codestyle, csp, frames, offline, pages as pages_mod, vendor, vendor_npm
 from .citations import CitationError, CitationExtension, format_entry, load_bib
 from .codeinclude import CodeIncludeError, CodeIncludeExtension
 from .maths import MathError, MathExtension
@@ -124,12 +124,21 @@ def join_stylesheets(folder: Path) -> Path:
     return folder / "style.css"
 
 
-def build(project: Project, *, pyodide: bool = True, log=print) -> Path:
+def build(project: Project, *, pyodide: bool = True, log=print, check_numbers: bool = True) -> Path:
     # 1. read parts and front matter
     try:
         parts = pages_mod.read_parts(project.content)
     except pages_mod.FrontMatterError as e:
         raise BuildError(str(e)) from e
+    numbers = audit.audit([(p.source.name, p.body) for p in parts], project.content / "numbers.toml")
+    if check_numbers and any(n.typed for n in numbers):   # a computed number typed by hand: it must come through the build
+        raise BuildError("numbers typed by hand (use {{measured:…}}, or list a published or chosen number in "
+                         "content/numbers.toml; mamlviz numbers --all lists them all):\n"
+                         + audit.report(numbers))
+    for page in parts:
+        for line in audit.unexplained_plus_minus(page.body):
+            raise BuildError(f"{page.source}: a ± that does not say what it is (a 95 % interval? a standard "
+                             f"deviation?) near line {line} of the text")
     bib = load_bib(project.bib)
     figures.load_all()
     # 2. Markdown (first frames of the figures are computed here, natively)

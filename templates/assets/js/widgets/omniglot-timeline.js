@@ -5,7 +5,7 @@
 // One row per result in order of publication (by date; year on the vertical axis, accuracy on the horizontal),
 // then rows for the reader's own scores. Results under Lake et al.'s protocol carry a dagger. The chart is re-laid
 // out at its real width so its text stays legible on phones; a table with the same numbers and sources follows it.
-// data.glyph_machines = [{name, short, acc, ci}]: the Part 1 game's machines on 20-way trials of this site's
+// data.glyph_machines = [{name, short, acc, ci, note}]: the Part 1 game's machines on 20-way trials of this site's
 // generated characters (NOT Omniglot), drawn in the lower band with the reader's scores, which share that data.
 
 import {el} from "./dom.js";
@@ -94,7 +94,7 @@ export function mount(root, data, {signal} = {}) {
       acc: r.acc, protocol: r.protocol, source: r.source }));
     for (const m of machines) {
       out.push({ kind: "glyph", year: "ours", name: m.name, short: m.short, acc: m.acc,
-                 ci: m.ci, band: true });
+                 ci: m.ci, note: m.note, band: true });
     }
     if (scores["20"]) out.push({ kind: "you", year: "you", name: `You, 20-way (${trials(scores["20"].total)})`,
       short: "You, 20-way", acc: scores["20"].acc, you: "20", band: true });
@@ -174,7 +174,7 @@ export function mount(root, data, {signal} = {}) {
         el("th", { scope: "col", text: "Protocol" }), el("th", { scope: "col", text: "Source" }))),
       el("tbody", {}, ...rs.map((r) => el("tr", { class: r.you ? "is-you" : null },
         el("td", { text: r.kind === "glyph" ? "this site" : r.you ? "today" : r.year }), el("td", { text: r.name }),
-        el("td", { text: r.kind === "glyph" ? "Part 1 game, 1,000 trials (not Omniglot)"
+        el("td", { text: r.kind === "glyph" ? r.note || "Part 1 game (not Omniglot)"
           : r.you ? "you (Part 1 game)" : familyNames[r.kind] || r.kind }),
         el("td", { class: "num", text: r.ci ? `${fmt(r.acc)} ± ${fmt(r.ci)}%` : `${fmt(r.acc)}%` }),
         el("td", { text: r.kind === "glyph" ? "this site's generated characters, 20 per trial"
