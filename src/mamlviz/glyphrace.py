@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mamlviz import glyphtasks, optim
+from mamlviz import glyphtasks, optim, stats
 from mamlviz.meta import joint_gradient, meta_gradient
 from mamlviz.nn import MLP
 from mamlviz.train import CLASSIFICATION_SETTINGS, MethodSettings
@@ -243,12 +243,10 @@ def summarise(runs):
     # at the last measurement, in per cent (what the text prints)
     out["final"] = {m: {k: {key: round(100 * out[key][m][k][-1], 1) for key in ("median", "low", "high")}
                         for k in ("own", "shared")} for m in RACERS}
-    # paired differences at the last measurement (the same seed: the same θ₀ and episodes), in points, seed by seed
-    out["paired"] = {}
-    for a, b, k in PAIRS:
-        diff = [100 * (r[a][k][-1] - r[b][k][-1]) for r in runs.values()]
-        out["paired"][f"{a}-{b}-{k}"] = {"median": round(float(np.median(diff)), 1),
-                                         "low": round(min(diff), 1), "high": round(max(diff), 1)}
+    # paired differences at the last measurement (the same seed: the same θ₀ and episodes), in points, with their
+    # 95 % interval over the seeds (`stats.paired`; the text words them with {{measured:…:than}})
+    out["paired"] = {f"{a}-{b}-{k}": stats.paired([100 * r[a][k][-1] for r in runs.values()],
+                                                  [100 * r[b][k][-1] for r in runs.values()]) for a, b, k in PAIRS}
     return out
 
 
