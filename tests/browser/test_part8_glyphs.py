@@ -104,3 +104,15 @@ def test_seed_and_budget_come_from_the_url(open_page, served_site):
     state = json.loads(pg.evaluate("JSON.stringify(window.mamlvizFigures.find(f => f.id === 'glyph-race').state)"))
     assert state["seed"] == 3 and state["budget"] == 40
     pg.context.close()
+
+
+@pytest.mark.parametrize("touch", [False, True])
+def test_the_race_fits_a_phone(open_page, served_site, shots, touch):
+    pg = open_page(viewport={"width": 390, "height": 844}, has_touch=touch, is_mobile=touch)
+    pg.goto(served_site + PAGE)
+    pg.locator(F).scroll_into_view_if_needed()
+    box = pg.locator(F).bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    pg.locator(F).screenshot(path=str(shots / f"glyph-race-390{'-touch' if touch else ''}.png"))
+    pg.context.close()
