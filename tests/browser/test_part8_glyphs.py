@@ -34,7 +34,7 @@ def page(open_page, served_site):
     pg = open_page()
     pg.goto(served_site + PAGE)
     pg.locator(F).scroll_into_view_if_needed()
-    pg.wait_for_selector(f'{F}[data-status="live"]', timeout=120_000)
+    pg.wait_for_selector(f'{F}[data-status="live"]', timeout=300_000)
     yield pg
     pg.context.close()
 
@@ -84,11 +84,11 @@ def test_the_race_pauses_resumes_and_resets(page):
                            f"!== {json.dumps(before)}", timeout=30_000)
     assert "glyph-race" in running(page)["training-1"]
     page.wait_for_function(f"Number(document.querySelector('{F} dd[data-readout=\"rounds\"]').textContent) > 21",
-                           timeout=120_000)
+                           timeout=300_000)
     paused_at = pause_and_check_stopped(page, F, rounds)
     page.locator(f'{F} [data-control="start"] button').click()          # resume from where it stopped
     page.wait_for_function(f"Number(document.querySelector('{F} dd[data-readout=\"rounds\"]').textContent) > "
-                           f"{paused_at}", timeout=120_000)
+                           f"{paused_at}", timeout=300_000)
     assert rounds(page) > paused_at
     page.locator(f'{F} [data-control="reset"] button').click()
     page.wait_for_function(f"document.querySelector('{F} .describe p').textContent.startsWith('Ready')")
@@ -100,7 +100,7 @@ def test_seed_and_budget_come_from_the_url(open_page, served_site):
     pg = open_page()
     pg.goto(served_site + PAGE + "#glyph-race:seed=3;budget=40")
     pg.locator(F).scroll_into_view_if_needed()
-    pg.wait_for_selector(f'{F}[data-status="live"]', timeout=120_000)
+    pg.wait_for_selector(f'{F}[data-status="live"]', timeout=300_000)
     state = json.loads(pg.evaluate("JSON.stringify(window.mamlvizFigures.find(f => f.id === 'glyph-race').state)"))
     assert state["seed"] == 3 and state["budget"] == 40
     pg.context.close()
