@@ -182,11 +182,14 @@ def rasterise(strokes, width, n=28):
             s = np.vstack([s, s])
         a, b = s[:-1], s[1:]
         ab = b - a
-        L2 = np.maximum((ab ** 2).sum(axis=1), 1e-12)
-        # distance from every pixel to every segment (pixels × segments)
-        t = np.clip(((pix[:, None, :] - a[None]) * ab[None]).sum(axis=2) / L2[None], 0.0, 1.0)
-        closest = a[None] + t[..., None] * ab[None]
-        d = np.minimum(d, np.sqrt(((pix[:, None, :] - closest) ** 2).sum(axis=2)).min(axis=1))
+        L2 = np.maximum(ab[:, 0] ** 2 + ab[:, 1] ** 2, 1e-12)
+        # distance from every pixel to every segment (pixels × segments), x and y written out (a sum over an
+        # axis of two is the same two additions, slower)
+        px, py = pix[:, 0, None] - a[None, :, 0], pix[:, 1, None] - a[None, :, 1]
+        t = np.clip((px * ab[None, :, 0] + py * ab[None, :, 1]) / L2[None], 0.0, 1.0)
+        dx = pix[:, 0, None] - (a[None, :, 0] + t * ab[None, :, 0])
+        dy = pix[:, 1, None] - (a[None, :, 1] + t * ab[None, :, 1])
+        d = np.minimum(d, np.sqrt(dx ** 2 + dy ** 2).min(axis=1))
     img = np.clip((width / 2 - d) * n + 0.5, 0.0, 1.0)
     return img.reshape(n, n)
 
@@ -212,6 +215,14 @@ def ink_distances(a, b):
     fa, fb = (np.asarray(x, dtype=float).reshape(len(x), -1) for x in (a, b))
     inter = fa @ fb.T
     return 1 - inter / (fa.sum(1)[:, None] + fb.sum(1)[None] - inter)
+
+
+def _nearest_ink(ink, flat, counts):
+    """min over the rows of `flat` (images as 0/1 floats, their ink counts `counts`) of 1 − IoU with `ink`."""
+    if not len(flat):
+        return np.inf
+    inter = flat @ ink.ravel()
+    return float((1 - inter / (counts + ink.sum() - inter)).min())
 
 
 # ----------------------------------------------------------------------------------------------------------- drawers
@@ -296,6 +307,8 @@ def generate(seed=SEED, n_alphabets=10, per_alphabet=22, n_drawers=20, min_dista
     """
     rng = np.random.default_rng([seed, 0])
     hands = _drawer_hands(seed, n_drawers)
+    held = np.zeros((0, 1)) if exclude is None else np.asarray(exclude, dtype=float).reshape(len(exclude), -1)
+    held_counts = held.sum(1)
     alphabets, classes, images = [], [], []
     for attempt in range(3 * n_alphabets):
         if len(alphabets) == n_alphabets:
@@ -303,7 +316,7 @@ def generate(seed=SEED, n_alphabets=10, per_alphabet=22, n_drawers=20, min_dista
         a = len(alphabets)
         alpha = make_alphabet(rng, a)
         made = []                                         # (ink, class) of this alphabet's characters
-        taken = np.array(images, dtype=bool).reshape(-1, 20, 20)
+        taken = np.array(images, dtype=float).reshape(len(images), 20 * 20)   # 0/1 floats: one product a try
         for _try in range(per_alphabet * 200):
             if len(made) == per_alphabet:
                 break
@@ -317,12 +330,12 @@ def generate(seed=SEED, n_alphabets=10, per_alphabet=22, n_drawers=20, min_dista
                 continue                                  # too small to tell apart
             if ink.mean() > 0.42:
                 continue                                  # a blob
-            if len(taken) and ink_distances(ink[None], taken).min() < min_distance:
+            if _nearest_ink(ink, taken, taken.sum(1)) < min_distance:
                 continue                                  # too close to an existing character
-            if exclude is not None and len(exclude) and ink_distances(ink[None], exclude).min() < min_distance:
+            if _nearest_ink(ink, held, held_counts) < min_distance:
                 continue                                  # too close to a held-out character
             made.append((ink, {"alphabet": a, "template": tpl, "rounded": alpha.rounded}))
-            taken = np.concatenate([taken, ink[None]])
+            taken = np.vstack([taken, ink.reshape(1, -1)])
         # a style whose characters are used up (a small grid, most of its shapes taken): another alphabet instead
         if len(made) == per_alphabet:
             alphabets.append(alpha)

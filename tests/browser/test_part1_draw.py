@@ -183,6 +183,20 @@ def test_bad_input_gets_a_clear_answer(open_page, served_site):
     assert "past the edge" in pg.locator(f"{PANEL} .fd-cell:not([hidden])").nth(1).inner_text()
     # and then it answers
     pg.wait_for_selector(f"{PANEL}[data-answer=answered], {PANEL}[data-answer=partial]", timeout=BOOT)
+    # saved drawings: a file that is not one is refused in words; the panel's own file brings its drawings back
+    with pg.expect_download() as download:
+        pg.locator(PANEL).get_by_role("button", name="Save drawings to a file").click()
+    saved = open(download.value.path(), "rb").read()
+    assert len(saved) < 2000 and json.loads(saved)["mamlviz"] == "fewshot-draw"
+    before = visible_glyphs(pg)
+    files = pg.locator(f"{PANEL} .fd-file")
+    files.set_input_files(files=[{"name": "x.json", "mimeType": "application/json", "buffer": b"not drawings"}])
+    pg.wait_for_function("e => e.textContent.includes('does not hold drawings')", arg=notice.element_handle())
+    pg.locator(f"{PANEL} .fd-cell:not([hidden])").nth(2).locator(".fd-clear").click()
+    assert visible_glyphs(pg)[2] == ""
+    files.set_input_files(files=[{"name": "mine.json", "mimeType": "application/json", "buffer": saved}])
+    pg.wait_for_function("n => n.dataset.answer !== 'waiting'", arg=pg.locator(PANEL).element_handle())
+    assert visible_glyphs(pg) == before
     assert pg.console_errors == []
     pg.context.close()
 
