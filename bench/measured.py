@@ -4,7 +4,7 @@ timings.
 
     .venv/bin/python bench/measured.py [--only native|browser] [--what cost race game methods]
         [--seeds 0 1 2 3 4] [--browser-seeds 0 1 2 3 4] [--budget 1000] [--updates 30] [--draws 10]
-        [--iterations 4000] [--rows pretrained maml fomaml reptile imaml imaml_k20 imaml_l10] [--derive]
+        [--iterations 1000] [--rows pretrained maml fomaml reptile imaml imaml_k20 imaml_l10] [--derive]
 
 - time per meta-update of every racer (Part 8's race settings, `part9.time_rounds`: the fastest of --updates rounds
   of one update of every method), natively and in the built site's cost figure (Part 9) in Debian Chromium;
@@ -164,6 +164,7 @@ def part5(args):
                   f"{run['final']['fomaml'][-1]:.3f}", flush=True)
         run["summary"] = {m: stats.summary(v) for m, v in run["final"].items()}
         run["paired"] = {"fomaml-maml": stats.paired(run["final"]["fomaml"], run["final"]["maml"])}
+        run["ratio"] = {"fomaml-maml": stats.paired_ratio(run["final"]["fomaml"], run["final"]["maml"])}
         out["runs"][key] = run
     out["load"], out["date"] = [before, load()], now()
     return out
@@ -221,12 +222,17 @@ def derive_methods(out):
         r["summary"] = {k: stats.summary(r[k]) for k in ("own", "shared", "residual", "seconds") if None not in r[k]}
         r["n_diverged"] = sum(r["diverged"])
         r["shared_own"] = stats.paired(r["shared"], r["own"])   # one plain step against the method's own procedure
+        r["shared_own_ratio"] = stats.paired_ratio(r["shared"], r["own"])
     out["paired"] = {which: pairs({row: r[which] for row, r in out["rows"].items()}) for which in ("own", "shared")}
+    out["ratio"] = {which: pairs({row: r[which] for row, r in out["rows"].items()}, ratio=True)
+                    for which in ("own", "shared")}
 
 
-def pairs(values):
-    """Every ordered pair a-b of {name: [value per seed]}: the paired difference a − b with its 95 % interval."""
-    return {f"{a}-{b}": stats.paired(values[a], values[b]) for a in values for b in values if a != b}
+def pairs(values, ratio=False):
+    """Every ordered pair a-b of {name: [value per seed]}: the paired difference a − b with its 95 % interval (with
+    ratio=True, the paired ratio a / b of positive errors, `stats.paired_ratio`)."""
+    f = stats.paired_ratio if ratio else stats.paired
+    return {f"{a}-{b}": f(values[a], values[b]) for a in values for b in values if a != b}
 
 
 def browser(args, what):
@@ -307,9 +313,10 @@ def spread(runs, seeds=None):
             for m in part8.RACERS}
 
 
-def race_pairs(runs):
-    """Every pair of racers' paired difference over the seeds of `runs`, own procedure and one shared step."""
-    return {key: pairs({m: [r[m][key] for r in runs.values()] for m in part8.RACERS}) for key in ("own", "shared")}
+def race_pairs(runs, ratio=False):
+    """Every pair of racers' paired difference (or ratio) over the seeds of `runs`, own procedure and one shared
+    step."""
+    return {key: pairs({m: [r[m][key] for r in runs.values()] for m in part8.RACERS}, ratio) for key in ("own", "shared")}
 
 
 def agreement(native_runs, browser_runs):
@@ -373,7 +380,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--browser-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--draws", type=int, default=10, help="independent draws of 1,000 game trials")
-    parser.add_argument("--iterations", type=int, default=4000, help="updates of each Part 7 training")
+    parser.add_argument("--iterations", type=int, default=1000, help="updates of each Part 7 training")
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=30, help="timed rounds (one update of every method a round)")
     parser.add_argument("--rows", nargs="+", default=[r for r, _, _ in METHOD_ROWS],
@@ -393,6 +400,8 @@ def main():
         data = json.loads(OUT.read_text())
         if "methods" in data:
             derive_methods(data["methods"])
+        for run in data.get("part5", {}).get("runs", {}).values():
+            run["ratio"] = {"fomaml-maml": stats.paired_ratio(run["final"]["fomaml"], run["final"]["maml"])}
         derive(data)
         OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         return
@@ -439,6 +448,7 @@ def derive(data):
     for name in ("native", "browser"):
         if "race" in data.get(name, {}):
             data[name]["spread"], data[name]["paired"] = spread(data[name]["race"]), race_pairs(data[name]["race"])
+            data[name]["ratio"] = race_pairs(data[name]["race"], ratio=True)
     if "race" in data.get("browser", {}) and "race" in data.get("native", {}):
         data["native"]["spread_same"] = spread(data["native"]["race"], list(data["browser"]["race"]))
         data["agreement"] = agreement(data["native"]["race"], data["browser"]["race"])

@@ -67,15 +67,15 @@ def test_the_real_text_types_no_computed_number():
 
 # ------------------------------------------------------------------------------ the measured data: keys, versions
 
-def text_keys():
-    return {mm.group(1) for p in (REPO / "content").glob("*.md") for mm in m.PATTERN.finditer(p.read_text())}
+def text_uses():
+    return {mm.groups() for p in (REPO / "content").glob("*.md") for mm in m.PATTERN.finditer(p.read_text())}
 
 
 def test_every_key_of_the_text_exists_and_was_measured_by_the_code_as_it_is():
     data = json.loads(m.DATA.read_text(encoding="utf-8"))
-    keys = text_keys()
-    for key in sorted(keys):
-        assert isinstance(m.lookup(data, key), (int, float, str)), key
+    keys = {key for key, _ in text_uses()}
+    for key, spec in sorted(text_uses(), key=str):
+        assert m.render(data, key, spec), key   # a number, a text, or a comparison worded from its interval
     assert not m.stale(keys, data)
     for section in {s for k in keys for s in m.sections_of(k)}:
         assert data["versions"][section]["commit"], section   # the git commit that wrote it
@@ -123,7 +123,7 @@ def test_every_plus_minus_says_what_it_is():
     assert audit.unexplained_plus_minus("Intro.\n\nWe got 3 ± 1 here.\n\nAnd 3 ± 1 (95 % interval).\n") == [3]
     table = "| a | b |\n| --- | --- |\n| x | 3 ± 1 |\n"
     assert audit.unexplained_plus_minus("Medians, ± one standard deviation:\n\n" + table) == []
-    assert audit.unexplained_plus_minus("Medians:\n\n" + table) == [3]
+    assert audit.unexplained_plus_minus("Medians:\n\n" + table) == [5]
     for page in sorted((REPO / "content").glob("*.md")):
         assert audit.unexplained_plus_minus(page.read_text()) == [], page.name
 
@@ -143,50 +143,50 @@ def test_a_comparison_is_worded_from_its_interval():
     assert [m.render(data, k, "than") for k in "abc"] == ["higher than", "not shown to differ from", "lower than"]
 
 
-# Every comparison the text makes in fixed words, with the paired difference (a − b, over seeds or draws) that the
-# words rest on and what the words say about it: "higher" / "lower" (the 95 % interval excludes 0 on that side),
-# "level" (it contains 0), and "all" when the words say it held on every seed or draw. Comparisons worded by the
+# Every comparison the text makes in fixed words, with the paired difference (a − b over draws; for errors the ratio
+# a / b over seeds) that the words rest on and what the words say about it: "higher" / "lower" (the 95 % interval
+# excludes 0, or 1 for a ratio, on that side), "level" (it contains it), and "all" when the words say it held on
+# every seed or draw. Comparisons worded by the
 # build itself ({{measured:KEY:than}}) need no entry: they change with the data.
 CLAIMS = [
     ("01-introduction.md", "MAML beats raw pixels by a wide margin", "game.way.5.paired.maml-raw", "higher", "all"),
     ("01-introduction.md", "MAML beats raw pixels by a wide margin", "game.way.20.paired.maml-raw", "higher", "all"),
     ("01-introduction.md", "comes within", "game.way.5.paired.maml-blur", "higher", ""),
     ("01-introduction.md", "comes within", "game.way.20.paired.maml-blur", "higher", ""),
-    ("05-first-order-maml.md", "do not settle the comparison at this budget", "part5.runs.default.paired.fomaml-maml",
+    ("05-first-order-maml.md", "do not settle the comparison at this budget", "part5.runs.default.ratio.fomaml-maml",
      "level", ""),
-    ("05-first-order-maml.md", "Here first order does fall behind", "part5.runs.small_alpha.paired.fomaml-maml",
+    ("05-first-order-maml.md", "Here first order does fall behind", "part5.runs.small_alpha.ratio.fomaml-maml",
      "higher", ""),
-    ("05-first-order-maml.md", "More inner steps do not settle it either", "part5.runs.k3.paired.fomaml-maml",
+    ("05-first-order-maml.md", "More inner steps do not settle it either", "part5.runs.k3.ratio.fomaml-maml",
      "level", ""),
-    ("05-first-order-maml.md", "it is clear at the small inner rate", "part5.runs.small_alpha.paired.fomaml-maml",
+    ("05-first-order-maml.md", "it is clear at the small inner rate", "part5.runs.small_alpha.ratio.fomaml-maml",
      "higher", ""),
-    ("05-first-order-maml.md", "not established at the paper's", "part5.runs.default.paired.fomaml-maml", "level", ""),
-    ("07-imaml.md", "one plain gradient step at $\\alpha = 0.01$ overshoots", "methods.rows.imaml.shared_own",
+    ("05-first-order-maml.md", "not established at the paper's", "part5.runs.default.ratio.fomaml-maml", "level", ""),
+    ("07-imaml.md", "one plain gradient step at $\\alpha = 0.01$ overshoots", "methods.rows.imaml.shared_own_ratio",
      "higher", "all"),
-    ("07-imaml.md", "Reptile shows a milder form of the same dependence", "methods.rows.reptile.shared_own", "higher",
-     ""),
-    ("08-comparison.md", "Reptile comes out ahead of every other method", "native.paired.own.maml-reptile", "higher",
+    ("07-imaml.md", "too wide to establish it", "methods.rows.reptile.shared_own_ratio", "level", "all"),
+    ("08-comparison.md", "Reptile comes out ahead of every other method", "native.ratio.own.maml-reptile", "higher",
      "all"),
-    ("08-comparison.md", "Reptile comes out ahead of every other method", "native.paired.own.fomaml-reptile",
+    ("08-comparison.md", "Reptile comes out ahead of every other method", "native.ratio.own.fomaml-reptile",
      "higher", "all"),
-    ("08-comparison.md", "Reptile comes out ahead of every other method", "native.paired.own.pretrained-reptile",
+    ("08-comparison.md", "Reptile comes out ahead of every other method", "native.ratio.own.pretrained-reptile",
      "higher", "all"),
-    ("08-comparison.md", "against iMAML its lead is narrower", "native.paired.own.imaml-reptile", "higher", ""),
-    ("08-comparison.md", "Judged after one plain step its lead is gone", "native.paired.shared.reptile-maml", "level",
+    ("08-comparison.md", "against iMAML its lead is narrower", "native.ratio.own.imaml-reptile", "higher", ""),
+    ("08-comparison.md", "Judged after one plain step its lead is gone", "native.ratio.shared.reptile-maml", "level",
      ""),
-    ("08-comparison.md", "throws it far off, on every seed", "native.paired.shared.imaml-maml", "higher", "all"),
-    ("08-comparison.md", "MAML against FOMAML", "native.paired.own.fomaml-maml", "level", ""),
-    ("08-comparison.md", "iMAML against MAML", "native.paired.own.imaml-maml", "level", ""),
-    ("08-comparison.md", "MAML or FOMAML against the pretrained baseline", "native.paired.own.pretrained-maml",
+    ("08-comparison.md", "throws it far off, on every seed", "native.ratio.shared.imaml-maml", "higher", "all"),
+    ("08-comparison.md", "MAML against FOMAML", "native.ratio.own.fomaml-maml", "level", ""),
+    ("08-comparison.md", "iMAML against MAML", "native.ratio.own.imaml-maml", "level", ""),
+    ("08-comparison.md", "MAML or FOMAML against the pretrained baseline", "native.ratio.own.pretrained-maml",
      "level", ""),
-    ("08-comparison.md", "MAML or FOMAML against the pretrained baseline", "native.paired.own.pretrained-fomaml",
+    ("08-comparison.md", "MAML or FOMAML against the pretrained baseline", "native.ratio.own.pretrained-fomaml",
      "level", ""),
-    ("09-conclusion.md", "on every seed against MAML and FOMAML", "native.paired.own.maml-reptile", "higher", "all"),
-    ("09-conclusion.md", "on every seed against MAML and FOMAML", "native.paired.own.fomaml-reptile", "higher", "all"),
-    ("09-conclusion.md", "Reptile leads after its own procedure", "native.paired.own.imaml-reptile", "higher", ""),
-    ("09-conclusion.md", "but not after one shared step", "native.paired.shared.reptile-maml", "level", ""),
-    ("09-conclusion.md", "clearly at a small inner rate", "part5.runs.small_alpha.paired.fomaml-maml", "higher", ""),
-    ("09-conclusion.md", "at the paper's rate the gap is not established", "part5.runs.default.paired.fomaml-maml",
+    ("09-conclusion.md", "on every seed against MAML and FOMAML", "native.ratio.own.maml-reptile", "higher", "all"),
+    ("09-conclusion.md", "on every seed against MAML and FOMAML", "native.ratio.own.fomaml-reptile", "higher", "all"),
+    ("09-conclusion.md", "Reptile leads after its own procedure", "native.ratio.own.imaml-reptile", "higher", ""),
+    ("09-conclusion.md", "but not after one shared step", "native.ratio.shared.reptile-maml", "level", ""),
+    ("09-conclusion.md", "clearly at a small inner rate", "part5.runs.small_alpha.ratio.fomaml-maml", "higher", ""),
+    ("09-conclusion.md", "at the paper's rate the gap is not established", "part5.runs.default.ratio.fomaml-maml",
      "level", ""),
 ]
 
@@ -205,3 +205,11 @@ def test_each_comparison_in_fixed_words_is_what_its_interval_says(page, words, k
 def test_the_code_version_ignores_comments_and_docstrings():
     a = m._code('def f(x):\n    """Twice x."""\n    return 2 * x  # doubled\n')
     assert a == m._code("def f(x):\n    return 2 * x\n") != m._code("def f(x):\n    return 3 * x\n")
+
+
+def test_errors_are_compared_as_paired_ratios():
+    r = stats.paired_ratio([2.0, 4.0, 8.0, 4.0, 2.0], [1.0, 2.0, 4.0, 2.0, 1.0])
+    assert r["ratio"] == pytest.approx(2.0) and r["lo"] == pytest.approx(2.0) and stats.verdict(r) == "higher"
+    wide = stats.paired_ratio([0.5, 400.0, 0.6, 2000.0, 0.4], [0.4, 0.3, 0.5, 0.4, 0.5])
+    assert wide["positive"] == 4 and stats.verdict(wide) == "level"
+    assert m.render({"r": wide}, "r", "than") == "not shown to differ from"
