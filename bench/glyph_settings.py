@@ -1,4 +1,4 @@
-"""The runs behind `mamlviz.train.CLASSIFICATION_SETTINGS`: each candidate (method:k:α:β) meta-trains the race's MLP
+"""The runs behind `mamlviz.glyphrace.CLASSIFICATION_SETTINGS`: each candidate (method:k:α:β) meta-trains the race's MLP
 (`mamlviz.glyphrace`: 8 five-way 1-shot episodes an update, augmented, Adam at β) from seed 0 for 300 updates and is
 measured every 100 on 500 trials of the validation alphabets (glyphtasks.VALID_SEED, never the game's), after its
 own adaptation (k steps at α) and after the game's 5 steps at 0.4. Prints one line per candidate. Not a test.

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from mamlviz import glyphrace, glyphtasks, optim
-from mamlviz.meta import inner_sgd, joint_gradient
+from mamlviz.glyphrace import CLASSIFICATION_SETTINGS, joint_gradient
+from mamlviz.meta import inner_sgd
 from mamlviz.nn import MLP
-from mamlviz.train import CLASSIFICATION_SETTINGS, MethodSettings
+from mamlviz.train import MethodSettings
 
 EPS = 1e-6
 

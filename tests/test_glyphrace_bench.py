@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mamlviz import glyphrace, stats
-from mamlviz.train import CLASSIFICATION_SETTINGS
+from mamlviz.glyphrace import CLASSIFICATION_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = importlib.util.spec_from_file_location("glyph_race_bench", ROOT / "bench" / "glyph_race.py")

@@ -83,7 +83,7 @@ def _train_glyphs(args):
     import numpy as np
 
     from mamlviz import bench, glyphtasks
-    from mamlviz.train import CLASSIFICATION_SETTINGS
+    from mamlviz.glyphrace import CLASSIFICATION_SETTINGS
 
     if args.method not in CLASSIFICATION_SETTINGS:
         raise SystemExit(f"mamlviz train --family glyphs: no classification settings for {args.method!r} "

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mamlviz import glyphs, optim
-from mamlviz.meta import inner_sgd, joint_gradient, meta_gradient
+from mamlviz.meta import inner_sgd, meta_gradient
 from mamlviz.nn import MLP, softmax
 
 RASTER = 28                      # the game's ink images (what the nearest-neighbour machines compare)
@@ -290,6 +290,8 @@ def train(config, iterations, *, seed=0, eval_every=500, progress=None, sets=Non
     for it in range(1, iterations + 1):
         batch = episodes(rng, train_gs, c.n_way, c.n_tasks, n_query=c.n_query, augment=c.augment)
         if c.method == "pretrained":     # joint training on the episodes' labelled data: no adaptation
+            from mamlviz.glyphrace import joint_gradient   # (glyphrace imports this module)
+
             direction, _ = joint_gradient(model, theta, batch)
             info = {"nonfinite": not np.isfinite(direction).all(), "phi": theta}
         else:

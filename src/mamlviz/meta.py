@@ -275,17 +275,3 @@ def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=Non
         info["nonfinite"] = not (np.isfinite(direction).all() and np.isfinite(info["loss_after"]).all()
                                  and np.isfinite(info.get("loss_before", 0.0)).all())
     return direction, info
-
-
-def joint_gradient(model, theta, batch):
-    """The pretrained baseline's update (joint training): the gradient at θ of the mean loss over every labelled
-    point of the batch's tasks, support and query alike,
-
-        ∇_θ (1/T) Σ_i L(θ; D^tr_i ∪ D^te_i)          (tasks of equal size: the mean over all their points).
-
-    No adaptation: the model learns to answer every task at once from θ. Returns (direction (P,), loss per task (T,)).
-    """
-    x = np.concatenate([batch.xs, batch.xq], axis=1)
-    y = np.concatenate([batch.ys, batch.yq], axis=1)
-    loss, grad = model.loss_grad(theta, x, y)
-    return task_mean(grad), loss

@@ -48,17 +48,6 @@ METHOD_SETTINGS = {
     "imaml": MethodSettings(inner_lr=0.01, inner_steps=10, reg=100.0, cg_steps=5),   # α = 1/λ: the step cap
 }
 
-# The per-method settings of 5-way 1-shot classification on the glyphs (Part 8's classification race,
-# `mamlviz train --family glyphs`, bench/glyph_race.py): chosen by the native runs of bench/glyph_settings.py on the
-# validation alphabets: the game's 5 steps at α = 0.4 for all three (numbers in src/mamlviz/data/README.md). The pretrained baseline has no inner procedure of
-# its own (k = 0): its update is the joint-training gradient (`meta.joint_gradient`).
-CLASSIFICATION_SETTINGS = {
-    "pretrained": MethodSettings(inner_lr=0.4, inner_steps=0),
-    "maml": MethodSettings(inner_lr=0.4, inner_steps=5),
-    "fomaml": MethodSettings(inner_lr=0.4, inner_steps=5),
-    "reptile": MethodSettings(inner_lr=0.4, inner_steps=5),
-}
-
 
 @dataclass(frozen=True)
 class TrainConfig:
