@@ -205,7 +205,7 @@ def template_inks(data):
 
 
 def turns_and_mirrors(inks):
-    """Each image (…, n, n) under the 8 turns by k·90° and mirror images (the training augmentation), (8·M, n, n)."""
+    """Each image (M, n, n) under the 8 turns by k·90° and mirror images (the training augmentation): (8·M, n, n)."""
     turned = [np.rot90(inks, k, axes=(-2, -1)) for k in range(4)]
     return np.concatenate(turned + [t[..., ::-1] for t in turned])
 

@@ -29,7 +29,8 @@ def main():
     out = []
     for c, d in picks:
         cls = data["classes"][c]
-        strokes, width = glyphs.draw(cls["template"], cls["rounded"], hands[d], np.random.default_rng([data["seed"], 2, c, d]))
+        rng_cd = np.random.default_rng([data["seed"], 2, c, d])          # the generator's own stream for (c, d)
+        strokes, width = glyphs.draw(cls["template"], cls["rounded"], hands[d], rng_cd)
         assert glyphs.encode(*glyphs.quantise(strokes, width)) == data["glyphs"][c][d]
         out.append({"class": c, "drawer": d, "strokes": [s.tolist() for s in strokes], "width": float(width),
                     "text": data["glyphs"][c][d]})

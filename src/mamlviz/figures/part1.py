@@ -177,5 +177,6 @@ def fewshot_draw(state, action=None):
                compute_ms=round(1000 * (time.perf_counter() - tic), 1))
     out["description"] = " ".join(
         f"Query {q + 1}: after {steps} gradient steps on your {n} examples the MAML machine gives example "
-        f"{c + 1} probability {probs[-1, q, c]:.0%} (before adapting: {probs[0, q, c]:.0%})." for q, c in enumerate(choice))
+        f"{c + 1} probability {probs[-1, q, c]:.0%} (before adapting: {probs[0, q, c]:.0%})."
+        for q, c in enumerate(choice))
     return out
