@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mamlviz import glyphrace, stats
+from mamlviz import glyphrace, glyphtasks, stats
 from mamlviz.glyphrace import CLASSIFICATION_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +29,10 @@ def test_the_recorded_run_describes_itself():
     assert rec["machine"]["cores"] and rec["machine"]["numpy"]
     assert len(rec["seeds"]) == 5 and set(rec["runs"]) == {str(s) for s in rec["seeds"]}
     assert rec["settings"] == {m: CLASSIFICATION_SETTINGS[m].to_dict() for m in glyphrace.RACERS}
+    # the figure's lines: Part 1's machines on the same 1,000 trials, as glyphtasks knows them now
+    known = glyphtasks.HELDOUT_ACCURACY
+    assert rec["baselines"] == pytest.approx({"chance": 0.2, "raw": known["raw"][5][0] / 100,
+                                              "blur": known["blur"][5][0] / 100, "shipped": known["maml"][5][0] / 100})
     # the summary is the median and range of the runs
     for m in glyphrace.RACERS:
         for k in ("own", "shared"):
