@@ -154,7 +154,7 @@ def _panel(curves, axis, xlabel, j, rec=None, measure="own"):
     if "shipped" in base:
         layers.append({"kind": "points", "x": [right], "y": [_pct(base["shipped"])], "class": "maml",
                        "label": "shipped MAML model"})
-        layers.append({"kind": "label", "at": [right, _pct(base["shipped"]) + 2.5], "text": "shipped model",
+        layers.append({"kind": "label", "at": [right, _pct(base["shipped"]) - 5], "text": "shipped model",
                        "class": "maml", "anchor": "end"})
     return {"title": f"Held-out accuracy, by {xlabel.split(' ')[0]}", "xlim": [0, right], "ylim": [0, 100],
             "xlabel": xlabel, "ylabel": "accuracy (%)", "layers": layers}
