@@ -239,6 +239,33 @@ def _latency_and_lab(browser, base, runs, out):
     context.close()
 
 
+GLYPH_PAGE = "08-comparison.html"
+
+
+def glyph_race(browser, base, minutes=(1, 2, 5), log=print) -> dict:
+    """Part 8's classification race in its training worker, as a reader runs it (seed 0): rounds and held-out
+    accuracies (the last measurement) after each of `minutes`, and each method's updates/s at the end."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.goto(base + GLYPH_PAGE)
+    fig = '.figure[data-figure="glyph-race"]'
+    pg.locator(fig).scroll_into_view_if_needed()
+    pg.wait_for_selector(f'{fig}[data-status="live"]', timeout=180_000)
+    pg.locator(f'{fig} [data-control="budget"] input').fill("2000")
+    pg.locator(f'{fig} [data-control="start"] button').click()
+    start, out = time.monotonic(), {"after_minutes": {}}
+    scene = "JSON.stringify(window.mamlvizFigures.find(f => f.id === 'glyph-race').scene.readouts)"
+    for m in minutes:
+        pg.wait_for_timeout(max(0.0, start + 60 * m - time.monotonic()) * 1000)
+        readouts = {r["label"]: r["value"] for r in json.loads(pg.evaluate(scene))}
+        out["after_minutes"][str(m)] = readouts
+        log(f"glyph race after {m} min: {readouts.get('rounds')} rounds")
+    out["updates_per_s"] = {k.split(":")[0]: v for k, v in readouts.items() if k.endswith("updates/s")}
+    pg.locator(f'{fig} [data-control="pause"] button').click()
+    context.close()
+    return out
+
+
 def _built(site, log):
     from mamlviz.site import Project, build, find_root
 
@@ -309,6 +336,10 @@ def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "refer
             _latency_and_lab(browser, base, runs, out)
             log("every control of every live figure")
             out["controls_ms"] = controlbench.measure(browser, base, presses, log=log)
+            if "glyph-race" in methods:
+                log("Part 8's classification race in the page (5 minutes)")
+                out["glyph_race"] = glyph_race(browser, base, log=log)
+                methods = [m for m in methods if m != "glyph-race"]
             log("meta-updates/s in the page (a bare worker with the package)")
             page_rates = _bare_worker(browser, base, {"bench": True, "methods": list(methods), "runs": rate_runs,
                                                       "updates": updates})["rates"]
@@ -341,6 +372,7 @@ def summarise(out, page_rates, native, runs):
     for k in ("long_tasks_while_training", "lab_updates_per_s_both_models", "worker_memory_mb", "controls_ms"):
         result[k] = out.get(k)
     result["race_updates_per_s"] = None  # Part 8's race is not built yet
+    result["glyph_race"] = out.get("glyph_race")   # with --methods …,glyph-race: Part 8's classification race
     ref_page = page_rates["rates"].get("reference", {}).get("median")
     ref_native = native["rates"].get("reference", {}).get("median")
     result["meta_updates_per_s"] = {

@@ -83,12 +83,18 @@ def _train_glyphs(args):
     import numpy as np
 
     from mamlviz import bench, glyphtasks
+    from mamlviz.glyphrace import CLASSIFICATION_SETTINGS
 
+    if args.method not in CLASSIFICATION_SETTINGS:
+        raise SystemExit(f"mamlviz train --family glyphs: no classification settings for {args.method!r} "
+                         f"(one of {', '.join(CLASSIFICATION_SETTINGS)})")
     bench.tune_allocator()
-    config = glyphtasks.GlyphConfig(n_way=args.way, n_tasks=args.tasks, n_query=1, inner_lr=args.inner_lr,
-                                    inner_steps=args.inner_steps, outer_lr=args.outer_lr,
-                                    augment=not args.no_augment, train_alphabets=args.alphabets,
-                                    method="maml" if args.method == "pretrained" else args.method)
+    own = CLASSIFICATION_SETTINGS[args.method]       # α and k not given: the method's classification settings
+    config = glyphtasks.GlyphConfig(n_way=args.way, n_tasks=args.tasks, n_query=1,
+                                    inner_lr=own.inner_lr if args.inner_lr is None else args.inner_lr,
+                                    inner_steps=own.inner_steps if args.inner_steps is None else args.inner_steps,
+                                    outer_lr=args.outer_lr, augment=not args.no_augment,
+                                    train_alphabets=args.alphabets, method=args.method)
 
     log = []
 

@@ -290,8 +290,14 @@ def train(config, iterations, *, seed=0, eval_every=500, progress=None, sets=Non
     best = (-1.0, 0, theta)
     for it in range(1, iterations + 1):
         batch = episodes(rng, train_gs, c.n_way, c.n_tasks, n_query=c.n_query, augment=c.augment)
-        direction, info = meta_gradient(c.method, model, theta, batch, inner_lr=c.inner_lr,
-                                        inner_steps=c.inner_steps, query_before=False)
+        if c.method == "pretrained":     # joint training on the episodes' labelled data: no adaptation
+            from mamlviz.glyphrace import joint_gradient   # (glyphrace imports this module)
+
+            direction, _ = joint_gradient(model, theta, batch)
+            info = {"nonfinite": not np.isfinite(direction).all(), "phi": theta}
+        else:
+            direction, info = meta_gradient(c.method, model, theta, batch, inner_lr=c.inner_lr,
+                                            inner_steps=c.inner_steps, query_before=False)
         if info["nonfinite"]:
             raise FloatingPointError(f"non-finite meta-gradient at update {it}")
         theta = opt.step(theta, direction)

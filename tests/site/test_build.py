@@ -189,6 +189,9 @@ def test_package_zip_ships_the_library_not_the_build(built_toy):
     assert "mamlviz/__init__.py" in names and "mamlviz/figures/__init__.py" in names
     assert "mamlviz/figures/demo.py" in names
     assert not [n for n in names if n.startswith("mamlviz/site/") or n.endswith(("cli.py", "commands.py"))]
+    # the classification race's data is fetched by its worker alone, from beside the zip
+    assert "mamlviz/data/glyph_race_data.npz" not in names and "mamlviz/data/glyph_race.json" in names
+    assert (built_toy / "mamlviz-data" / "glyph_race_data.npz").stat().st_size > 100_000
 
 
 @pytest.mark.parametrize("line, message", [

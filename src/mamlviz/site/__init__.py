@@ -166,6 +166,7 @@ def build(project: Project, *, pyodide: bool = True, log=print, check_numbers: b
     (out / "assets" / "css" / "pygments.css").write_text(codestyle.pygments_css())
     join_stylesheets(out / "assets" / "css")
     bundle.write_zip(out / "mamlviz.zip")
+    bundle.write_lazy(out)
     if cache:
         vendor.copy_into(out, cache)
     if font:

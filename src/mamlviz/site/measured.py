@@ -27,6 +27,9 @@ import mamlviz
 from mamlviz.stats import verdict
 
 DATA = Path(mamlviz.__file__).parent / "data" / "measured.json"
+# Other recorded runs, each under its own first key: {{measured:glyph_race.median.maml.own.-1:.1%}} reads
+# data/glyph_race.json (bench/glyph_race.py).
+FILES = {"glyph_race": DATA.parent / "glyph_race.json"}
 PATTERN = re.compile(r"\{\{measured:([\w.\-]+)(?::([^}]*))?\}\}")
 
 
@@ -105,6 +108,9 @@ class MeasuredExtension(Extension):
                 self._data = json.loads(self.path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 raise NotMeasured(f"{self.path} is missing or unreadable (run bench/measured.py)") from None
+            for key, path in FILES.items():
+                if path.exists():
+                    self._data[key] = json.loads(path.read_text(encoding="utf-8"))
         return self._data
 
     def extendMarkdown(self, md):
@@ -295,5 +301,5 @@ def stale(keys, data) -> list[str]:
 
 def fill(text: str, data=None) -> str:
     """`text` with every placeholder replaced by its value, as the build prints it (for tests that read the text)."""
-    data = json.loads(DATA.read_text(encoding="utf-8")) if data is None else data
+    data = MeasuredExtension().data() if data is None else data     # measured.json with the other recorded runs
     return PATTERN.sub(lambda m: render(data, m.group(1), m.group(2)), text)
