@@ -212,3 +212,16 @@ def true_mse(thetas, amplitude, phase):
         pred = MLP_MODEL.predict(thetas, np.broadcast_to(X_DENSE, (len(thetas),) + X_DENSE.shape))[..., 0]
         mse = ((pred - sine.curve(X_DENSE[:, 0], amplitude, phase)) ** 2).mean(axis=-1)
     return np.where(np.isfinite(mse), mse, np.inf), pred
+
+
+# ------------------------------------------------------------------------------------------- measured numbers
+MEASURED = Path(__file__).resolve().parents[1] / "data" / "measured.json"
+
+
+@lru_cache(maxsize=1)
+def measured():
+    """The numbers bench/measured.py wrote (the machine, the browser, times, the race), or {} if there are none."""
+    try:
+        return json.loads(MEASURED.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

@@ -74,7 +74,7 @@ def approach_map():
 @widget("omniglot-timeline", module="omniglot-timeline.js")
 def omniglot_timeline():
     """Published results plus where the reader's Part 1 scores are kept."""
-    from mamlviz.figures.part9 import measured   # our own measurements, on our glyphs (not Omniglot)
+    from mamlviz.figures._common import measured   # our own measurements, on our glyphs (not Omniglot)
 
     game = measured().get("game", {})
     machines = []

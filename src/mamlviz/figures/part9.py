@@ -9,10 +9,6 @@ fastest of its rounds (load only ever adds time), as in Part 4. A round is as ma
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
-
 import numpy as np
 
 from mamlviz import clock, sine
@@ -20,18 +16,7 @@ from mamlviz.meta import meta_gradient
 from mamlviz.train import MetaTrainer, race_config
 
 from . import Button, Slider, figure
-from ._common import MLP_MODEL, RACERS
-
-MEASURED = Path(__file__).resolve().parents[1] / "data" / "measured.json"
-
-
-@lru_cache(maxsize=1)
-def measured():
-    """The numbers bench/measured.py wrote (the machine, the browser, times, the race), or {} if there are none."""
-    try:
-        return json.loads(MEASURED.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+from ._common import MLP_MODEL, RACERS, measured
 
 
 def kept_per_task(method, seed=0):
