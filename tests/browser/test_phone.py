@@ -165,9 +165,12 @@ def test_every_in_page_link_lands_below_the_bar(phone, served_site, name):
 # screen (the skip link until focused). A checkbox's target is the box with its label (a tap on either toggles it).
 TARGETS = """() => {
     const bad = [], seen = [];
-    const inSentence = (a) => {
-        const block = a.parentElement.closest('p, li, td, th, dd, dt, figcaption, h1, h2, h3, h4, caption, div');
-        return block && block.textContent.replace(/\\s+/g, ' ').trim() !== a.textContent.replace(/\\s+/g, ' ').trim();
+    const inline = (n) => n.nodeType === Node.TEXT_NODE ? n.textContent.trim() !== ''
+        : n.nodeType === Node.ELEMENT_NODE && getComputedStyle(n).display === 'inline' && n.textContent.trim() !== '';
+    const inSentence = (a) => {  // text beside the link on its line (through inline wrappers such as <sup>)
+        let c = a;
+        while (c.parentElement && getComputedStyle(c.parentElement).display === 'inline') c = c.parentElement;
+        return [c.previousSibling, c.nextSibling].some(n => n && inline(n));
     };
     const sel = 'a[href], button, input, select, summary, [tabindex]:not([tabindex="-1"]), .handle .hit, .input-point .hit';
     for (const e of document.querySelectorAll(sel)) {
@@ -200,7 +203,7 @@ def test_every_tappable_control_is_44px_on_a_coarse_pointer(phone, served_site, 
     tap_menu_button(pg)
     menu = pg.evaluate(TARGETS)  # the open menu's links (and, behind the dimmed page, the rest again)
     assert page["bad"] == [] and menu["bad"] == []
-    assert page["seen"] >= 5
+    assert page["seen"] >= 3
 
 
 # ---------------------------------------------------------------------------------------------------- plot text
