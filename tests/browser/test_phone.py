@@ -225,7 +225,8 @@ def test_no_plot_text_under_11px(phone, served_site, name, size):
 
 # ------------------------------------------------------------------------------------------- the browser's font size
 FONT_CHECK = """() => {
-    const p = document.querySelector('main p'), root = document.documentElement;
+    const p = [...document.querySelectorAll('main p')].sort((a, b) => b.textContent.length - a.textContent.length)[0];
+    const root = document.documentElement;
     const cut = [...document.querySelectorAll('.figure .control')].filter(c => c.offsetParent).filter(c => {
         const f = c.closest('.figure').getBoundingClientRect(), r = c.getBoundingClientRect();
         return r.right > f.right + 0.5 || c.scrollWidth > c.clientWidth + 1; }).map(c => c.dataset.control);
