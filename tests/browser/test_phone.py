@@ -321,3 +321,24 @@ def test_a_sliders_drawing_stays_half_visible_at_390(phone, served_site, name):
         "f.querySelector('.panels').dataset.count <= 2).map(f => f.dataset.figure)")
     bad = {f: pg.evaluate(DRAWING_VISIBLE, f'.figure[data-figure="{f}"]') for f in figures}
     assert {f: b for f, b in bad.items() if b} == {}
+
+
+# --------------------------------------------------------------------------------------------------- screenshots
+@pytest.mark.parametrize("size", SIZES)
+def test_screenshots_of_parts_1_3_8(phone, served_site, shots, size):
+    """For a look by hand (MAMLVIZ_SHOTS=folder): the top of each page, its first figure with a slider in view
+    (the drawing held above it), and the menu opened half way down."""
+    for name in ("01-introduction.html", "03-how-maml-works.html", "08-comparison.html"):
+        pg = phone(SIZES[size])
+        open_at(pg, served_site + name)
+        stem = f"phone-{size}-{name[:2]}"
+        pg.screenshot(path=str(shots / f"{stem}-top.png"))
+        slider = pg.locator(".figure .controls input[type=range]")
+        if slider.count():
+            slider.nth(min(2, slider.count() - 1)).scroll_into_view_if_needed()
+            pg.screenshot(path=str(shots / f"{stem}-figure.png"))
+        pg.evaluate("scrollTo(0, document.documentElement.scrollHeight / 2)")
+        tap_menu_button(pg)
+        pg.screenshot(path=str(shots / f"{stem}-menu.png"))
+        assert pg.errors == []
+        pg.context.close()
