@@ -38,8 +38,8 @@ def phone_page(browser, viewport, font_px=None):
 
 
 def open_at(pg, url):
-    pg.goto(url)
-    pg.wait_for_function(READY)
+    pg.goto(url, timeout=120_000)  # generous: the machine may be shared
+    pg.wait_for_function(READY, timeout=120_000)
     pg.wait_for_timeout(100)  # plotscale.js's ResizeObserver
 
 
