@@ -6,7 +6,7 @@ let state = null;  // {kind: "progress" | "ready" | "failed", text, step, total}
 
 // Where the indicator covers nothing (issue 26): on a phone inside the sticky top bar (in its flow), on a wide screen
 // in the menu's column under the menu, which is shortened while it shows (figures.css, .figures-loading).
-const PHONE = matchMedia("(max-width: 800px)");
+const PHONE = matchMedia("(max-width: 59.99em)");   // no permanent menu column (site.css)
 function place(e) {
   const bar = PHONE.matches && document.querySelector(".topbar");
   const home = bar || document.body;

@@ -36,6 +36,7 @@ function swap(doc) {
   menu.replaceChildren(...doc.getElementById("menu").childNodes);
   menu.classList.remove("open");
   document.querySelector(".menu-toggle")?.setAttribute("aria-expanded", "false");
+  document.body.classList.remove("menu-open");
   // the loading indicator belongs to the runtime, which outlives the page: keep ours, take theirs if we have none
   const loader = doc.getElementById("loader");
   if (loader && !document.getElementById("loader")) document.body.append(loader);

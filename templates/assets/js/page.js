@@ -3,6 +3,7 @@
 import {initMenu} from "./nav.js";
 import {installNavigation} from "./navigate.js";
 import {installOffline} from "./offline.js";
+import {watchPlots} from "./plotscale.js";
 
 let figures = null;  // the figures module, once a page needed it
 let widgets = null;  // the widgets module, likewise
@@ -11,6 +12,7 @@ async function enter(saved) {
   if (document.querySelector(".figure[data-figure]")) {
     figures = figures || await import("./figures.js");
     figures.initFigures(saved);
+    watchPlots();
   }
   if (document.querySelector(".widget[data-widget]")) {
     widgets = widgets || await import("./widgets.js");

@@ -31,7 +31,7 @@ export function makePointsInput(P, c, get, set, notify) {
         set(get().filter((_, i) => i !== k));
       });
     });
-    if (cross && document.activeElement === svg) {
+    if (cross && svg.matches(":focus-visible")) {  // the keyboard's crosshair: not after a tap or a click
       const g = el("g", {class: "crosshair", transform: `translate(${P.scale.sx(cross[0])} ${P.scale.sy(cross[1])})`}, P.input);
       el("line", {x1: -9, x2: 9, y1: 0, y2: 0}, g);
       el("line", {x1: 0, x2: 0, y1: -9, y2: 9}, g);

@@ -262,9 +262,13 @@ export function formatValue(value, format) {
   return text.replace(/^-/, "−");
 }
 
+// A readout's value may wrap between its parts ("3.1 / 2.0 ms", a matrix's entries) but not between a number and
+// its unit: the two are kept together in a span (figures.css: no wrap), the text itself unchanged.
+export const keepUnits = (html) => html.replace(/[^\s/]*\d [A-Za-zµ%]+/g, (m) => `<span class="keep">${m}</span>`);
+
 export function readoutsHTML(scene) {
   return (scene.readouts || []).map((r) => tag("div", {},
-    tag("dt", {}, esc(r.label)) + tag("dd", {"data-readout": r.label}, esc(formatValue(r.value, r.format))))).join("");
+    tag("dt", {}, esc(r.label)) + tag("dd", {"data-readout": r.label}, keepUnits(esc(formatValue(r.value, r.format)))))).join("");
 }
 
 export function legendHTML(scene) {

@@ -65,8 +65,8 @@ export function mount(root, data) {
         return el("li", {}, a);
       })),
     ))),
-    el("p", { class: "am-hint", text: "Hover over a method or Tab to it to highlight its description below; " +
-      "select it to jump there." }),
+    el("p", { class: "am-hint", text: "Tap a method to jump to its description below, highlighted; hover over it " +
+      "or Tab to it to highlight the description without moving." }),
     el("details", { class: "am-details" }, el("summary", { text: "What the figure shows, in words" }), description),
   );
 

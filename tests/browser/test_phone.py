@@ -1,0 +1,352 @@
+"""The series on a phone: Chromium with touch emulation (a coarse pointer, device scale 2) at 390 × 844 and held
+sideways at 844 × 390, and with the browser's default font size at 32 px.
+
+What a reader with a phone meets: the menu opens where the reader is and closes three ways; in-page links land
+below the sticky top bar; every control is a 44 × 44 px target for a finger; plot text stays legible; text follows
+the browser's font size without sideways scrolling; a tap leaves no keyboard styling; and a figure's drawing stays in
+view while its sliders move. None of this needs the live runtime (controls, handles and points are wired as the page
+loads), so the pages are only loaded, not booted.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+PAGES = ["index.html", "01-introduction.html", "02-where-maml-sits.html", "03-how-maml-works.html",
+         "04-meta-gradient-cost.html", "05-first-order-maml.html", "06-reptile.html", "07-imaml.html",
+         "08-comparison.html", "09-conclusion.html", "10-further-reading.html", "about.html"]
+PORTRAIT, LANDSCAPE = {"width": 390, "height": 844}, {"width": 844, "height": 390}
+SIZES = {"390x844": PORTRAIT, "844x390": LANDSCAPE}
+
+# The page is ready when its widgets have drawn and its figures have built their controls.
+READY = ("() => document.readyState === 'complete' && "
+         "[...document.querySelectorAll('.widget[data-widget]')].every(w => w.children.length > 1) && "
+         "[...document.querySelectorAll('.figure[data-figure]')].every(f => f.querySelector('.figure-bar'))")
+
+
+def phone_page(browser, viewport, font_px=None):
+    """A page in a fresh touch context; font_px sets the browser's default font size (the setting a reader changes
+    in the browser's preferences: WebPreferences' default font size, through DevTools' Page.setFontSizes)."""
+    context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=True, device_scale_factor=2,
+                                  service_workers="block")
+    pg = context.new_page()
+    if font_px:
+        context.new_cdp_session(pg).send("Page.setFontSizes", {"fontSizes": {"standard": font_px, "fixed": font_px}})
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    return pg
+
+
+def open_at(pg, url):
+    pg.goto(url, timeout=120_000)  # generous: the machine may be shared
+    pg.wait_for_function(READY, timeout=120_000)
+    pg.wait_for_timeout(100)  # plotscale.js's ResizeObserver
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    pages = []
+
+    def make(viewport=PORTRAIT, font_px=None):
+        pages.append(phone_page(browser, viewport, font_px))
+        return pages[-1]
+
+    yield make
+    for pg in pages:
+        pg.context.close()
+
+
+# ---------------------------------------------------------------------------------------------------------- the menu
+MENU_STATE = """() => { const m = document.getElementById('menu'), r = m.getBoundingClientRect(),
+    b = document.querySelector('.menu-toggle'), s = getComputedStyle(m);
+    return {open: b.getAttribute('aria-expanded') === 'true', shown: s.display !== 'none' && r.height > 0,
+            position: s.position, top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+            focusInMenu: m.contains(document.activeElement), focusOnButton: document.activeElement === b,
+            scrollY: scrollY, vw: innerWidth, vh: innerHeight}; }"""
+
+
+def tap_menu_button(pg):
+    box = pg.locator(".menu-toggle").bounding_box()
+    pg.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def opened(pg):
+    tap_menu_button(pg)
+    st = pg.evaluate(MENU_STATE)
+    # on screen, where the reader is: fixed to the viewport, inside it, focus moved in, the page not moved
+    assert st["open"] and st["shown"] and st["position"] == "fixed", st
+    assert st["top"] >= 0 and st["bottom"] <= st["vh"] + 0.5 and st["left"] >= 0 and st["right"] <= st["vw"], st
+    assert st["focusInMenu"], st
+    return st
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_menu_opens_where_the_reader_is_and_closes_three_ways(phone, served_site, size):
+    pg = phone(SIZES[size])
+    open_at(pg, served_site + "03-how-maml-works.html")
+    assert pg.locator(".topbar").is_visible()  # no permanent column at this width, a menu button instead
+    assert not pg.locator("#menu").is_visible()
+    y = pg.evaluate("() => { scrollTo(0, 6000); return scrollY; }")
+    assert y == 6000
+
+    st = opened(pg)
+    assert st["scrollY"] == y
+    pg.keyboard.press("Escape")
+    st = pg.evaluate(MENU_STATE)
+    assert not st["open"] and not st["shown"] and st["focusOnButton"] and st["scrollY"] == y, st
+
+    st = opened(pg)
+    pg.touchscreen.tap(st["right"] + (st["vw"] - st["right"]) / 2, st["vh"] * 0.6)  # on the dimmed page
+    st = pg.evaluate(MENU_STATE)
+    assert not st["open"] and not st["shown"] and st["focusOnButton"] and st["scrollY"] == y, st
+
+    opened(pg)
+    link = pg.locator("#menu .menu-toc a").nth(1)
+    target = link.get_attribute("href")[1:]
+    box = link.bounding_box()
+    pg.touchscreen.tap(box["x"] + 10, box["y"] + box["height"] / 2)
+    pg.wait_for_function(f"location.hash === '#{target}'")
+    st = pg.evaluate(MENU_STATE)
+    assert not st["open"] and not st["shown"] and not st["focusInMenu"], st
+    # focus follows the link: the next Tab goes to something in or after the chosen section
+    pg.keyboard.press("Tab")
+    assert pg.evaluate(f"document.getElementById('{target}').compareDocumentPosition(document.activeElement) & "
+                       "Node.DOCUMENT_POSITION_FOLLOWING") != 0
+    bar, top = pg.evaluate(f"[document.querySelector('.topbar').getBoundingClientRect().bottom, "
+                           f"document.getElementById('{target}').getBoundingClientRect().top]")
+    assert bar <= top <= bar + 40
+    assert pg.errors == []
+
+
+def test_a_wide_screen_keeps_the_permanent_column(browser, served_site):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    try:
+        pg = context.new_page()
+        pg.goto(served_site + "03-how-maml-works.html")
+        assert pg.locator("#menu").is_visible() and not pg.locator(".topbar").is_visible()
+        assert pg.evaluate("getComputedStyle(document.getElementById('menu')).position") == "sticky"
+    finally:
+        context.close()
+
+
+# ----------------------------------------------------------------------------------------------- in-page targets
+IN_PAGE_LINKS = """() => {
+    const bar = document.querySelector('.topbar').getBoundingClientRect().bottom, out = [];
+    const links = new Map();
+    for (const a of document.querySelectorAll('a[href^="#"]')) {
+        const h = a.getAttribute('href');
+        if (h.length > 1 && !links.has(h)) links.set(h, a);
+    }
+    for (const [href, a] of links) {
+        const t = document.getElementById(decodeURIComponent(href.slice(1)));
+        if (!t) { out.push({href, missing: true}); continue; }
+        scrollTo(0, 0);
+        a.click();
+        const r = t.getBoundingClientRect();
+        if (r.top < bar - 0.5 || r.top > innerHeight) out.push({href, top: r.top, bar});
+    }
+    return {count: links.size, bad: out};
+}"""
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_in_page_link_lands_below_the_bar(phone, served_site, name):
+    pg = phone(PORTRAIT)
+    open_at(pg, served_site + name)
+    found = pg.evaluate(IN_PAGE_LINKS)
+    assert found["bad"] == []
+    if name not in ("index.html",):
+        assert found["count"] >= 1  # the skip link at least; parts have their sections, references, the map
+
+
+# ------------------------------------------------------------------------------------------------- touch targets
+# Tappable: links, buttons, form controls, folds, anything focusable by Tab, and the handles' and points' hit areas.
+# Left out as WCAG 2.5.8 leaves them out: links inside a sentence (their block holds other text), and what is off
+# screen (the skip link until focused). A checkbox's target is the box with its label (a tap on either toggles it).
+TARGETS = """() => {
+    const bad = [], seen = [];
+    const inline = (n) => n.nodeType === Node.TEXT_NODE ? n.textContent.trim() !== ''
+        : n.nodeType === Node.ELEMENT_NODE && getComputedStyle(n).display === 'inline' && n.textContent.trim() !== '';
+    const inSentence = (a) => {  // text beside the link on its line (through inline wrappers such as <sup>)
+        let c = a;
+        while (c.parentElement && getComputedStyle(c.parentElement).display === 'inline') c = c.parentElement;
+        return [c.previousSibling, c.nextSibling].some(n => n && inline(n));
+    };
+    const sel = 'a[href], button, input, select, summary, [tabindex]:not([tabindex="-1"]), .handle .hit, .input-point .hit';
+    for (const e of document.querySelectorAll(sel)) {
+        if (e.matches('.handle, .input-point')) continue;  // measured by their hit circles
+        let r = e.getBoundingClientRect();
+        const s = getComputedStyle(e);
+        if (r.width === 0 || r.height === 0 || s.visibility === 'hidden' || r.right <= 0 || r.bottom <= -5000) continue;
+        if (e.matches('a') && inSentence(e)) continue;
+        if (e.matches('input[type=checkbox], input[type=radio]') && e.labels && e.labels.length) {
+            const l = e.labels[0].getBoundingClientRect();
+            r = {width: Math.max(r.right, l.right) - Math.min(r.left, l.left), height: Math.max(r.bottom, l.bottom) - Math.min(r.top, l.top)};
+        }
+        const name = e.tagName.toLowerCase() + '.' + (e.getAttribute('class') || '') + ' ' +
+            (e.textContent || e.getAttribute('aria-label') || '').trim().slice(0, 30);
+        seen.push(name);
+        if (r.width < 43.99 || r.height < 43.99) bad.push([name, Math.round(r.width * 10) / 10, Math.round(r.height * 10) / 10]);
+    }
+    return {seen: seen.length, bad};
+}"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", PAGES)
+def test_every_tappable_control_is_44px_on_a_coarse_pointer(phone, served_site, name, size):
+    pg = phone(SIZES[size])
+    open_at(pg, served_site + name)
+    assert pg.evaluate("matchMedia('(pointer: coarse)').matches")
+    pg.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")  # folded controls too
+    page = pg.evaluate(TARGETS)
+    tap_menu_button(pg)
+    menu = pg.evaluate(TARGETS)  # the open menu's links (and, behind the dimmed page, the rest again)
+    assert page["bad"] == [] and menu["bad"] == []
+    assert page["seen"] >= 3
+
+
+# ---------------------------------------------------------------------------------------------------- plot text
+PLOT_TEXT = """() => [...document.querySelectorAll('.figure svg.plot text, .ot-chart svg text')].filter(t => t.textContent.trim())
+    .map(t => ({cls: t.getAttribute('class'), text: t.textContent,
+                px: parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a}))"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", [p for p in PAGES if p[:2] in ("02", "03", "04", "05", "06", "07", "08", "09")])
+def test_no_plot_text_under_11px(phone, served_site, name, size):
+    """Every text of every plot (Part 2: the timeline of Omniglot results)."""
+    pg = phone(SIZES[size])
+    open_at(pg, served_site + name)
+    texts = pg.evaluate(PLOT_TEXT)
+    assert any(t["cls"] in ("tick-label", "ot-label") for t in texts)
+    small = [t for t in texts if t["px"] < 11]
+    assert small == []
+
+
+# ------------------------------------------------------------------------------------------- the browser's font size
+FONT_CHECK = """() => {
+    const p = [...document.querySelectorAll('main p')].sort((a, b) => b.textContent.length - a.textContent.length)[0];
+    const root = document.documentElement;
+    const cut = [...document.querySelectorAll('.figure .control')].filter(c => c.offsetParent).filter(c => {
+        const f = c.closest('.figure').getBoundingClientRect(), r = c.getBoundingClientRect();
+        return r.right > f.right + 0.5 || c.scrollWidth > c.clientWidth + 1; }).map(c => c.dataset.control);
+    return {p: parseFloat(getComputedStyle(p).fontSize), scrollWidth: root.scrollWidth, width: root.clientWidth, cut};
+}"""
+
+
+def test_the_font_size_setting_is_the_browsers_default(phone, served_site):
+    """The emulation is the browser's own setting: a plain page without any font size of its own follows it."""
+    pg = phone(PORTRAIT, font_px=32)
+    pg.goto(served_site + "licenses/")  # any page of ours would do; the check is on a bare element
+    pg.set_content("<p>plain</p>")
+    assert pg.evaluate("parseFloat(getComputedStyle(document.querySelector('p')).fontSize)") == 32
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_text_follows_a_32px_default_font_without_sideways_scrolling(phone, served_site, name):
+    pg = phone(PORTRAIT, font_px=32)
+    open_at(pg, served_site + name)
+    pg.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+    pg.wait_for_timeout(100)
+    got = pg.evaluate(FONT_CHECK)
+    assert got["p"] >= 32  # the text follows the browser (16 px on the default)
+    assert got["scrollWidth"] <= got["width"], got
+    assert got["cut"] == []  # every slider row wraps inside the figure
+    small = [t for t in pg.evaluate(PLOT_TEXT) if t["cls"] == "tick-label" and t["px"] < 11]
+    assert small == []
+
+
+# ------------------------------------------------------------------------------------------------ a tap is no key
+def test_a_tap_on_a_plot_leaves_no_keyboard_styling(phone, served_site):
+    pg = phone(PORTRAIT)
+    open_at(pg, served_site + "03-how-maml-works.html")
+    svg = pg.locator('.figure[data-figure="sine-fit"] svg.accepts-points')
+    svg.scroll_into_view_if_needed()
+    points = svg.locator(".input-point").count()
+    frame = svg.locator("rect.frame").bounding_box()
+    pg.touchscreen.tap(frame["x"] + frame["width"] * 0.31, frame["y"] + frame["height"] * 0.27)
+    pg.wait_for_function(f"document.querySelectorAll('.figure[data-figure=\"sine-fit\"] .input-point').length === {points + 1}")
+    look = """(sel) => { const e = document.querySelector(sel); return {focused: document.activeElement === e,
+        outline: getComputedStyle(e).outlineStyle, cross: !!e.querySelector('.crosshair')}; }"""
+    sel = '.figure[data-figure="sine-fit"] svg.accepts-points'
+    assert pg.evaluate(look, sel) == {"focused": True, "outline": "none", "cross": False}
+
+    handle = pg.locator('.figure[data-figure="two-tasks"] .handle')
+    handle.scroll_into_view_if_needed()
+    dot = handle.locator(".dot").bounding_box()
+    x, y = dot["x"] + dot["width"] / 2, dot["y"] + dot["height"] / 2
+    pg.touchscreen.tap(x, y)
+    width = "document.activeElement.matches('.handle') ? parseFloat(getComputedStyle(document.activeElement.querySelector('.dot')).strokeWidth) : -1"
+    assert 0 < pg.evaluate(width) < 4  # focused by the touch, without the keyboard's ring
+
+    # the keyboard still gets both: Shift+Tab from the figure's first slider onto the plot shows outline and crosshair
+    pg.locator('.figure[data-figure="sine-fit"] .controls input[type=range]').first.focus()
+    pg.keyboard.press("Shift+Tab")
+    got = pg.evaluate(look, sel)
+    assert got["focused"] and got["outline"] != "none" and got["cross"], got
+
+
+# ------------------------------------------------------------------------------------- the drawing beside its sliders
+DRAWING_VISIBLE = """(figSel) => {
+    const bar = document.querySelector('.topbar').getBoundingClientRect().bottom, out = [];
+    const fig = document.querySelector(figSel), panels = fig.querySelector('.panels');
+    for (const s of fig.querySelectorAll('.controls input[type=range]')) {
+        if (!s.offsetParent) continue;
+        const top0 = s.getBoundingClientRect().top + scrollY;
+        // put the slider at every height on the screen, 20 px apart; where it is visible and not covered,
+        // measure how much of the drawing is on screen below the bar
+        for (let y = bar; y < innerHeight - 10; y += 20) {
+            scrollTo(0, top0 - y);
+            const r = s.getBoundingClientRect(), cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+            if (cy < bar || cy > innerHeight) continue;
+            const hit = document.elementFromPoint(cx, cy);
+            if (!hit || !(hit === s || s.closest('.control').contains(hit))) continue;
+            const p = panels.getBoundingClientRect();
+            const shown = Math.max(0, Math.min(p.bottom, innerHeight) - Math.max(p.top, bar)) / p.height;
+            if (shown < 0.5) out.push({slider: s.id, at: Math.round(r.top), shown: Math.round(shown * 100) / 100});
+        }
+    }
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", ["03-how-maml-works.html", "04-meta-gradient-cost.html", "05-first-order-maml.html",
+                                  "06-reptile.html", "07-imaml.html", "08-comparison.html", "09-conclusion.html"])
+def test_a_sliders_drawing_stays_half_visible(phone, served_site, name, size):
+    """Upright, the drawing of one or two panels sticks under the bar; sideways, a single panel sticks beside the
+    controls. Not held: three stacked panels upright (786 px: Part 3's accumulated loss, Part 5's comparison) and
+    several panels sideways, which scroll with the page."""
+    pg = phone(SIZES[size])
+    open_at(pg, served_site + name)
+    pg.evaluate("document.querySelectorAll('.figure details').forEach(d => d.open = true)")  # Part 8's method settings
+    most = 2 if size == "390x844" else 1
+    figures = pg.locator(".figure[data-figure]").evaluate_all(
+        "(els, most) => els.filter(f => f.querySelector('.controls input[type=range]') && "
+        "f.querySelector('.panels').dataset.count <= most).map(f => f.dataset.figure)", most)
+    if not figures:
+        pytest.skip("no figure with sliders and at most %d panel(s) here" % most)
+    bad = {f: pg.evaluate(DRAWING_VISIBLE, f'.figure[data-figure="{f}"]') for f in figures}
+    assert {f: b for f, b in bad.items() if b} == {}
+
+
+# --------------------------------------------------------------------------------------------------- screenshots
+@pytest.mark.parametrize("size", SIZES)
+def test_screenshots_of_parts_1_3_8(phone, served_site, shots, size):
+    """For a look by hand (MAMLVIZ_SHOTS=folder): the top of each page, its first figure with a slider in view
+    (the drawing held above it), and the menu opened half way down."""
+    for name in ("01-introduction.html", "03-how-maml-works.html", "08-comparison.html"):
+        pg = phone(SIZES[size])
+        open_at(pg, served_site + name)
+        stem = f"phone-{size}-{name[:2]}"
+        pg.screenshot(path=str(shots / f"{stem}-top.png"))
+        slider = pg.locator(".figure .controls input[type=range]")
+        if slider.count():
+            slider.nth(min(2, slider.count() - 1)).scroll_into_view_if_needed()
+            pg.screenshot(path=str(shots / f"{stem}-figure.png"))
+        pg.evaluate("scrollTo(0, document.documentElement.scrollHeight / 2)")
+        tap_menu_button(pg)
+        pg.screenshot(path=str(shots / f"{stem}-menu.png"))
+        assert pg.errors == []
+        pg.context.close()
