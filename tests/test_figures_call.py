@@ -136,3 +136,9 @@ def test_run_passes_only_button_actions_and_validation_skips_button_keys(fake):
     assert figures.run("test-plain", {}, "dance")["action"] is None            # not a button of this figure
     assert figures.run("test-plain", {}, "go")["action"] == "go"
     assert figures.FIGURES["test-plain"].validate({"go": 1, "n": 4, "zz": 2, "_own": [1]}) == {"n": 4, "_own": [1]}
+
+
+def test_an_unknown_figure_says_it_is_unknown():
+    """The page shows the reason as the figure's status ("Not live: …"): it names the figure, not a bare key."""
+    with pytest.raises(KeyError, match="unknown figure 'no-such-figure'"):
+        Call("no-such-figure", "{}", None, "mamlviz.figures.part3")

@@ -111,11 +111,11 @@ class Firefox(Engine):
             msg = json.loads(self.ws.recv(timeout=timeout))
             if msg.get("type") == "event":
                 entry = msg["params"]
-                # the page's own console (a worker's lines can come late from a page already left: a boot cut
-                # short by the navigation says "Cannot load pyodide/pyodide.js"); its failures show on the figures
+                # the page's own console: kept with its document's realm, since lines can come late from a page
+                # already left (a boot cut short by the navigation says "Cannot load pyodide/pyodide.js")
                 if (msg["method"] == "log.entryAdded" and entry.get("level") == "error"
                         and entry.get("source", {}).get("context") == getattr(self, "context", None)):
-                    self.console.append(f"console: {entry.get('text')}")
+                    self.console.append((entry["source"].get("realm"), f"console: {entry.get('text')}"))
             elif msg.get("id") == self.next_id:
                 if msg.get("type") == "error":
                     raise RuntimeError(f"{method}: {msg.get('error')}: {msg.get('message')}")
@@ -123,6 +123,10 @@ class Firefox(Engine):
 
     def goto(self, url):
         self.command("browsingContext.navigate", {"context": self.context, "url": url, "wait": "complete"})
+
+    def window_realm(self):
+        realms = self.command("script.getRealms", {"context": self.context, "type": "window"})["realms"]
+        return realms[0]["realm"] if realms else None
 
     def run(self, body):
         out = self.command("script.evaluate", {
@@ -141,7 +145,8 @@ class Firefox(Engine):
 
     def errors(self):
         self.run("return 0;")  # collects the log events that came meanwhile
-        return self.page_errors() + self.console
+        realm = self.window_realm()   # the current document (a link followed in the page makes a new one too)
+        return self.page_errors() + [text for r, text in self.console if r == realm]
 
     def close(self):
         try:

@@ -320,7 +320,8 @@ class Call:
         if figure_id not in FIGURES:
             load([module]) if module else load_all()
         args = (figure_id, json.loads(state_json or "{}"), action or None)
-        self.coarse = run(*args, coarse=True) if FIGURES[figure_id].refine else None
+        refine = figure_id in FIGURES and FIGURES[figure_id].refine   # an unknown id: run() says so
+        self.coarse = run(*args, coarse=True) if refine else None
         self.result = None if self.coarse is not None else run(*args)
         self.args = args
         self.finished = False
