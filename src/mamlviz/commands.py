@@ -180,26 +180,20 @@ def add_bench(commands):
             log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
             if args.controls:
                 result = browserbench.measure_controls(presses=args.presses, log=log)
-                if args.browser != "-":
-                    with open(args.browser, "w") as f:
-                        json.dump(result, f, indent=1)
-                table = browserbench.controls_markdown(result)
-                print(table)
-                if args.readme:
-                    browserbench.update_readme(args.readme, table, browserbench.CONTROLS_MARKERS)
-                return
-            result = browserbench.measure(runs=args.runs, methods=args.methods.split(","),
-                                          updates=min(args.updates, 50),
-                                          log=log, presses=args.presses)
+                table, markers = browserbench.controls_markdown(result), browserbench.CONTROLS_MARKERS
+            else:
+                result = browserbench.measure(runs=args.runs, methods=args.methods.split(","),
+                                              updates=min(args.updates, 50), log=log, presses=args.presses)
+                table, markers = browserbench.markdown(result), browserbench.README_MARKERS
             if args.browser != "-":
                 with open(args.browser, "w") as f:
                     json.dump(result, f, indent=1)
-            table = browserbench.markdown(result)
             print(table)
             if args.readme:
-                browserbench.update_readme(args.readme, table)
-                browserbench.update_readme(args.readme, browserbench.controls_markdown(result),
-                                           browserbench.CONTROLS_MARKERS)
+                browserbench.update_readme(args.readme, table, markers)
+                if not args.controls:   # the whole run measures every control too
+                    browserbench.update_readme(args.readme, browserbench.controls_markdown(result),
+                                               browserbench.CONTROLS_MARKERS)
             return
 
         tuned = not args.default_malloc and bench.tune_allocator()
