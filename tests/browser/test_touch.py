@@ -9,8 +9,9 @@ import pytest
 PAGES = ["01-introduction", "02-where-maml-sits", "03-how-maml-works", "04-meta-gradient-cost",
          "05-first-order-maml", "06-reptile", "07-imaml", "08-comparison", "09-conclusion", "10-further-reading"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
-# every figure's and widget's drawing, but the game's query glyph, which is dragged (it takes the touch by design)
-DRAWINGS = ".figure .panel svg, .widget svg:not(.fs-query svg), .widget canvas"
+# every figure's and widget's drawing, but the game's query glyph, which is dragged, and Part 1's drawing pads
+# (.fd-pad), on which a finger draws: those take the touch by design
+DRAWINGS = ".figure .panel svg, .widget svg:not(.fs-query svg):not(.fd-pad), .widget canvas"
 SWIPE = 200  # px the finger travels
 
 
@@ -96,6 +97,7 @@ HANDLES = {"03-how-maml-works": ["two-tasks"], "04-meta-gradient-cost": ["jacobi
 def test_a_touch_drag_on_a_handle_moves_the_handle_not_the_page(phone, served_site, name):
     pg = phone
     pg.goto(f"{served_site}{name}.html")
+    pg.wait_for_function("window.mamlvizFigures && window.mamlvizFigures.length > 0")  # the handles are wired
     for fid in HANDLES[name]:
         sel = f'.figure[data-figure="{fid}"] .handle'
         pg.wait_for_selector(sel)
