@@ -63,10 +63,8 @@ HOLD_REGISTER = RECORD + """
 })();"""
 
 
-def test_a_worker_message_before_registration_resolves_shows_the_saving_notice(browser, served_site):
-    from conftest import recorded_page
-
-    pg = recorded_page(browser, init_script=HOLD_REGISTER, service_workers="allow")
+def test_a_worker_message_before_registration_resolves_shows_the_saving_notice(open_page, served_site):
+    pg = open_page(init_script=HOLD_REGISTER, service_workers="allow")
     try:
         pg.goto(served_site + P1)
         pg.wait_for_function("window.__registerCalled === true")
