@@ -156,6 +156,7 @@ def test_accumulated_loss_follows_m(part3):
 
 def test_two_tasks_handle_and_meta_gradient_walk(part3):
     pg, F = part3, fig("two-tasks")
+    pg.wait_for_selector(f'{F}[data-status="live"]')   # its own first answer came (the keys then meet a live figure)
     handle = pg.locator(f"{F} .handle")
     handle.focus()
     for _ in range(5):
