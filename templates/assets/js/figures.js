@@ -155,8 +155,11 @@ class Figure {
         this.answered = true;
         if (!done && this.root.dataset.status !== "busy") this.setStatus("busy");  // a stream's first frames
         if (scene) {
-          if (scene.state) Object.assign(this.state, scene.state);
-          for (const [k, v] of Object.entries(scene.state || {})) if (this.widgets[k]) this.widgets[k].set(v);
+          // an older request's answer must not undo what the reader did since (a key press that is still queued)
+          if (scene.state && mine === this.requestSeq) {
+            Object.assign(this.state, scene.state);
+            for (const [k, v] of Object.entries(scene.state)) if (this.widgets[k]) this.widgets[k].set(v);
+          }
           if (probe) { /* the built frame stays */ } else if (still && !done && performance.now() - shown < STILL_MS) held = scene; else show(scene);
         } else if (done && held) show(held);
         if (done && mine === this.requestSeq) { this.inflight = false; this.setStatus("live"); }
