@@ -153,9 +153,20 @@ def computed():
         "kept_kb_per_task": {m: part9.kept_per_task(m) / 1000 for m in part8.RACERS},
         "cost_kept_kb": kept,
         "cost_kept_kb_maml_per_step": (kept["maml"]["10"] - kept["maml"]["1"]) / 9,
+        "cost_hmax": _cost_hmax(),
         "part5": _part5_start(),
         **_toy_numbers(),
     }
+
+
+def _cost_hmax(others=20):
+    """Part 4: the largest support-Hessian eigenvalue h_max over the cost figure's tasks at its θ, and its range over
+    `others` other seeds' initialisations and batches (Part 5's Lanczos; a second for all)."""
+    from mamlviz.figures import part4, part5
+
+    top = lambda seed: float(part5.top_curvature(*part4.cost_batch(seed)).max())
+    rest = [top(s) for s in range(others + 1) if s != part4.COST_SEED][:others]
+    return {"figure": top(part4.COST_SEED), "others_min": min(rest), "others_max": max(rest), "others": len(rest)}
 
 
 def _part5_start():
