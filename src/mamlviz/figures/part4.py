@@ -397,8 +397,11 @@ def _recorded_cost_layers(times):
     for m, kb in run["kb"].items():
         if not any(method == m for method, _ in times):
             groups.setdefault(kb[-1], []).append(COST_METHODS[m])
-    memory_layers += [{"kind": "label", "at": [run["k"][-1] + 0.2, kb], "text": ", ".join(names) + " (recorded)",
-                       "class": "recorded", "anchor": "start"} for kb, names in groups.items()]
+    ends = sorted([kb, ", ".join(names) + " (recorded)"] for kb, names in groups.items())
+    for below, above in zip(ends, ends[1:]):     # labels of lines that end close together, spread upwards
+        above[0] = max(above[0], below[0] + 0.07 * top_m)
+    memory_layers += [{"kind": "label", "at": [run["k"][-1], kb], "text": text, "class": "recorded", "anchor": "end"}
+                      for kb, text in ends]
     return time_layers, memory_layers, top_t, top_m
 
 
