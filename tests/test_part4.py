@@ -298,7 +298,8 @@ def cost_session():
             "product": 41.6, "progress": "forming A₂ as a matrix: 57%"}
 
 
-def test_cost_scene_draws_and_reads_out_the_sessions_numbers():
+def test_cost_scene_draws_and_reads_out_the_sessions_numbers(monkeypatch):
+    monkeypatch.setattr(part4, "recorded_run", lambda figure_id: None)    # the recorded run: tests/test_recorded_runs
     session = cost_session()
     scene = part4._cost_scene(session, "measuring")
     time_panel, memory_panel = scene["panels"]
@@ -335,7 +336,8 @@ def test_cost_scene_draws_and_reads_out_the_sessions_numbers():
     assert scene["message"] is None and scene["state"] == {"_status": "measuring"}
 
 
-def test_cost_scene_words_for_each_status_and_the_empty_scale():
+def test_cost_scene_words_for_each_status_and_the_empty_scale(monkeypatch):
+    monkeypatch.setattr(part4, "recorded_run", lambda figure_id: None)    # the recorded run: tests/test_recorded_runs
     session = cost_session()
     session["progress"] = None
     words = {status: part4._cost_scene(session, status)["description"].split(". ")[0]

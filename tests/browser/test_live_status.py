@@ -127,3 +127,23 @@ def test_a_figure_whose_function_raises_says_failed_and_the_others_go_live(page,
                                                                       headers={"content-type": "application/zip"}))
     pg.goto(served_site + P3)
     other_figures_live_and_this_one_failed(pg, "sine-fit", r"RuntimeError: made to raise by a test")
+
+
+LIVE_ORDER = """window.__liveOrder = [];
+new MutationObserver((records) => {
+  for (const r of records) {
+    const f = r.target;
+    if (f.dataset && f.dataset.status === 'live' && !window.__liveOrder.includes(f.dataset.figure))
+      window.__liveOrder.push(f.dataset.figure);
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-status']});"""
+
+
+def test_the_figure_on_screen_answers_first(page, served_site):
+    """Opened at Part 3's two-task figure (the third of its live figures), that figure is asked first once the worker
+    is up, and goes live before the two above it, which are off screen (issue 26: the first minute)."""
+    pg = page(init_script=LIVE_ORDER)
+    pg.goto(served_site + P3 + "#fig-two-tasks")
+    pg.wait_for_function("window.__liveOrder && window.__liveOrder.length >= 3", timeout=180_000)
+    order = pg.evaluate("window.__liveOrder")
+    assert order[0] == "two-tasks" and {"sine-fit", "accumulated-loss"} <= set(order), order

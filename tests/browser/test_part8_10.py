@@ -415,5 +415,6 @@ def test_part9_measures_every_method_in_its_training_worker(page, served_site):
         shown = pg.locator(f'{F} dd[data-readout="{name}: ms per update"]').inner_text()
         assert shown == format(values[f"{name}: ms per update"], ".3g")
     ours = part9.measured().get("browser", {}).get("ms_per_update", {})
-    assert pg.locator(f"{F} path.line").count() == len(part8.RACERS) + len(ours)    # yours, and ours beside them
+    assert pg.locator(f"{F} path.line:not(.recorded)").count() == len(part8.RACERS) + len(ours)  # yours, ours beside
+    assert pg.locator(f"{F} path.line.recorded").count() == 2 * len(part8.RACERS)   # and the recorded run, still there
     assert pg.console_errors == []

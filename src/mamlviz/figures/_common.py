@@ -42,9 +42,16 @@ def recorded_layers(figure_id, names, cap=1e3, gap=0.45):
     the seeds (labelled at its end, the labels at least `gap` apart in y) and, dotted, the lowest and highest seed's
     curve. The reader's run draws over it."""
     run = recorded_run(figure_id)
+    curves = run["curves"] if run else {}
+    return grey_curves({m: c["updates"] for m, c in curves.items()}, curves, names, cap, gap)
+
+
+def grey_curves(xs, spreads, names, cap=1e3, gap=0.45):
+    """Per model: its recorded median over xs[model] in grey, labelled at its end (labels at least `gap` apart in y),
+    and dotted its low and high ({median, low, high}: bench/recorded_runs.py)."""
     layers, ends = [], []
-    for model, c in (run["curves"].items() if run else ()):
-        x, y = c["updates"], [min(v, cap) for v in c["median"]]
+    for model, c in spreads.items():
+        x, y = xs[model], [min(v, cap) for v in c["median"]]
         layers += [{"kind": "line", "x": x, "y": [min(v, cap) for v in c[key]], "class": "recorded range"}
                    for key in ("low", "high")]
         layers.append({"kind": "line", "x": x, "y": y, "class": "recorded", "label": f"{names[model]}, recorded"})
@@ -57,14 +64,22 @@ def recorded_layers(figure_id, names, cap=1e3, gap=0.45):
 
 
 RECORDED_LEGEND = {"class": "recorded", "label": "recorded run (median of seeds; dotted: range)"}
+RECORDED_TIMING_LEGEND = {"class": "recorded", "label": "recorded natively on this project's machine (median of "
+                                                        "repeated measurements; dotted: range)"}
 
 
 def recorded_note(figure_id):
-    """What the grey curves are, and where and when they were measured (the figure's message and legend say it)."""
+    """What the grey curves are, and where and when they were measured (the figure's message and legend say it).
+    A timing (recorded "draws" times, not seeded) also says the load it was measured under."""
     run = recorded_run(figure_id)
     if not run:
         return None
     m = run["measured"]
+    if "draws" in run:
+        return (f"In grey: this measurement with the default settings, recorded {m['where']} on {m['date']} "
+                f"({m['command']}; 1-minute load average {m['load_average'][0]:g}): the median of {run['draws']} "
+                "measurements, dotted the fastest and slowest. Your browser's times are not expected to match: "
+                "NumPy in a browser (Pyodide) runs this code several times slower.")
     return (f"In grey: this run with the default settings, recorded {m['where']} on {m['date']} "
             f"({m['command']}): the median of {len(run['seeds'])} seeds, dotted the best and worst seed.")
 

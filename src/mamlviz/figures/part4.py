@@ -16,7 +16,8 @@ from mamlviz.nn import MLP
 from mamlviz.train import METHOD_SETTINGS
 
 from . import Button, Handle, Slider, Toggle, figure, sessions
-from ._common import angle_degrees, counter, fmt_matrix, fmt_vector, log_heatmap, unit_panel  # noqa: F401
+from ._common import (RECORDED_TIMING_LEGEND, angle_degrees, counter, fmt_matrix, fmt_vector,  # noqa: F401
+                      grey_curves, log_heatmap, recorded_note, recorded_run, unit_panel)
 
 SOFTPLUS = toy.SoftplusLine()
 ONE_TASK = toy.SOFTPLUS_TASK_SETS["one"]      # (a*, b*) = (0.5, 0.05)
@@ -325,7 +326,7 @@ def _cost_scene(session, status):
     times = session["times"] if session else {}
     memory = session["memory"] if session else {}
     explicit = session["explicit"] if session else {}
-    time_layers, memory_layers, top_t, top_m = [], [], 1.0, 1.0
+    time_layers, memory_layers, top_t, top_m = _recorded_cost_layers(times)
     memory_labels = {}                                   # methods with identical memory share one label
     for method, name in COST_METHODS.items():
         ks = [k for k in COST_KS if (method, k) in times]
@@ -368,13 +369,62 @@ def _cost_scene(session, status):
              "finished": f"Finished: all {total} timings done"}[status]
     return {
         "panels": panels,
-        "legend": [{"class": m, "label": n} for m, n in COST_METHODS.items()],
+        "legend": [{"class": m, "label": n} for m, n in COST_METHODS.items()]
+                  + ([RECORDED_TIMING_LEGEND] if recorded_run("meta-cost") else []),
         "readouts": readouts,
-        "message": ("Press Measure: each method runs a meta-update on the same 25 tasks for k = 1 to 10 inner "
-                    "steps, timed here in your browser." if status == "ready" else None),
-        "description": _cost_description(words, times, memory, explicit, session),
+        "message": (" ".join(filter(None, ["Press Measure: each method runs a meta-update on the same 25 tasks for "
+                                           "k = 1 to 10 inner steps, timed here in your browser.",
+                                           _recorded_cost_note()]))
+                    if status == "ready" else None),
+        "description": _cost_description(words, times, memory, explicit, session) + _recorded_cost_words(),
         "state": {"_status": status},
     }
+
+
+def _recorded_cost_layers(times):
+    """The recorded measurement (bench/recorded_runs.py, natively) in grey, under the reader's: time per method and k
+    (median, dotted the fastest and slowest of the draws) and the memory counts (the same on any machine; labelled
+    until the reader's own count of that method is drawn over them). Returns the two panels' layers and tops."""
+    run = recorded_run("meta-cost")
+    if not run:
+        return [], [], 1.0, 1.0
+    top_t = max(max(c["high"]) for c in run["ms"].values())
+    top_m = max(max(v) for v in run["kb"].values())
+    time_layers = grey_curves(dict.fromkeys(run["ms"], run["k"]), run["ms"], COST_METHODS, gap=0.06 * top_t)
+    memory_layers = [{"kind": "line", "x": run["k"], "y": kb, "class": "recorded", "label": f"{name}, recorded"}
+                     for m, kb in run["kb"].items() for name in [COST_METHODS[m]]]
+    groups = {}
+    for m, kb in run["kb"].items():
+        if not any(method == m for method, _ in times):
+            groups.setdefault(kb[-1], []).append(COST_METHODS[m])
+    ends = sorted([kb, ", ".join(names) + " (recorded)"] for kb, names in groups.items())
+    for below, above in zip(ends, ends[1:]):     # labels of lines that end close together, spread upwards
+        above[0] = max(above[0], below[0] + 0.07 * top_m)
+    memory_layers += [{"kind": "label", "at": [run["k"][-1], kb], "text": text, "class": "recorded", "anchor": "end"}
+                      for kb, text in ends]
+    return time_layers, memory_layers, top_t, top_m
+
+
+def _recorded_cost_note():
+    """The recorded measurement's note, with the explicit route's recorded times (readouts, not drawn)."""
+    run = recorded_run("meta-cost")
+    if not run:
+        return None
+    shown = " / ".join(f"{s:.2g}" for s in run["explicit_s"]["median"])
+    return (f"{recorded_note('meta-cost')} Recorded there too: the explicit A_j route, one task, {shown} s at "
+            f"k = {' / '.join(map(str, run['explicit_k']))}; one P × P product about {run['product_s']['median']:.2g} s.")
+
+
+def _recorded_cost_words():
+    """The text alternative of the grey lines: the recorded medians at k = 1, 5, 10."""
+    run = recorded_run("meta-cost")
+    if not run:
+        return ""
+    at = [run["k"].index(k) for k in (1, 5, 10)]
+    return (" In grey, recorded natively on this project's machine (median of "
+            f"{run['draws']} measurements, ms at k = 1 / 5 / 10): "
+            + "; ".join(f"{COST_METHODS[m]} " + " / ".join(f"{c['median'][i]:.2g}" for i in at)
+                        for m, c in run["ms"].items()) + ".")
 
 
 def _method_layers(method, name, ks, ys):

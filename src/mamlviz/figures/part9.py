@@ -16,7 +16,7 @@ from mamlviz.meta import meta_gradient
 from mamlviz.train import MetaTrainer, race_config
 
 from . import Button, Slider, figure
-from ._common import MLP_MODEL, RACERS, measured
+from ._common import MLP_MODEL, RACERS, RECORDED_TIMING_LEGEND, measured, recorded_note, recorded_run
 
 
 def kept_per_task(method, seed=0):
@@ -49,8 +49,9 @@ def time_rounds(n, seed=0):
 ])
 def cost_figure(state, action=None):
     if action != "measure":
-        return _cost_scene({}, 0, int(state["updates"]), "Press Measure to time every method on the sine network in "
-                                                         "this browser (a few seconds).")
+        return _cost_scene({}, 0, int(state["updates"]), " ".join(filter(None, [
+            "Press Measure to time every method on the sine network in this browser (a few seconds).",
+            recorded_note("cost-per-update")])))
     return _measure(int(state["updates"]))
 
 
@@ -69,16 +70,22 @@ def _cost_scene(seconds, rounds, n, message):
         readouts += [{"label": f"{name}: ms per update", "value": mine.get(m), "format": ".3g"},
                      {"label": f"{name}: × pretrained", "value": mine[m] / base if m in mine and base else None,
                       "format": ".1f"}]
+    rec = (recorded_run("cost-per-update") or {}).get("ms", {})
     layers = []
     for i, (m, name) in enumerate(RACERS.items()):
+        if m in rec:   # recorded natively (bench/recorded_runs.py): the median bar, dotted the fastest to slowest
+            layers += [{"kind": "line", "x": [0, rec[m]["median"]], "y": [i - 0.2, i - 0.2], "class": "recorded",
+                        "label": f"{name}, recorded natively"},
+                       {"kind": "line", "x": [rec[m]["low"], rec[m]["high"]], "y": [i - 0.28, i - 0.28],
+                        "class": "recorded range"}]
         if m in mine:
-            layers.append({"kind": "line", "x": [0, mine[m]], "y": [i + 0.12, i + 0.12], "class": m,
+            layers.append({"kind": "line", "x": [0, mine[m]], "y": [i + 0.2, i + 0.2], "class": m,
                            "label": f"{name}, your browser"})
         if m in ours:
-            layers.append({"kind": "line", "x": [0, ours[m]], "y": [i - 0.12, i - 0.12], "class": "muted",
+            layers.append({"kind": "line", "x": [0, ours[m]], "y": [i, i], "class": "muted",
                            "label": f"{name}, measured here"})
-        layers.append({"kind": "label", "at": [0, i + 0.36], "text": name, "class": m, "anchor": "start"})
-    right = max(list(mine.values()) + list(ours.values()) + [1.0]) * 1.1
+        layers.append({"kind": "label", "at": [0, i + 0.4], "text": name, "class": m, "anchor": "start"})
+    right = max(list(mine.values()) + list(ours.values()) + [c["high"] for c in rec.values()] + [1.0]) * 1.1
     done = ", ".join(f"{RACERS[m]} {v:#.3g} ms" for m, v in mine.items())
     here = ", ".join(f"{RACERS[m]} {v:.1f} ms" for m, v in ours.items())
     where = measured().get("browser", {}).get("browser", "Chromium")
@@ -86,12 +93,17 @@ def _cost_scene(seconds, rounds, n, message):
         "panels": [{"title": "Time of one meta-update" + (f" (fastest of {rounds} rounds)" if rounds else ""),
                     "xlim": [0, right], "ylim": [-0.5, len(RACERS) - 0.2], "yticks": False,
                     "xlabel": "milliseconds", "ylabel": "", "layers": layers}],
-        "legend": [{"class": "maml", "label": "your browser (each method's colour)"},
-                   {"class": "muted", "label": "measured on this project's machine (grey)"}] if ours else [],
+        "legend": ([{"class": "maml", "label": "your browser (each method's colour)"}]
+                   + ([{"class": "muted", "label": f"{where} on this project's machine (grey)"}] if ours else [])
+                   + ([RECORDED_TIMING_LEGEND] if rec else [])) if ours or rec else [],
         "readouts": readouts,
         "message": message,
         "description": ("Time of one meta-update on the sine network (10 tasks, K = 10, each method's race settings), "
                         f"the fastest of {rounds} of {n} rounds in this browser: "
                         + (done if done else "not measured yet") + "."
-                        + (f" Measured on this project's machine ({where}): {here}." if here else "")),
+                        + (f" Measured on this project's machine ({where}): {here}." if here else "")
+                        + (" Recorded natively there (bench/recorded_runs.py, median of "
+                           f"{recorded_run('cost-per-update')['draws']} measurements): "
+                           + ", ".join(f"{RACERS[m]} {c['median']:#.3g} ms" for m, c in rec.items()) + "."
+                           if rec else "")),
     }

@@ -165,7 +165,7 @@ def build(project: Project, *, pyodide: bool = True, log=print, check_numbers: b
     shutil.copytree(project.templates / "assets", out / "assets")
     (out / "assets" / "css" / "pygments.css").write_text(codestyle.pygments_css())
     join_stylesheets(out / "assets" / "css")
-    bundle.write_zip(out / "mamlviz.zip")
+    bundle.write_zip(out / "mamlviz.zip", pyodide=cache)   # with bytecode compiled by this Pyodide
     bundle.write_lazy(out)
     if cache:
         vendor.copy_into(out, cache)

@@ -203,6 +203,11 @@ class Figure {
 let figs = [];
 let unsubscribe = [];
 
+function onScreen(el) {
+  const r = el.getBoundingClientRect();
+  return r.bottom > 0 && r.top < innerHeight;
+}
+
 // saved: {figureId: state} kept in history for this page (back/forward), or null.
 export function initFigures(saved) {
   teardownFigures();
@@ -216,7 +221,11 @@ export function initFigures(saved) {
     f.setStatus("static");
     // each figure follows the worker that serves it (the main one, or its training worker)
     unsubscribe.push(runtime.onStatus((status, detail) => {
-      if (status === "live" && !f.answered && !f.inflight) f.request(null, true);
+      // the first answers in the order the reader sees them: the figures on screen probe first, the rest a task later
+      if (status === "live" && !f.answered && !f.inflight) {
+        if (onScreen(f.root)) f.request(null, true);
+        else setTimeout(() => { if (figs.includes(f) && !f.answered && !f.inflight) f.request(null, true); });
+      }
       if (status === "live" && f.root.dataset.status !== "failed") f.setStatus(!f.answered ? "static" : f.inflight ? "busy" : "live");
       if (status === "failed") f.setStatus("failed", "Not live: " + (detail || "the runtime could not start") + "");
       // a worker that died: the main one restarts by itself, a training one when the reader presses Restart

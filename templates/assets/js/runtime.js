@@ -62,6 +62,7 @@ class Channel {
     // the main worker that boot.js started from <head> (once per document: a restart starts a new one)
     const early = this === main && !restartReason ? window.mamlvizEarlyWorker : null;
     delete window.mamlvizEarlyWorker;
+    window.mamlvizMainStarted = true;  // boot.js is async: if it arrives after this, it starts no second worker
     try {
       this.worker = early ? early.worker : new Worker(new URL("./worker.js", import.meta.url));
     } catch (e) {
