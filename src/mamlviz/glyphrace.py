@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mamlviz import glyphtasks, optim, stats
+from mamlviz import fused_xent, glyphtasks, optim, stats
 from mamlviz.meta import meta_gradient, task_mean
 from mamlviz.nn import MLP
 from mamlviz.train import MethodSettings
@@ -127,11 +127,18 @@ def joint_gradient(model, theta, batch):
     return task_mean(grad), loss
 
 
-def direction(method, model, theta, batch, settings):
+def direction(method, model, theta, batch, settings, fused=True):
     """The update direction of `method` on a batch of episodes: the joint-training gradient for "pretrained"
-    (`joint_gradient`), else `meta.meta_gradient` with the method's α and k. Returns (direction, finite)."""
+    (`joint_gradient`), else the meta-gradient with the method's α and k: `fused_xent.direction` for a cross-entropy
+    MLP (the race's hot path), or with fused=False `meta.meta_gradient`, the plain implementation it is tested
+    against. Returns (direction, finite)."""
     if method == "pretrained":
         d, loss = joint_gradient(model, theta, batch)
+        return d, bool(np.isfinite(d).all() and np.isfinite(loss).all())
+    if fused and fused_xent.applies(model):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            d, loss = fused_xent.direction(method, model, theta, batch, inner_lr=settings.inner_lr,
+                                           inner_steps=settings.inner_steps)
         return d, bool(np.isfinite(d).all() and np.isfinite(loss).all())
     d, info = meta_gradient(method, model, theta, batch, inner_lr=settings.inner_lr,
                             inner_steps=settings.inner_steps, query_before=False, kept_bytes=False)
