@@ -27,7 +27,20 @@ Tangents (forward over reverse, relu″ = 0) carry dots: ż, ȧ, δ̇.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+
+
+def shared_product(x, w):
+    """x (…, d) · w (d, m) for a weight shared by all the points of x, as one flat product. Without BLAS (Pyodide)
+    einsum's loops run it about twice as fast as matmul (as in `mamlviz.fused`); natively BLAS matmul is faster."""
+    flat = x.reshape(-1, x.shape[-1])
+    out = np.einsum("ni,ij->nj", flat, w) if _NO_BLAS else flat @ w
+    return out.reshape(x.shape[:-1] + (w.shape[1],))
+
+
+_NO_BLAS = sys.platform == "emscripten"
 
 
 def applies(model):
@@ -57,7 +70,7 @@ class _Inner:
         t, n = xs.shape[:2]
         self.t, self.n = t, n
         self.xs = xs
-        self.z0_s = (xs.reshape(t * n, -1) @ ws[0]).reshape(t, n, -1) + bs[0]      # X_s W₀ + b₀, one product
+        self.z0_s = shared_product(xs, ws[0]) + bs[0]                               # X_s W₀ + b₀
         self.g_s = xs @ _t(xs) + 1.0                                               # X_s X_sᵀ + 1 (+1: the bias)
         self.D = np.zeros((t, n, ws[0].shape[1]))
         self.w = list(ws[1:])                     # W_l, b_l (l ≥ 1) at φ^(j): shared at j = 0, then per task
@@ -94,8 +107,7 @@ class _Inner:
 
     def first_layer(self, x):
         """x W₀^(k) + b₀^(k) for x (T, Q, d) of the same tasks."""
-        t, q = x.shape[:2]
-        z = (x.reshape(t * q, -1) @ self.ws[0]).reshape(t, q, -1) + self.bs[0]
+        z = shared_product(x, self.ws[0]) + self.bs[0]
         return z - self.lr * ((x @ _t(self.xs) + 1.0) @ self.D)
 
 

@@ -147,39 +147,62 @@ def direction(method, model, theta, batch, settings, fused=True):
 
 def adapted_logits(model, theta, xs, ys, xq, *, lr, steps):
     """Query logits of every task after k SGD steps at rate α on its support set from the shared θ (xent `nn.MLP`):
-    the same as `meta.inner_sgd` then `predict`, without forming each task's first-layer weights.
+    the same as `meta.inner_sgd` then `predict`, without forming any task's weights but the last layer's.
 
     The support inputs X_s are the same at every step, so the first layer's gradients add up to
     W₁′ = W₁ − α X_sᵀD, b₁′ = b₁ − α 1ᵀD with D = Σ_j δ₁^(j) (N × h₁ per task), and any input x meets them as
-    x W₁′ + b₁′ = x W₁ + b₁ − α (x X_sᵀ + 1) D: one shared product and an N-column Gram matrix. The smaller later
-    layers are stepped per task. δ_L = (softmax(z) − y)/N, δ_{l−1} = δ_l W_lᵀ ⊙ relu′(z_{l−1}) (see `nn.MLP`)."""
+    x W₁′ + b₁′ = x W₁ + b₁ − α (x X_sᵀ + 1) D: one shared product and an N-column Gram matrix. A hidden layer l > 1
+    meets other inputs at every step, so it keeps them: after j steps W_l′ = W_l − α A_lᵀ Δ_l with A_l, Δ_l the
+    j·N inputs and backward signals of its steps stacked, and x W_l′ + b_l′ = x W_l + b_l − α (x A_lᵀ + 1) Δ_l,
+    δ W_l′ᵀ = δ W_lᵀ − α (δ Δ_lᵀ) A_l (shared products and thin ones: no h_l × h_{l+1} product per task). The small
+    last layer is stepped per task. δ_L = (softmax(z) − y)/N, δ_{l−1} = δ_l W_lᵀ ⊙ relu′(z_{l−1}) (see `nn.MLP`)."""
     ws, bs = model._unpack(np.asarray(theta, dtype=float))
     t, n = xs.shape[:2]
-    z1_s, z1_q = xs @ ws[0] + bs[0], xq @ ws[0] + bs[0]                      # shared first-layer products
+    last = len(ws) - 1
+    z1_s, z1_q = (fused_xent.shared_product(x, ws[0]) + bs[0] for x in (xs, xq))   # shared first-layer products
     g_s, g_q = xs @ np.swapaxes(xs, 1, 2) + 1.0, xq @ np.swapaxes(xs, 1, 2) + 1.0   # Gram matrices (+1: the bias)
     d = np.zeros((t, n, ws[0].shape[1]))
-    w = [np.broadcast_to(v, (t,) + v.shape).copy() for v in ws[1:]]          # later layers, per task
-    b = [np.broadcast_to(v, (t,) + v.shape).copy() for v in bs[1:]]
+    seen = {l: (np.zeros((t, 0, ws[l].shape[0])), np.zeros((t, 0, ws[l].shape[1]))) for l in range(1, last)}
+    w_last = np.broadcast_to(ws[last], (t,) + ws[last].shape).copy() if last else None    # the last layer, per task
+    b_last = np.broadcast_to(bs[last], (t,) + bs[last].shape).copy() if last else None
+
+    def layer(l, a):
+        if l == last:
+            return a @ w_last + b_last
+        h, dl = seen[l]
+        return fused_xent.shared_product(a, ws[l]) + bs[l] - lr * ((a @ np.swapaxes(h, 1, 2) + 1.0) @ dl)
+
+    def back(l, delta):
+        if l == last:
+            return delta @ np.swapaxes(w_last, 1, 2)
+        h, dl = seen[l]
+        return fused_xent.shared_product(delta, ws[l].T) - lr * ((delta @ np.swapaxes(dl, 1, 2)) @ h)
 
     def forward(z):
         acts, masks = [], []
-        for wl, bl in zip(w, b):
+        for l in range(1, last + 1):
             masks.append(z > 0)
             acts.append(z * masks[-1])
-            z = acts[-1] @ wl + bl
+            z = layer(l, acts[-1])
         return z, acts, masks
 
     for _ in range(int(steps)):
         out, acts, masks = forward(z1_s - lr * (g_s @ d))
         delta = (np.exp(out - out.max(-1, keepdims=True)) /
                  np.exp(out - out.max(-1, keepdims=True)).sum(-1, keepdims=True) - ys) / n
-        grads = []
-        for l in reversed(range(len(w))):
-            grads.append((np.swapaxes(acts[l], 1, 2) @ delta, delta.sum(axis=1, keepdims=True)))
-            delta = (delta @ np.swapaxes(w[l], 1, 2)) * masks[l]
-        for l, (gw, gb) in zip(reversed(range(len(w))), grads):
-            w[l] -= lr * gw
-            b[l] -= lr * gb
+        met = {}
+        for l in range(last, 0, -1):
+            if l == last:
+                # aᵀδ with aᵀ made contiguous: without BLAS a strided operand makes the product twice as slow
+                g_w, g_b = np.ascontiguousarray(np.swapaxes(acts[l - 1], 1, 2)) @ delta, delta.sum(1, keepdims=True)
+            else:
+                met[l] = (acts[l - 1], delta)
+            delta = back(l, delta) * masks[l - 1]
+        if last:                                                             # step: φ^(j) → φ^(j+1)
+            w_last -= lr * g_w
+            b_last -= lr * g_b
+        for l, (a, dl) in met.items():
+            seen[l] = (np.concatenate([seen[l][0], a], axis=1), np.concatenate([seen[l][1], dl], axis=1))
         d += delta                                                           # δ₁ of this step
     return forward(z1_q - lr * (g_q @ d))[0]
 
