@@ -130,7 +130,7 @@ def computed():
     import numpy as np
 
     from mamlviz import sine
-    from mamlviz.figures import part4, part8, part9
+    from mamlviz.figures import part4, part8, part8_glyphs, part9
     from mamlviz.nn import MLP
     from mamlviz.train import METHOD_SETTINGS, TrainConfig
 
@@ -145,6 +145,7 @@ def computed():
         "train": TrainConfig().to_dict(),
         "race": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
         "race_shared_lr": part8.SHARED_LR,
+        "glyph_race_eval_every": part8_glyphs.EVAL_EVERY,      # Part 8's classification race in the page
         "sine_params": d,
         "sine": {   # Part 3's closed forms: the mean task −(2 E[A]/π) cos x; the flat line's MSE, largest over ψ
             "mean_slope": 2 * np.mean(sine.AMPLITUDE) / math.pi,
