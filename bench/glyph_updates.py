@@ -1,7 +1,8 @@
 """Updates per second of every racer of Part 8's classification race, the fused kernel (`mamlviz.fused_xent`, what
 the race runs) against the plain per-task implementation (`meta.meta_gradient`, the reference it is tested
 against), on the same batches and θ, interleaved in the same run; and the cost of one held-out measurement. Prints
-JSON: per method the median ms per update of each path over `--runs` runs, updates/s, and the ratio plain / fused.
+JSON: per method the median ms per update of each path over `--runs` × `--updates` updates, updates/s, and the
+ratio plain / fused.
 Not a test.
 
     nice -n 10 .venv/bin/python bench/glyph_updates.py [--runs 7] [--updates 20]
@@ -29,15 +30,16 @@ def measure(runs=7, updates=20, seed=0):
     rng = np.random.default_rng(seed)
     batches = [glyphtasks.episodes(rng, data.train, glyphrace.N_WAY, race.n_tasks, augment=True)
                for _ in range(updates)]
+    # every update timed alone, the two paths alternating on the same batch: a burst of load on a shared machine
+    # then hits both alike, and the medians over runs × updates compare them
     times = {m: {"fused": [], "plain": []} for m in glyphrace.RACERS}
     for _ in range(runs):
-        for m in glyphrace.RACERS:
-            paths = ("fused",) if m == "pretrained" else ("fused", "plain")
-            for path in paths:
-                start = time.perf_counter()
-                for b in batches:
+        for b in batches:
+            for m in glyphrace.RACERS:
+                for path in ("fused", "plain"):
+                    start = time.perf_counter()
                     glyphrace.direction(m, race.model, race.thetas[m], b, race.settings[m], fused=path == "fused")
-                times[m][path].append((time.perf_counter() - start) / updates)
+                    times[m][path].append(time.perf_counter() - start)
     out = {"platform": sys.platform, "runs": runs, "updates": updates, "n_tasks": race.n_tasks, "methods": {}}
     for m, t in times.items():
         row = {f"{p}_ms": round(1e3 * float(np.median(v)), 3) for p, v in t.items() if v}

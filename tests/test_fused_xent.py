@@ -42,7 +42,7 @@ def test_the_race_takes_the_fused_path_and_it_agrees_with_the_reference(data):
     race = glyphrace.Race(seed=1, data=data, evaluate=False)
     assert fused_xent.applies(race.model) and not fused_xent.applies(MLP())
     batch = glyphtasks.episodes(np.random.default_rng(1), data.train, 5, race.n_tasks, augment=True)
-    for m in ("maml", "fomaml", "reptile"):
+    for m in glyphrace.RACERS:
         s = glyphrace.CLASSIFICATION_SETTINGS[m]
         fused, ok = glyphrace.direction(m, race.model, race.thetas[m], batch, s)
         plain, ok_plain = glyphrace.direction(m, race.model, race.thetas[m], batch, s, fused=False)

@@ -108,7 +108,8 @@ def test_pretrained_on_glyphs_is_the_gradient_of_the_joint_loss(data):
     np.testing.assert_allclose(d, central(joint, theta), rtol=0, atol=2e-7 * max(1.0, np.abs(d).max()))
 
 
-def test_joint_gradient_by_hand():
+@pytest.mark.parametrize("fused", [True, False])
+def test_joint_gradient_by_hand(fused):
     # Softmax regression 2 → 2 (θ = W row-major, then b) at θ = 0: every p = (½, ½), so each point adds x(p − y)ᵀ.
     # Task 0: support (1, 0) class 0, query (0, 1) class 1; task 1: support (1, 1) class 1, query (2, 0) class 0.
     # p − y: (−½, ½), (½, −½), (½, −½), (−½, ½). Σ x(p − y)ᵀ: row x₁ = (−½, ½) + (½, −½) + 2(−½, ½) = (−1, 1),
@@ -116,7 +117,7 @@ def test_joint_gradient_by_hand():
     eye = np.eye(2)
     batch = SimpleNamespace(xs=np.array([[[1.0, 0.0]], [[1.0, 1.0]]]), ys=eye[[[0], [1]]],
                             xq=np.array([[[0.0, 1.0]], [[2.0, 0.0]]]), yq=eye[[[1], [0]]])
-    d, loss = joint_gradient(MLP((2, 2), loss="xent"), np.zeros(6), batch)
+    d, loss = joint_gradient(MLP((2, 2), loss="xent"), np.zeros(6), batch, fused=fused)
     np.testing.assert_allclose(d, [-0.25, 0.25, 0.25, -0.25, 0.0, 0.0], atol=1e-15)
     np.testing.assert_allclose(loss, [np.log(2), np.log(2)])
 

@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -117,16 +118,21 @@ def load_data(path=DATA, n_trials=EVAL_TRIALS):
     return _LOADED[key]
 
 
-def joint_gradient(model, theta, batch):
+def joint_gradient(model, theta, batch, fused=False):
     """The pretrained baseline's update (joint training): the gradient at θ of the mean loss over every labelled
     point of the batch's tasks, support and query alike,
 
         ∇_θ (1/T) Σ_i L(θ; D^tr_i ∪ D^te_i)          (tasks of equal size: the mean over all their points).
 
     No adaptation: the model learns to answer every task at once from θ. Returns (direction (P,), loss per task (T,)).
+    fused=True computes it as `fused_xent`'s first-order direction with no inner step on the joined points (the same
+    gradient, its first-layer block one product over all points).
     """
     x = np.concatenate([batch.xs, batch.xq], axis=1)
     y = np.concatenate([batch.ys, batch.yq], axis=1)
+    if fused and fused_xent.applies(model):
+        joined = SimpleNamespace(xs=x[:, :0], ys=y[:, :0], xq=x, yq=y)
+        return fused_xent.direction("fomaml", model, theta, joined, inner_lr=0.0, inner_steps=0)
     loss, grad = model.loss_grad(theta, x, y)
     return task_mean(grad), loss
 
@@ -137,7 +143,8 @@ def direction(method, model, theta, batch, settings, fused=True):
     MLP (the race's hot path), or with fused=False `meta.meta_gradient`, the plain implementation it is tested
     against. Returns (direction, finite)."""
     if method == "pretrained":
-        d, loss = joint_gradient(model, theta, batch)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            d, loss = joint_gradient(model, theta, batch, fused=fused)
         return d, bool(np.isfinite(d).all() and np.isfinite(loss).all())
     if fused and fused_xent.applies(model):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
