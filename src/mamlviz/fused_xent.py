@@ -31,6 +31,8 @@ import sys
 
 import numpy as np
 
+_NO_BLAS = sys.platform == "emscripten"
+
 
 def shared_product(x, w):
     """x (…, d) · w (d, m) for a weight shared by all the points of x, as one flat product. Without BLAS (Pyodide)
@@ -38,9 +40,6 @@ def shared_product(x, w):
     flat = x.reshape(-1, x.shape[-1])
     out = np.einsum("ni,ij->nj", flat, w) if _NO_BLAS else flat @ w
     return out.reshape(x.shape[:-1] + (w.shape[1],))
-
-
-_NO_BLAS = sys.platform == "emscripten"
 
 
 def applies(model):
@@ -112,7 +111,7 @@ class _Inner:
 
 
 def _query(inner, xq, yq):
-    """The query pass at φ^(k): loss per task, acts, masks, and the backward signals δ^q_l (all l)."""
+    """The query pass at φ^(k): the loss per task, the activations a_l (l ≥ 1) and the backward signals δ^q_l."""
     acts, masks, z = inner.forward(inner.first_layer(xq))
     q = xq.shape[1]
     logp = z - z.max(axis=-1, keepdims=True)
@@ -131,7 +130,7 @@ def _flat(blocks):
     return np.concatenate([np.ravel(b) for b in blocks])
 
 
-def _first_block(x, c, t):
+def _first_block(x, c):
     """Σ_t X_tᵀ C_t: the first layer's weight block summed over the tasks, one product over all their points."""
     return x.reshape(-1, x.shape[-1]).T @ c.reshape(-1, c.shape[-1])
 
@@ -146,7 +145,7 @@ def direction(method, model, theta, batch, *, inner_lr, inner_steps):
     inner = _Inner(model, theta, xs, ys, alpha, k, keep=method == "maml")
     loss, acts_q, deltas_q = _query(inner, xq, yq)
     if method == "reptile":                                   # θ − mean_t φ_t^(k), block by block
-        parts = [alpha * _first_block(xs, inner.D, t) / t, alpha * inner.D.sum(axis=(0, 1)) / t]
+        parts = [alpha * _first_block(xs, inner.D) / t, alpha * inner.D.sum(axis=(0, 1)) / t]
         for w0, b0, w, b in zip(inner.ws[1:], inner.bs[1:], inner.w, inner.b):
             parts += [w0 - np.broadcast_to(w, (t,) + w0.shape).sum(axis=0) / t,
                       b0 - np.broadcast_to(b, (t, 1) + b0.shape).sum(axis=(0, 1)) / t]
@@ -175,14 +174,13 @@ def direction(method, model, theta, batch, *, inner_lr, inner_steps):
                 hb[l - 1] = ddelta.sum(axis=1, keepdims=True)
                 ddelta = (ddelta @ _t(w[l - 1]) + deltas[l] @ _t(vw[l - 1])) * masks[l - 1]
             # v ← (I − α H^(j)) v; the first layer's (H v) block is X_sᵀ δ̇₀ (ȧ₀ = 0): coefficients on the support rows
-            c = c.copy()
             c[:, :n] -= alpha * ddelta
             vb0 = vb0 - alpha * ddelta.sum(axis=1, keepdims=True)
             vw = [v - alpha * h for v, h in zip(vw, hw)]
             vb = [v - alpha * h for v, h in zip(vb, hb)]
-        first = _first_block(x_all, c, t)
+        first = _first_block(x_all, c)
     else:                                                     # fomaml: ∇L^te(φ^(k)) itself
-        first = _first_block(xq, deltas_q[0], t)
+        first = _first_block(xq, deltas_q[0])
     parts = [first / t, vb0.sum(axis=(0, 1)) / t]
     for v, u in zip(vw, vb):
         parts += [v.sum(axis=0) / t, u.sum(axis=(0, 1)) / t]
