@@ -40,6 +40,8 @@ def test_the_recorded_run_describes_itself():
             assert rec["median"][m][k] == list(np.median(values, axis=0))
             assert rec["low"][m][k] == list(values.min(axis=0)) and rec["high"][m][k] == list(values.max(axis=0))
             assert rec["final"][m][k]["median"] == round(100 * np.median(values[:, -1]), 1)
+            assert rec["start"][m][k]["median"] == round(100 * np.median(values[:, 0]), 1)
+            assert rec["start"][m][k] == rec["start"]["maml"][k]          # round 0: the same θ for every racer
 
 
 def test_the_recorded_run_regenerates_from_its_command(tmp_path):

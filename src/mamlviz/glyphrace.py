@@ -322,9 +322,11 @@ def summarise(runs):
             out[key][m] = {k: [float(v) for v in f([r[m][k] for r in runs.values()], axis=0)] for k in MEASURES}
         out["updates_per_second"][m] = float(np.median([r[m]["updates"][-1] / r[m]["seconds"][-1]
                                                         for r in runs.values()]))
-    # at the last measurement, in per cent (what the text prints)
-    out["final"] = {m: {k: {key: round(100 * out[key][m][k][-1], 1) for key in ("median", "low", "high")}
-                        for k in ("own", "shared")} for m in RACERS}
+    # at the first (round 0: every racer's θ is the same random start) and the last measurement, in per cent (what
+    # the text prints)
+    for name, i in (("start", 0), ("final", -1)):
+        out[name] = {m: {k: {key: round(100 * out[key][m][k][i], 1) for key in ("median", "low", "high")}
+                         for k in ("own", "shared")} for m in RACERS}
     # paired differences at the last measurement (the same seed: the same θ₀ and episodes), in points, with their
     # 95 % interval over the seeds (`stats.paired`; the text words them with {{measured:…:than}})
     out["paired"] = {f"{a}-{b}-{k}": stats.paired([100 * r[a][k][-1] for r in runs.values()],
