@@ -285,10 +285,10 @@ class Race:
 def measured_at(r, every):
     """True at the rounds where the race is measured: every `every` rounds up to round 10·every, then twice as far
     apart at every doubling of the round (every 2·every from 10·every, 4·every from 20·every, …). One measurement
-    (4 models, 1,000 trials, 5 steps) costs about as much as 50–80 rounds of all four methods (Pyodide and native
-    alike), so with every = 100 (the page) measuring takes at most a third of the time at the start, a fifth from
-    round 1,000, a ninth from round 2,000; and the measurements at rounds 0, 20, 40, … of a run with every = 20 (the
-    recorded run) are the same as before for its first 200 rounds."""
+    (4 models, 1,000 trials, 5 steps) costs about as much as 60–80 rounds of all four methods in Pyodide
+    (bench/glyph_updates.py), so with every = 100 (the page) measuring takes under half the time at the start and
+    its share halves at every doubling of the rounds; a run with every = 20 (the recorded run) is measured at rounds
+    0, 20, 40, … for its first 200 rounds, as it was before this schedule."""
     gap = every
     while r >= 10 * gap:
         gap *= 2
