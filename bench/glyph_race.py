@@ -3,10 +3,15 @@ written to src/mamlviz/data/glyph_race.json with its median and range over the s
 updates per second of every method, the machine, the date, the command and the code version. The page draws it in
 grey before the reader presses Start, and the text prints its numbers (`{{measured:glyph_race....}}`).
 
-    nice -n 10 .venv/bin/python bench/glyph_race.py [--seeds 0 1 2 3 4] [--updates 120] [--every 20] [--out FILE]
+    nice -n 10 .venv/bin/python bench/glyph_race.py [--seeds 0 1 2 3 4] [--updates 1000] [--every 20] [--out FILE]
+    nice -n 10 .venv/bin/python bench/glyph_race.py --verify
 
-About four minutes on a busy two-core machine with the defaults. Not a test (tests/test_glyphrace_bench.py checks
-that the file regenerates from its command on a small input).
+Measured at round 0, then where `glyphrace.measured_at(round, every)` (every 20 rounds up to 200, then less often),
+and at the end. A few minutes on a busy two-core machine with the defaults. The file records the code version it
+was made by (`versions.glyph_race.code`, `mamlviz.site.measured.fingerprint`): when the code changes, the site's
+tests call it stale. --verify reruns the recorded command for seed 0 only and, if it gives the recorded numbers,
+records the code as it is now (for changes that do not change the numbers); otherwise rerun the whole command.
+Not a test (tests/test_glyphrace_bench.py checks that the file regenerates from its command on a small input).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy as np
 
 import mamlviz
 from mamlviz import glyphrace, glyphtasks
+from mamlviz.site import measured as site_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "mamlviz" / "data" / "glyph_race.json"
@@ -48,6 +54,15 @@ def code_version():
     return f"{mamlviz.__version__} ({commit}{'+dirty' if dirty else ''})"
 
 
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def version():
+    """The code version of the run (as measured.json's sections): its fingerprint, the git commit, the date."""
+    return {"code": site_measured.fingerprint("glyph_race"), "commit": code_version(), "date": now()}
+
+
 def record(seeds, updates, every, log=print):
     runs = {}
     for seed in seeds:
@@ -58,8 +73,7 @@ def record(seeds, updates, every, log=print):
     return {
         "command": f"python bench/glyph_race.py --seeds {' '.join(map(str, seeds))} --updates {updates} "
                    f"--every {every}",
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(), "code": code_version(),
+        "date": now(), "machine": machine(), "code": code_version(), "versions": {"glyph_race": version()},
         "settings": {m: glyphrace.CLASSIFICATION_SETTINGS[m].to_dict() for m in glyphrace.RACERS},
         "shared": glyphrace.SHARED.to_dict(), "n_tasks": glyphrace.N_TASKS, "outer_lr": glyphrace.OUTER_LR,
         "eval_trials": glyphrace.EVAL_TRIALS, "seeds": list(seeds),
@@ -70,13 +84,35 @@ def record(seeds, updates, every, log=print):
     }
 
 
+def verify(path, log=print):
+    """Rerun the recorded command for seed 0; if its accuracies are the recorded ones, restamp the code version.
+    Returns True when restamped."""
+    rec = json.loads(Path(path).read_text(encoding="utf-8"))
+    argv = rec["command"].split()[2:]
+    updates, every = int(argv[argv.index("--updates") + 1]), int(argv[argv.index("--every") + 1])
+    seed = str(rec["seeds"][0])
+    got = glyphrace.run_race(int(seed), updates, every)
+    same = all(got[m][k] == rec["runs"][seed][m][k] for m in glyphrace.RACERS for k in ("own", "shared"))
+    if not same:
+        log(f"seed {seed} gives other numbers than recorded: rerun {rec['command']}")
+        return False
+    rec.setdefault("versions", {})["glyph_race"] = {**version(), "verified": f"{now()} (seed {seed})"}
+    Path(path).write_text(json.dumps(rec, indent=1) + "\n")
+    log(f"seed {seed} gives the recorded numbers: code version restamped in {path}")
+    return True
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--updates", type=int, default=120, help="rounds (one update of every method each)")
-    p.add_argument("--every", type=int, default=20, help="rounds between held-out measurements")
+    p.add_argument("--updates", type=int, default=1000, help="rounds (one update of every method each)")
+    p.add_argument("--every", type=int, default=20, help="rounds between held-out measurements at first "
+                   "(glyphrace.measured_at)")
     p.add_argument("--out", default=str(OUT))
+    p.add_argument("--verify", action="store_true", help="recompute seed 0 of the recorded run; restamp if equal")
     args = p.parse_args(argv)
+    if args.verify:
+        sys.exit(0 if verify(args.out, log=lambda m: print(m, file=sys.stderr)) else 1)
     result = record(args.seeds, args.updates, args.every, log=lambda m: print(m, file=sys.stderr, flush=True))
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Part 8's classification race (`mamlviz.glyphrace`): every racer's update on glyph episodes against central finite
-differences (k = 1…3), the pretrained baseline's joint-training gradient by hand, one round against the methods
-stepped by hand, and the held-out evaluation against a trial-by-trial loop."""
+differences (k = 1…3; the fused kernel of `mamlviz.fused_xent` and the plain `meta.meta_gradient` both), the
+pretrained baseline's joint-training gradient by hand, one round against the methods stepped by hand,
+and the held-out evaluation against a trial-by-trial loop."""
 
 from types import SimpleNamespace
 
@@ -52,8 +53,9 @@ def adapted(model, theta, x, y, lr, steps, grad=None):
     return out
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("k", [1, 2, 3])
-def test_maml_on_glyphs_is_the_derivative_of_the_meta_objective(data, k):
+def test_maml_on_glyphs_is_the_derivative_of_the_meta_objective(data, k, fused):
     model, batch = small_model(), glyph_batch(data)
     theta = model.init(np.random.default_rng(k))
     s = MethodSettings(inner_lr=0.4, inner_steps=k)
@@ -62,13 +64,14 @@ def test_maml_on_glyphs_is_the_derivative_of_the_meta_objective(data, k):
         phis = adapted(model, th, batch.xs, batch.ys, s.inner_lr, k)
         return np.mean([model.loss(p, xq, yq) for p, xq, yq in zip(phis, batch.xq, batch.yq)])
 
-    d, finite = glyphrace.direction("maml", model, theta, batch, s)
+    d, finite = glyphrace.direction("maml", model, theta, batch, s, fused=fused)
     assert finite
     np.testing.assert_allclose(d, central(objective, theta), rtol=0, atol=2e-7 * max(1.0, np.abs(d).max()))
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("k", [1, 2, 3])
-def test_fomaml_on_glyphs_is_the_query_gradient_at_the_adapted_parameters(data, k):
+def test_fomaml_on_glyphs_is_the_query_gradient_at_the_adapted_parameters(data, k, fused):
     model, batch = small_model(), glyph_batch(data)
     theta = model.init(np.random.default_rng(k))
     s = MethodSettings(inner_lr=0.4, inner_steps=k)
@@ -76,18 +79,19 @@ def test_fomaml_on_glyphs_is_the_query_gradient_at_the_adapted_parameters(data, 
     # the same shift ε·e_i of every task's φ: the derivative of (1/T) Σ_t L^te_t at φ_t, with φ_t held fixed
     fd = central(lambda shift: np.mean([model.loss(p + shift, xq, yq) for p, xq, yq in zip(phis, batch.xq, batch.yq)]),
                  np.zeros(model.size))
-    d, _ = glyphrace.direction("fomaml", model, theta, batch, s)
+    d, _ = glyphrace.direction("fomaml", model, theta, batch, s, fused=fused)
     np.testing.assert_allclose(d, fd, rtol=0, atol=2e-7 * max(1.0, np.abs(d).max()))
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("k", [1, 2, 3])
-def test_reptile_on_glyphs_moves_toward_phi_built_from_finite_difference_gradients(data, k):
+def test_reptile_on_glyphs_moves_toward_phi_built_from_finite_difference_gradients(data, k, fused):
     model, batch = small_model(), glyph_batch(data)
     theta = model.init(np.random.default_rng(k))
     s = MethodSettings(inner_lr=0.4, inner_steps=k)
     fd_grad = (lambda p, xt, yt: central(lambda q: model.loss(q, xt, yt), p))
     phis = adapted(model, theta, batch.xs, batch.ys, s.inner_lr, k, grad=fd_grad)
-    d, _ = glyphrace.direction("reptile", model, theta, batch, s)
+    d, _ = glyphrace.direction("reptile", model, theta, batch, s, fused=fused)
     np.testing.assert_allclose(d, theta - np.mean(phis, axis=0), rtol=0, atol=1e-7 * max(1.0, np.abs(d).max()))
 
 
@@ -104,7 +108,8 @@ def test_pretrained_on_glyphs_is_the_gradient_of_the_joint_loss(data):
     np.testing.assert_allclose(d, central(joint, theta), rtol=0, atol=2e-7 * max(1.0, np.abs(d).max()))
 
 
-def test_joint_gradient_by_hand():
+@pytest.mark.parametrize("fused", [True, False])
+def test_joint_gradient_by_hand(fused):
     # Softmax regression 2 → 2 (θ = W row-major, then b) at θ = 0: every p = (½, ½), so each point adds x(p − y)ᵀ.
     # Task 0: support (1, 0) class 0, query (0, 1) class 1; task 1: support (1, 1) class 1, query (2, 0) class 0.
     # p − y: (−½, ½), (½, −½), (½, −½), (−½, ½). Σ x(p − y)ᵀ: row x₁ = (−½, ½) + (½, −½) + 2(−½, ½) = (−1, 1),
@@ -112,7 +117,7 @@ def test_joint_gradient_by_hand():
     eye = np.eye(2)
     batch = SimpleNamespace(xs=np.array([[[1.0, 0.0]], [[1.0, 1.0]]]), ys=eye[[[0], [1]]],
                             xq=np.array([[[0.0, 1.0]], [[2.0, 0.0]]]), yq=eye[[[1], [0]]])
-    d, loss = joint_gradient(MLP((2, 2), loss="xent"), np.zeros(6), batch)
+    d, loss = joint_gradient(MLP((2, 2), loss="xent"), np.zeros(6), batch, fused=fused)
     np.testing.assert_allclose(d, [-0.25, 0.25, 0.25, -0.25, 0.0, 0.0], atol=1e-15)
     np.testing.assert_allclose(loss, [np.log(2), np.log(2)])
 

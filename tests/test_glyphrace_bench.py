@@ -40,6 +40,9 @@ def test_the_recorded_run_describes_itself():
             assert rec["median"][m][k] == list(np.median(values, axis=0))
             assert rec["low"][m][k] == list(values.min(axis=0)) and rec["high"][m][k] == list(values.max(axis=0))
             assert rec["final"][m][k]["median"] == round(100 * np.median(values[:, -1]), 1)
+            assert rec["start"][m][k]["median"] == round(100 * np.median(values[:, 0]), 1)
+        # round 0: the same θ for every racer, judged after the same five steps
+        assert rec["start"][m]["shared"] == rec["start"]["maml"]["shared"]
 
 
 def test_the_recorded_run_regenerates_from_its_command(tmp_path):
@@ -72,3 +75,22 @@ def test_the_texts_comparisons_are_the_recorded_runs_paired_intervals():
     assert abs(own["median"] - chance) < 2.5 * 2 and own["low"] < chance < own["high"] + 2.5   # ± 2.5 points at 20 %
     text = (ROOT / "content" / "08-comparison.md").read_text()
     assert "{{measured:glyph_race.paired.maml-fomaml-own:than}}" in text
+    # "Nor does it learn features that the game's five steps can use": its five-step accuracy ends below the random
+    # start on every seed
+    assert "Nor does it learn" in text
+    for r in rec["runs"].values():
+        assert r["pretrained"]["shared"][-1] < r["pretrained"]["shared"][0]
+
+
+def test_verify_restamps_only_a_run_that_its_code_still_gives(tmp_path):
+    out = tmp_path / "small.json"
+    bench.main(["--seeds", "0", "1", "--updates", "20", "--every", "20", "--out", str(out)])
+    small = json.loads(out.read_text())
+    small["versions"]["glyph_race"]["code"] = "0123456789abcdef"      # made by other code
+    out.write_text(json.dumps(small))
+    assert bench.verify(out, log=lambda m: None)
+    assert json.loads(out.read_text())["versions"]["glyph_race"]["code"] == bench.site_measured.fingerprint("glyph_race")
+    small["runs"]["0"]["maml"]["own"][-1] += 0.001                      # a number the code does not give
+    out.write_text(json.dumps(small))
+    assert not bench.verify(out, log=lambda m: None)
+    assert json.loads(out.read_text())["versions"]["glyph_race"]["code"] == "0123456789abcdef"

@@ -267,14 +267,16 @@ def glyph_race(browser, base, minutes=(1, 2, 5), log=print) -> dict:
     fig = '.figure[data-figure="glyph-race"]'
     pg.locator(fig).scroll_into_view_if_needed()
     pg.wait_for_selector(f'{fig}[data-status="live"]', timeout=180_000)
-    pg.locator(f'{fig} [data-control="budget"] input').fill("2000")
+    pg.locator(f'{fig} [data-control="budget"] input').fill("20000")        # the slider's top: five minutes
     pg.locator(f'{fig} [data-control="start"] button').click()
     start, out = time.monotonic(), {"after_minutes": {}}
     scene = "JSON.stringify(window.mamlvizFigures.find(f => f.id === 'glyph-race').scene.readouts)"
     for m in minutes:
         pg.wait_for_timeout(max(0.0, start + 60 * m - time.monotonic()) * 1000)
         readouts = {r["label"]: r["value"] for r in json.loads(pg.evaluate(scene))}
-        out["after_minutes"][str(m)] = readouts
+        # the accuracies are those of the last measurement: its round is in the description
+        text = pg.locator(f"{fig} .describe p").text_content()
+        out["after_minutes"][str(m)] = {**readouts, "description": text, "load": os.getloadavg()[0]}
         log(f"glyph race after {m} min: {readouts.get('rounds')} rounds")
     out["updates_per_s"] = {k.split(":")[0]: v for k, v in readouts.items() if k.endswith("updates/s")}
     pg.locator(f'{fig} [data-control="pause"] button').click()

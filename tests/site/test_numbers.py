@@ -89,6 +89,19 @@ def test_a_section_measured_by_other_code_is_stale():
     assert m.stale({"methods.rows.maml.own.0"}, data)   # no version recorded at all
 
 
+def test_the_recorded_glyph_race_is_under_the_same_check():
+    """data/glyph_race.json records the code version it was made by, merged beside measured.json's; its remedy is
+    its own command."""
+    data = m.MeasuredExtension().data()
+    assert m.sections_of("glyph_race.final.maml.own.median") == ["glyph_race"]
+    assert data["versions"]["glyph_race"] == data["glyph_race"]["versions"]["glyph_race"]
+    assert data["versions"]["glyph_race"]["code"] == m.fingerprint("glyph_race")
+    old = {"versions": {"glyph_race": {"code": "0123456789abcdef"}}}
+    [why] = m.stale({"glyph_race.paired.maml-fomaml-own"}, old)
+    assert "section glyph_race" in why and "bench/glyph_race.py" in why and "--what" not in why
+    assert "mamlviz.fused_xent" in m.SOURCES["glyph_race"] and "mamlviz.glyphrace" in m.SOURCES["glyph_race"]
+
+
 def test_code_keys_are_computed_from_the_code():
     from mamlviz.nn import MLP
     from mamlviz.train import METHOD_SETTINGS

@@ -111,6 +111,8 @@ class MeasuredExtension(Extension):
             for key, path in FILES.items():
                 if path.exists():
                     self._data[key] = json.loads(path.read_text(encoding="utf-8"))
+                    # its code version, beside measured.json's own (`stale`)
+                    self._data.setdefault("versions", {}).update(self._data[key].get("versions", {}))
         return self._data
 
     def extendMarkdown(self, md):
@@ -128,7 +130,7 @@ def computed():
     import numpy as np
 
     from mamlviz import sine
-    from mamlviz.figures import part4, part8, part9
+    from mamlviz.figures import part4, part8, part8_glyphs, part9
     from mamlviz.nn import MLP
     from mamlviz.train import METHOD_SETTINGS, TrainConfig
 
@@ -143,6 +145,7 @@ def computed():
         "train": TrainConfig().to_dict(),
         "race": {m: part8.race_config(m).for_method(m).to_dict() for m in part8.RACERS},
         "race_shared_lr": part8.SHARED_LR,
+        "glyph_race_eval_every": part8_glyphs.EVAL_EVERY,      # Part 8's classification race in the page
         "sine_params": d,
         "sine": {   # Part 3's closed forms: the mean task −(2 E[A]/π) cos x; the flat line's MSE, largest over ψ
             "mean_slope": 2 * np.mean(sine.AMPLITUDE) / math.pi,
@@ -236,7 +239,15 @@ SOURCES = {
     "part5": CORE + ["mamlviz.lanczos", "mamlviz.figures.part5:_config", "mamlviz.figures.part5:fixed_batch",
                      "mamlviz.figures.part5:compare_directions", "mamlviz.figures.part5:top_curvature"],
     "game": ["mamlviz.nn", "mamlviz.meta", "mamlviz.glyphs", "mamlviz.glyphtasks", "data/glyph_models.npz"],
+    # data/glyph_race.json (bench/glyph_race.py): the race, its updates, episodes, held-out trials and summary
+    "glyph_race": ["mamlviz.glyphrace", "mamlviz.fused_xent", "mamlviz.nn", "mamlviz.meta:task_mean",
+                   "mamlviz.optim", "mamlviz.stats", "mamlviz.glyphtasks:episodes", "mamlviz.glyphtasks:_pick",
+                   "mamlviz.glyphtasks:_augment", "mamlviz.glyphtasks:heldout_trials",
+                   "mamlviz.glyphtasks:HELDOUT_ACCURACY", "data/glyph_race_data.npz"],
 }
+# How to bring a stale section up to date (default: `bench/measured.py --what SECTION`)
+REMEDY = {"glyph_race": "nice -n 10 python bench/glyph_race.py with the arguments of the command recorded in "
+                        "glyph_race.json (or bench/glyph_race.py --verify to recompute seed 0 and restamp if equal)"}
 
 
 def _source_bytes(name):
@@ -280,7 +291,7 @@ def sections_of(key: str) -> list[str]:
     """The sections of measured.json (keys of its `versions`) that a key's value depends on; [] for a description
     of the machine or a number computed at build time."""
     parts = key.split(".")
-    if parts[0] in ("game", "methods", "part5"):
+    if parts[0] in ("game", "methods", "part5", "glyph_race"):
         return [parts[0]]
     if parts[0] in ("native", "browser") and len(parts) > 1:
         if parts[1] in ("ms_per_update", "cost_load", "cost_date"):
@@ -303,10 +314,12 @@ def stale(keys, data) -> list[str]:
     for key in sorted(keys):
         for section in sections_of(key):
             recorded = versions.get(section, {}).get("code")
-            current = fingerprint(section.split(".")[-1])
+            name = section.split(".")[-1]
+            current = fingerprint(name)
             if recorded != current:
+                remedy = REMEDY.get(name, f"bench/measured.py --what {name}")
                 out.append(f"{key}: section {section} was measured by code {recorded}, the code is now {current} "
-                           f"(rerun bench/measured.py --what {section.split('.')[-1]})")
+                           f"(rerun {remedy})")
     return out
 
 
