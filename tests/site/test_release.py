@@ -83,7 +83,7 @@ def fake_cache(tmp_path):
 @pytest.fixture
 def released_toy(toy_project, fake_cache, monkeypatch):
     """The toy article built as if Pyodide were vendored from `fake_cache`, with a pyproject and licences."""
-    from mamlviz.site import vendor
+    from mamlviz.site import bundle, vendor
 
     root = toy_project.content.parent
     (root / "pyproject.toml").write_text('[project]\nname = "toy"\nversion = "9.8.7"\n')
@@ -91,6 +91,7 @@ def released_toy(toy_project, fake_cache, monkeypatch):
     (root / "LICENSE-text").write_text("toy text licence\n")
     monkeypatch.setattr(vendor, "ensure_pyodide", lambda log=print: fake_cache)
     monkeypatch.setattr(vendor, "copy_into", lambda site, cache: None)
+    monkeypatch.setattr(bundle, "compiled", lambda sources, pyodide: {})   # the fake cache has no Pyodide to compile with
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     build(toy_project, pyodide=True, log=lambda *a: None)
     return toy_project.out
