@@ -388,7 +388,8 @@ STRIP_STATE = """(f) => { const F = document.querySelector(`.figure[data-figure=
     row = F.querySelector('.panel-tabs'), b = box.getBoundingClientRect(), t = row.getBoundingClientRect();
     return {count: +box.dataset.count, strip: box.scrollWidth > box.clientWidth + 1, boxTop: b.top, boxBottom: b.bottom,
         rowTop: t.top, rowBottom: t.bottom, vh: innerHeight, rowShown: getComputedStyle(row).display !== 'none' && t.height > 0,
-        names: [...row.querySelectorAll('button')].map(x => x.textContent),
+        names: [...row.querySelectorAll('button')].map(x => x.getAttribute('aria-label')),
+        texts: [...row.querySelectorAll('button')].map(x => x.textContent),
         titles: [...box.querySelectorAll('.panel svg')].map(s => s.getAttribute('aria-label')),
         current: [...row.querySelectorAll('button')].map(x => x.getAttribute('aria-current') === 'true'),
         inside: [...box.querySelectorAll('.panel')].map(p => { const r = p.getBoundingClientRect();
@@ -399,7 +400,7 @@ STRIP_STATE = """(f) => { const F = document.querySelector(`.figure[data-figure=
 @pytest.mark.parametrize("size", SIZES)
 def test_panels_too_many_to_hold_are_a_strip_with_its_panel_buttons(phone, served_site, size):
     """Where the panels are a strip: one panel shows at a time, the row of buttons under it names every panel by its
-    title; a tap on a button brings its panel into the strip and marks the button current, a swipe does too; strip
+    title (shown without the words all titles share, "by meta-updates", "by seconds"); a tap on a button brings its panel into the strip and marks the button current, a swipe does too; strip
     and row are held together under the bar while the reader is at the controls."""
     for name, figs in STRIPS[size].items():
         pg = phone(SIZES[size])
@@ -410,6 +411,8 @@ def test_panels_too_many_to_hold_are_a_strip_with_its_panel_buttons(phone, serve
             st = pg.evaluate(STRIP_STATE, f)
             assert st["strip"] and st["rowShown"] and st["count"] >= 2, (f, st)
             assert st["names"] == st["titles"] and len(st["names"]) == st["count"], (f, st)
+            # the text shown: the title, less the words every title begins with; never two alike
+            assert all(t.endswith(x) and x for t, x in zip(st["titles"], st["texts"])) and len(set(st["texts"])) == st["count"]
             assert st["current"] == [True] + [False] * (st["count"] - 1) and st["inside"][0], (f, st)
             assert abs(st["rowTop"] - st["boxBottom"]) < 2, (f, st)  # the row right under the strip
             buttons = fig.locator(".panel-tabs button")
@@ -449,10 +452,11 @@ def test_panels_too_many_to_hold_are_a_strip_with_its_panel_buttons(phone, serve
 
 # --------------------------------------------------------------------------------------------------- screenshots
 @pytest.mark.parametrize("size", SIZES)
-def test_screenshots_of_parts_1_3_8(phone, served_site, shots, size):
+def test_screenshots_of_parts_1_3_5_8(phone, served_site, shots, size):
     """For a look by hand (MAMLVIZ_SHOTS=folder): the top of each page, its first figure with a slider in view
-    (the drawing held above it), and the menu opened half way down."""
-    for name in ("01-introduction.html", "03-how-maml-works.html", "08-comparison.html"):
+    (the drawing held above it), each panel strip with its last panel chosen and its last slider in view, and the
+    menu opened half way down."""
+    for name in ("01-introduction.html", "03-how-maml-works.html", "05-first-order-maml.html", "08-comparison.html"):
         pg = phone(SIZES[size])
         open_at(pg, served_site + name)
         stem = f"phone-{size}-{name[:2]}"
@@ -461,6 +465,13 @@ def test_screenshots_of_parts_1_3_8(phone, served_site, shots, size):
         if slider.count():
             slider.nth(min(2, slider.count() - 1)).scroll_into_view_if_needed()
             pg.screenshot(path=str(shots / f"{stem}-figure.png"))
+        for f in STRIPS[size].get(name, []):
+            fig = pg.locator(f'.figure[data-figure="{f}"]')
+            fig.locator(".panels").scroll_into_view_if_needed()
+            fig.locator(".panel-tabs button").last.click()
+            fig.locator(".controls input[type=range]").last.scroll_into_view_if_needed()
+            pg.wait_for_timeout(600)
+            pg.screenshot(path=str(shots / f"{stem}-strip-{f}.png"))
         pg.evaluate("scrollTo(0, document.documentElement.scrollHeight / 2)")
         tap_menu_button(pg)
         pg.screenshot(path=str(shots / f"{stem}-menu.png"))

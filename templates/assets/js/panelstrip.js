@@ -25,15 +25,27 @@ function mark(box, row) {
   });
 }
 
+// A button's text: its panel's title without the words all the titles begin with ("MSE after own procedure, by
+// meta-updates" and "…, by seconds": "by meta-updates", "by seconds"), which would fill a narrow button alike.
+function shortNames(names) {
+  const words = names.map((n) => n.split(" "));
+  let k = 0;
+  while (names.length > 1 && words.every((w) => k < w.length - 1 && w[k] === words[0][k])) k++;
+  if (k > 0 && /^[a-z]{1,3}$/.test(words[0][k - 1])) k--;  // keep a short joining word ("by seconds")
+  return words.map((w) => w.slice(k).join(" "));
+}
+
 function label(row, box) {
   const panels = panelsOf(box);
   row.dataset.count = panels.length;
   const names = panels.map((p, i) => p.querySelector("svg")?.getAttribute("aria-label") || `Panel ${i + 1}`);
-  if ([...row.children].map((b) => b.textContent).join("\n") === names.join("\n")) return;
+  if ([...row.children].map((b) => b.getAttribute("aria-label")).join("\n") === names.join("\n")) return;
+  const texts = shortNames(names);
   row.replaceChildren(...names.map((name, i) => {
     const b = document.createElement("button");
     b.type = "button";
-    b.textContent = name;
+    b.textContent = texts[i];
+    b.setAttribute("aria-label", name);  // the whole title
     b.addEventListener("click", () => {
       const p = panelsOf(box)[i];
       if (!p) return;
