@@ -57,6 +57,17 @@ function label(row, box) {
   mark(box, row);
 }
 
+// Where the panels are a strip, the strip takes focus (arrow keys scroll it), named like its row of buttons.
+function focusable(box, row) {
+  if (box.scrollWidth > box.clientWidth + 1) {
+    box.tabIndex = 0;
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", row.getAttribute("aria-label"));
+  } else if (box.hasAttribute("tabindex")) {
+    for (const a of ["tabindex", "role", "aria-label"]) box.removeAttribute(a);
+  }
+}
+
 export function watchStrips(root = document) {
   for (const box of root.querySelectorAll(".figure > .panels")) {
     if (box.nextElementSibling?.matches(".panel-tabs")) continue;
@@ -78,7 +89,10 @@ export function watchStrips(root = document) {
     relabel.observe(box, {childList: true});
     relabel.observe(box, {subtree: true, attributeFilter: ["aria-label"]});
     if (typeof ResizeObserver !== "undefined") {
-      new ResizeObserver(() => box.parentElement?.style.setProperty("--strip-h", box.offsetHeight + "px")).observe(box);
+      new ResizeObserver(() => {
+        box.parentElement?.style.setProperty("--strip-h", box.offsetHeight + "px");
+        focusable(box, row);
+      }).observe(box);
     }
   }
 }
