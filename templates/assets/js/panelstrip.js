@@ -41,20 +41,25 @@ function label(row, box) {
   const names = panels.map((p, i) => p.querySelector("svg")?.getAttribute("aria-label") || `Panel ${i + 1}`);
   if ([...row.children].map((b) => b.getAttribute("aria-label")).join("\n") === names.join("\n")) return;
   const texts = shortNames(names);
-  row.replaceChildren(...names.map((name, i) => {
-    const b = document.createElement("button");
-    b.type = "button";
+  // retitled panels keep their buttons (and a focused one its focus); another count gets new ones
+  if (row.children.length !== names.length) row.replaceChildren(...names.map((_, i) => button(box, i)));
+  [...row.children].forEach((b, i) => {
     b.textContent = texts[i];
-    b.setAttribute("aria-label", name);  // the whole title
-    b.addEventListener("click", () => {
-      const p = panelsOf(box)[i];
-      if (!p) return;
-      // only the strip scrolls, sideways (scrollIntoView would move the page too)
-      box.scrollTo({left: p.offsetLeft - (box.clientWidth - p.offsetWidth) / 2, behavior: SMOOTH.matches ? "smooth" : "auto"});
-    });
-    return b;
-  }));
+    b.setAttribute("aria-label", names[i]);  // the whole title
+  });
   mark(box, row);
+}
+
+function button(box, i) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.addEventListener("click", () => {
+    const p = panelsOf(box)[i];
+    if (!p) return;
+    // only the strip scrolls, sideways (scrollIntoView would move the page too)
+    box.scrollTo({left: p.offsetLeft - (box.clientWidth - p.offsetWidth) / 2, behavior: SMOOTH.matches ? "smooth" : "auto"});
+  });
+  return b;
 }
 
 // Where the panels are a strip, the strip takes focus (arrow keys scroll it), named like its row of buttons.
@@ -68,7 +73,10 @@ function focusable(box, row) {
   }
 }
 
+let watched = [];  // [observer, box]: those of an article swapped out (navigate.js) are let go
+
 export function watchStrips(root = document) {
+  watched = watched.filter(([o, box]) => box.isConnected || o.disconnect());
   for (const box of root.querySelectorAll(".figure > .panels")) {
     if (box.nextElementSibling?.matches(".panel-tabs")) continue;
     const row = document.createElement("div");
@@ -88,11 +96,14 @@ export function watchStrips(root = document) {
     const relabel = new MutationObserver(() => label(row, box));
     relabel.observe(box, {childList: true});
     relabel.observe(box, {subtree: true, attributeFilter: ["aria-label"]});
+    watched.push([relabel, box]);
     if (typeof ResizeObserver !== "undefined") {
-      new ResizeObserver(() => {
+      const resize = new ResizeObserver(() => {
         box.parentElement?.style.setProperty("--strip-h", box.offsetHeight + "px");
         focusable(box, row);
-      }).observe(box);
+      });
+      resize.observe(box);
+      watched.push([resize, box]);
     }
   }
 }
