@@ -1,6 +1,6 @@
 // The side menu: a permanent column on wide screens; below that a Menu button opens it as a drawer fixed to the
 // viewport (site.css), wherever the reader is on the page. Opening moves focus into it; Escape or a tap or click
-// outside close it and focus goes back to the button; a chosen link closes it and focus follows the link. Also
+// outside or its Close button close it and focus goes back to the button; a chosen link closes it and focus follows the link. Also
 // keeps --bar-h, the sticky top bar's height, for scroll-padding-top.
 export function initMenu() {
   const button = document.querySelector(".menu-toggle");
@@ -36,6 +36,8 @@ export function initMenu() {
     // next Tab is within it; another part's heading, navigate.js), not back to the button
     if (e.target.closest("a[href]")) close({refocus: false});
   }, true);
+  // the drawer's own Close button: as Escape (delegated: navigate.js swaps the menu's content)
+  menu.addEventListener("click", (e) => { if (e.target.closest(".menu-close")) close(); });
   // focus leaving the drawer for the page behind it (Tab past its last link) closes it too
   menu.addEventListener("focusout", (e) => {
     if (isOpen() && e.relatedTarget && !menu.contains(e.relatedTarget) && e.relatedTarget !== button) close({refocus: false});

@@ -4,6 +4,7 @@ import {initMenu} from "./nav.js";
 import {installNavigation} from "./navigate.js";
 import {installOffline} from "./offline.js";
 import {watchPlots} from "./plotscale.js";
+import {watchStrips} from "./panelstrip.js";
 
 let figures = null;  // the figures module, once a page needed it
 let widgets = null;  // the widgets module, likewise
@@ -13,6 +14,7 @@ async function enter(saved) {
     figures = figures || await import("./figures.js");
     figures.initFigures(saved);
     watchPlots();
+    watchStrips();
   }
   if (document.querySelector(".widget[data-widget]")) {
     widgets = widgets || await import("./widgets.js");
