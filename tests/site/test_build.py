@@ -47,6 +47,10 @@ def test_pages_titles_descriptions_and_navigation(built_toy):
     assert re.search(r'href="01-first.html" aria-current="page"', h1)
     assert re.search(r'href="02-second.html" aria-current="page"', h2)
     assert 'aria-current' not in re.sub(r'href="02-second.html" aria-current="page"', "", h2)
+    # a section's name in the menu is its heading as text, typographic apostrophe and all, escaped once
+    assert '<a href="#the-readers-widgets">The reader&rsquo;s widgets</a>' in h2 or \
+        '<a href="#the-readers-widgets">The reader’s widgets</a>' in h2
+    assert "&amp;rsquo;" not in h2
 
 
 def test_all_links_are_relative_and_resolve(built_toy):

@@ -51,7 +51,7 @@ title: Second toy part
 description: The second of two toy parts.
 ---
 
-## Widgets
+## The reader's widgets
 
 [[widget test-widget]]
 

@@ -11,6 +11,7 @@ with a message naming the file.
 
 from __future__ import annotations
 
+import html
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +83,8 @@ def render_pages(parts: list[Page], bib: dict) -> dict[str, str]:
         except (CitationError, PlaceholderError, CodeIncludeError, MathError, MeasuredError) as e:
             msg = e.args[0] if e.args else str(e)
             raise BuildError(f"{page.source}: {msg}") from e
-        page.toc = [{"id": t["id"], "name": t["name"]} for t in md.toc_tokens if t["level"] == 2]
+        # a token's name is HTML already ("game&rsquo;s" from smarty); the template escapes it again: plain text here
+        page.toc = [{"id": t["id"], "name": html.unescape(t["name"])} for t in md.toc_tokens if t["level"] == 2]
         page.figures = list(ext["figures"].used)
         page.frames = dict(ext["figures"].frames)
         page.widgets = list(ext["widgets"].used)
