@@ -261,8 +261,9 @@ def test_every_tappable_control_is_44px_on_a_coarse_pointer(phone, served_site, 
 
 # ---------------------------------------------------------------------------------------------------- plot text
 PLOT_TEXT = """() => [...document.querySelectorAll('.figure svg.plot text, .ot-chart svg text')].filter(t => t.textContent.trim())
-    .map(t => ({cls: t.getAttribute('class'), text: t.textContent,
-                px: parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a}))"""
+    .map(t => { const s = t.ownerSVGElement.getBoundingClientRect(), r = t.getBoundingClientRect();
+                return {cls: t.getAttribute('class'), text: t.textContent, out: Math.max(s.left - r.left, r.right - s.right),
+                        px: parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a}; })"""
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -275,6 +276,9 @@ def test_no_plot_text_under_11px(phone, served_site, name, size):
     assert any(t["cls"] in ("tick-label", "ot-label") for t in texts)
     small = [t for t in texts if t["px"] < 11]
     assert small == []
+    # and none sticks out of its drawing, where the SVG would cut it (a right-hand "1000" did at 390 px)
+    cut = [t for t in texts if t["cls"] in ("tick-label", "ot-label") and t["out"] > 1]
+    assert cut == []
 
 
 # ------------------------------------------------------------------------------------------- the browser's font size

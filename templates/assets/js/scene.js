@@ -52,9 +52,13 @@ export function fmtTick(t) { return Number(t.toPrecision(6)).toString().replace(
 // The axes group's content: ticks, tick labels, title and axis labels.
 export function axesSVG(panel, s) {
   let out = "";
-  for (const t of ticks(...s.xlim)) {
+  const xt = ticks(...s.xlim);
+  for (const t of xt) {
     out += tag("line", {x1: s.sx(t), x2: s.sx(t), y1: s.top + s.ph, y2: s.top + s.ph + 5, class: "tick"});
-    out += tag("text", {x: s.sx(t), y: s.top + s.ph + 17, class: "tick-label", "text-anchor": "middle"}, esc(fmtTick(t)));
+    // the last label at the frame's right edge: figures.css ends it at its tick on a phone, where the larger plot
+    // text would stick out of the drawing
+    const edge = t === xt[xt.length - 1] && s.sx(t) > s.left + s.pw - 1 ? {"data-edge": "end"} : {};
+    out += tag("text", {x: s.sx(t), y: s.top + s.ph + 17, class: "tick-label", "text-anchor": "middle", ...edge}, esc(fmtTick(t)));
   }
   for (const t of panel.yticks === false ? [] : ticks(...s.ylim)) {  // yticks: false where the y axis is categories
     out += tag("line", {x1: s.left - 5, x2: s.left, y1: s.sy(t), y2: s.sy(t), class: "tick"});
