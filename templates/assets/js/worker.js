@@ -3,11 +3,11 @@
 // Page → worker: {id, figure, module, state, action, probe} (probe: the first scene only, to check that the figure
 //   answers); {type: "load", modules} imports a page's figure modules;
 //   {type: "cancel", figures} stops their streams; {type: "models", name, value} a model trained elsewhere;
-//   {type: "stats"} asks for the WebAssembly heap size, the figures whose streams are running and the computations
-//   started per figure.
+//   {type: "stats"} asks for the WebAssembly heap size, the figures whose streams are running, the computations
+//   started per figure and how long each refining figure's last full answer took.
 // Worker → page: {id, ok: true, result, done} (several for a stream) or {id, ok: false, error}; boot reports
 //   {type: "progress", step, total, label}, {type: "ready", timings}, {type: "failed", error}; {type: "models", name, value}
-//   when a figure published a trained model; {type: "stats", bytes, running, started}.
+//   when a figure published a trained model; {type: "stats", bytes, running, started, full}.
 // Only registered figures in the package's own figure modules are dispatched (mamlviz.figures.Call, .load); no code
 // sent by the page is ever run.
 /* global loadPyodide, importScripts */
@@ -23,8 +23,12 @@ const running = new Map();  // figure → {id, call}
 const started = {};        // figure → {count, state}: computations started (the stats message reports them)
 let timer = null, timerAt = 0;  // the next pump: at once, or when a resting job may refine
 // A coarse answer (a scene flagged "rest") is refined only after the figure had no newer request for this long, so
-// that a drag or a held key gets coarse answers at once and the full one when the reader pauses.
+// that a drag or a held key gets coarse answers at once and the full one when the reader pauses; unless the
+// figure's last full answer took at most FAST_MS to compute: then it follows at once (a newer request waits for it
+// no longer than that), so a single key press or click gets the full answer without the pause.
 const REST_MS = 60;
+const FAST_MS = 25;
+const fullMs = new Map();  // figure → ms its last full answer took (the step after its coarse one)
 
 function progress(i) {
   self.postMessage({type: "progress", step: i + 1, total: STEPS.length, label: STEPS[i]});
@@ -99,10 +103,17 @@ function pump() {
   for (const [figure, job] of running) {
     if (job.restUntil > performance.now()) { resting = Math.min(resting, job.restUntil - performance.now()); continue; }
     try {
+      const t0 = performance.now();
       const text = job.call.step();
+      if (job.refining) { fullMs.set(figure, performance.now() - t0); job.refining = false; }
       const out = text ? JSON.parse(text) : {scene: null, done: true};
       const done = out.done || job.probe;   // a probe asks for the first scene only
-      if (out.rest && !done) { job.restUntil = performance.now() + REST_MS; resting = Math.min(resting, REST_MS); }
+      if (out.rest && !done) {
+        const wait = (fullMs.get(figure) ?? Infinity) <= FAST_MS ? 0 : REST_MS;
+        job.restUntil = performance.now() + wait;
+        job.refining = true;
+        if (wait) resting = Math.min(resting, wait);
+      }
       self.postMessage({id: job.id, ok: true, result: out.scene, done});
       handOff();
       if (done) stop(figure);
@@ -181,7 +192,8 @@ self.onmessage = async (event) => {
     if (msg.how === "error") setTimeout(() => { throw new Error("simulated crash"); });
     if (msg.how === "oom") pythonError(new Error("Aborted(OOM): out of memory (simulated)"));
   } else if (msg.type === "stats") {
-    self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()], started});
+    self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()], started,
+      full: Object.fromEntries(fullMs)});
   } else if (typeof msg.figure === "string") {
     latest.set(msg.figure, msg);
     schedule();
