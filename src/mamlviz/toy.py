@@ -126,12 +126,18 @@ class SoftplusLine(_Toy):
         r = np.logaddexp(0.0, z) - y             # residual M − y
         loss = 0.5 * (r * r).sum(axis=(-2, -1))
         rs = r * s
-        grad = np.stack([(rs * x).sum(axis=(-2, -1)), rs.sum(axis=(-2, -1))], axis=-1)  # Σ r σ (x, 1)
+        ga = (rs * x).sum(axis=(-2, -1))
+        grad = np.empty(ga.shape + (2,))         # Σ r σ (x, 1) (filled in place: np.stack costs more than the sums)
+        grad[..., 0], grad[..., 1] = ga, rs.sum(axis=(-2, -1))
 
         def hessian():
             c = s * s + r * s * (1.0 - s)            # ∂²½r²/∂z² = σ² + r σ(1 − σ)
-            haa, hab, hbb = (c * x * x).sum(axis=(-2, -1)), (c * x).sum(axis=(-2, -1)), c.sum(axis=(-2, -1))
-            return np.stack([np.stack([haa, hab], -1), np.stack([hab, hbb], -1)], -2)  # Σ c (x, 1)(x, 1)ᵀ
+            cx = c * x
+            hess = np.empty(ga.shape + (2, 2))       # Σ c (x, 1)(x, 1)ᵀ
+            hess[..., 0, 0], hess[..., 0, 1], hess[..., 1, 1] = (cx * x).sum(axis=(-2, -1)), cx.sum(axis=(-2, -1)), \
+                c.sum(axis=(-2, -1))
+            hess[..., 1, 0] = hess[..., 0, 1]
+            return hess
 
         return loss, grad, hessian
 

@@ -4,7 +4,7 @@
 //   answers); {type: "load", modules} imports a page's figure modules;
 //   {type: "cancel", figures} stops their streams; {type: "models", name, value} a model trained elsewhere;
 //   {type: "stats"} asks for the WebAssembly heap size, the figures whose streams are running, the computations
-//   started per figure and how long each refining figure's last full answer took.
+//   started per figure and, per refining figure, how long its last full answer took and how many it computed.
 // Worker → page: {id, ok: true, result, done} (several for a stream) or {id, ok: false, error}; boot reports
 //   {type: "progress", step, total, label}, {type: "ready", timings}, {type: "failed", error}; {type: "models", name, value}
 //   when a figure published a trained model; {type: "stats", bytes, running, started, full}.
@@ -28,7 +28,9 @@ let timer = null, timerAt = 0;  // the next pump: at once, or when a resting job
 // no longer than that), so a single key press or click gets the full answer without the pause.
 const REST_MS = 60;
 const FAST_MS = 25;
-const fullMs = new Map();  // figure → ms its last full answer took (the step after its coarse one)
+// figure → {ms, total, n}: its last full answer's first step (the one after the coarse answer) and all its steps
+// (a stream has several), in ms of computing; how many full answers it computed
+const fullMs = new Map();
 
 function progress(i) {
   self.postMessage({type: "progress", step: i + 1, total: STEPS.length, label: STEPS[i]});
@@ -105,11 +107,16 @@ function pump() {
     try {
       const t0 = performance.now();
       const text = job.call.step();
-      if (job.refining) { fullMs.set(figure, performance.now() - t0); job.refining = false; }
+      if (job.refining) {   // the full answer's first step
+        const ms = performance.now() - t0;
+        job.full = {ms, total: ms, n: ((fullMs.get(figure) || {}).n || 0) + 1};
+        fullMs.set(figure, job.full);
+        job.refining = false;
+      } else if (job.full) job.full.total += performance.now() - t0;
       const out = text ? JSON.parse(text) : {scene: null, done: true};
       const done = out.done || job.probe;   // a probe asks for the first scene only
       if (out.rest && !done) {
-        const wait = (fullMs.get(figure) ?? Infinity) <= FAST_MS ? 0 : REST_MS;
+        const wait = ((fullMs.get(figure) || {}).ms ?? Infinity) <= FAST_MS ? 0 : REST_MS;
         job.restUntil = performance.now() + wait;
         job.refining = true;
         if (wait) resting = Math.min(resting, wait);
