@@ -45,8 +45,9 @@ def test_the_controls_table_gives_every_control_first_and_final_redraw():
                   "final_median": 120.0, "final_p95": 150.0}}}
     table = browserbench.controls_markdown({"presses": 20, "controls_ms": controls, "load_average": {"min": 1, "max": 2}})
     assert "load average 1.0–2.0" in table and "before" not in table
+    before = {"imaml-gradient": {"theta": controls["imaml-gradient"]["theta"]}}
     again = browserbench.controls_markdown({"presses": 20, "controls_ms": controls, "before": "61838d7",
-                                            "before_ms": {"imaml-gradient": {"theta": controls["imaml-gradient"]["theta"]}}})
+                                            "before_ms": before})
     assert "the site built from 61838d7, page by page alternately" in again and again.endswith(" 120 / 150 |")
     # the worker's full answers: median ms of computing, for how many of the inputs (none: a dash)
     assert "| imaml-gradient | log_lam (slider) | 9 / 15 | 130 / 181 | 61 (19 of 20) |" in table

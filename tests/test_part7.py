@@ -234,8 +234,8 @@ def test_solve_accurately_reaches_the_minimum_that_descent_reaches(lam, theta):
 
 
 @pytest.mark.parametrize("lam, theta, gd_steps", [(0.01, (0.45, 0.45), 300), (0.1, (0.9, 0.1), 300),
-                                                 (1.0, (0.1, 0.9), 0), (100.0, (0.5, 0.5), 0),
-                                                 (8.0, (0.86, 0.03), 0), (50.0, (0.49, 0.89), 0), (3.9, (0.12, 0.67), 0)])
+                                                 (1.0, (0.1, 0.9), 0), (100.0, (0.5, 0.5), 0), (8.0, (0.86, 0.03), 0),
+                                                 (50.0, (0.49, 0.89), 0), (3.9, (0.12, 0.67), 0)])
 def test_solve_accurately_stops_early_with_the_very_phi_of_all_its_steps(lam, theta, gd_steps):
     """Once Newton's iterates repeat (a fixed point, or two iterates alternating in the last bit, as from the last
     three starts), solve_accurately stops and returns the iterate the remaining steps would end on: bit for bit the

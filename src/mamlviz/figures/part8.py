@@ -15,8 +15,9 @@ from mamlviz import clock, meta, sine, toy
 from mamlviz.train import MetaTrainer, adapt, evaluate, race_config
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, RECORDED_LEGEND, X_DENSE, argmin, counter,
-                      fine_tune, log_heatmap, recorded_layers, recorded_note, true_mse, unit_panel, verdicts, zero_mse)
+from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, RECORDED_LEGEND, X_DENSE, accumulated_loss, argmin,
+                      counter, fine_tune, log_heatmap, recorded_layers, recorded_note, true_mse, unit_panel, verdicts,
+                      zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problem
 SOFTPLUS = toy.SoftplusLine()
@@ -369,7 +370,9 @@ def _trajectories_scene(state, tasks, seed, paths, stopped, done, n=N_GRID):
 
 @lru_cache(maxsize=16)
 def _grid_objective(seed, alpha, steps, n=N_GRID):
-    return meta_objective(four_tasks(seed), toy.grid(n), alpha, steps)
+    """meta_objective over the grid: `accumulated_loss`, the same sum, which remembers its inner steps (k ± 1 is one
+    step or none)."""
+    return accumulated_loss(four_tasks(seed), steps, alpha, n)[0]
 
 
 def _trajectories_description(state, ends, readouts, done, maml_min, joint_min):

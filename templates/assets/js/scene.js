@@ -178,7 +178,9 @@ export function contourSegments(z, level) {
   for (let i = 0; i < ny - 1; i++) for (let j = 0; j < nx - 1; j++) {
     // most cells lie wholly on one side of the level: skip them without building anything
     const below = z[i][j] < level;
-    if (below === (z[i][j + 1] < level) && below === (z[i + 1][j + 1] < level) && below === (z[i + 1][j] < level)) continue;
+    if (below === (z[i][j + 1] < level) && below === (z[i + 1][j + 1] < level) && below === (z[i + 1][j] < level)) {
+      continue;
+    }
     const c = [[i, j], [i, j + 1], [i + 1, j + 1], [i + 1, j]];  // the cell's corners, around it
     const v = c.map(([a, b]) => z[a][b]);
     if (v.some((u) => u === null)) continue;
