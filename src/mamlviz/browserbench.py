@@ -292,7 +292,8 @@ def measure_controls(presses: int = 20, site: Path | None = None, log=print, bef
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            controls = controlbench.measure(browser, base, presses, log=log, before_base=old and old[1])
+            controls = controlbench.measure(browser, base, presses, log=log, before_base=old and old[1],
+                                            loads=loads)
             browser.close()
     finally:
         server.shutdown()
@@ -331,7 +332,8 @@ def controls_markdown(result) -> str:
     from mamlviz import controlbench
 
     load = result.get("load_average")
-    during = f"; 1-minute load average {load['min']:.1f}–{load['max']:.1f} at its start and end" if load else ""
+    during = (f"; 1-minute load average {load['min']:.1f}–{load['max']:.1f}, sampled at its start and after every "
+              f"page" if load else "")
     before = (f"; *before*: the site built from {result['before']}, page by page alternately in the same run"
               if result.get("before") else "")
     return (f"Every control of every live figure that is not a training figure, moved {result['presses']} times one "

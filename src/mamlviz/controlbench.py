@@ -14,6 +14,7 @@ page alternately in the same browser.
 
 from __future__ import annotations
 
+import os
 import statistics
 
 # One control, `n` times: {first: [ms], final: [ms], missed: count of inputs that changed nothing on screen,
@@ -124,9 +125,10 @@ PAGES = ["03-how-maml-works.html", "04-meta-gradient-cost.html", "05-first-order
          "07-imaml.html", "08-comparison.html"]
 
 
-def measure(browser, base, presses=20, pages=PAGES, log=print, before_base=None):
+def measure(browser, base, presses=20, pages=PAGES, log=print, before_base=None, loads=None):
     """Every control of every non-training figure of the parts that have them, one page after another. With
-    `before_base` (another build of the site), each page there first, then here: returns (here, there)."""
+    `before_base` (another build of the site), each page there first, then here: returns (here, there). `loads`: a
+    list that gets the 1-minute load average after every page."""
     out, before = {}, {}
     for page in pages:
         for site, into in ([(before_base, before)] if before_base else []) + [(base, out)]:
@@ -138,6 +140,8 @@ def measure(browser, base, presses=20, pages=PAGES, log=print, before_base=None)
                 into.update(measure_page(pg, presses, log))
             finally:
                 context.close()
+            if loads is not None:
+                loads.append(os.getloadavg()[0])
     return (out, before) if before_base else out
 
 
