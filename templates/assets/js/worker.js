@@ -22,12 +22,14 @@ const latest = new Map();   // figure → newest request not yet started
 const running = new Map();  // figure → {id, call}
 const started = {};        // figure → {count, state}: computations started (the stats message reports them)
 let timer = null, timerAt = 0;  // the next pump: at once, or when a resting job may refine
-// A coarse answer (a scene flagged "rest") is refined only after the figure had no newer request for this long, so
-// that a drag or a held key gets coarse answers at once and the full one when the reader pauses; unless the
-// figure's last full answer took at most FAST_MS to compute: then it follows at once (a newer request waits for it
-// no longer than that), so a single key press or click gets the full answer without the pause.
+// A coarse answer (a scene flagged "rest") is refined at once when its request came alone (none for the figure in
+// the REST_MS before it: a click, a key press) or when the figure's last full answer took at most FAST_MS to compute
+// (a newer request waits for it no longer than that). Within a burst of requests (a drag, a held key) a slow figure
+// is refined only after no newer request came for REST_MS: coarse answers while the reader moves, the full one when
+// the reader pauses.
 const REST_MS = 60;
 const FAST_MS = 25;
+const lastAt = new Map();  // figure → when its last request arrived
 // figure → {ms, total, n}: its last full answer's first step (the one after the coarse answer) and all its steps
 // (a stream has several), in ms of computing; how many full answers it computed
 const fullMs = new Map();
@@ -95,8 +97,9 @@ function pump() {
     stop(figure);
     started[figure] = {count: ((started[figure] || {}).count || 0) + 1, state: msg.state || {}};
     try {
-      running.set(figure, {id: msg.id, probe: msg.probe === true, call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null,
-        typeof msg.module === "string" ? msg.module : "")});
+      const module = typeof msg.module === "string" ? msg.module : "";
+      running.set(figure, {id: msg.id, probe: msg.probe === true, alone: msg.gap >= REST_MS,
+        call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null, module)});
     } catch (e) {
       self.postMessage({id: msg.id, ok: false, error: pythonError(e)});
     }
@@ -116,7 +119,7 @@ function pump() {
       const out = text ? JSON.parse(text) : {scene: null, done: true};
       const done = out.done || job.probe;   // a probe asks for the first scene only
       if (out.rest && !done) {
-        const wait = ((fullMs.get(figure) || {}).ms ?? Infinity) <= FAST_MS ? 0 : REST_MS;
+        const wait = job.alone || ((fullMs.get(figure) || {}).ms ?? Infinity) <= FAST_MS ? 0 : REST_MS;
         job.restUntil = performance.now() + wait;
         job.refining = true;
         if (wait) resting = Math.min(resting, wait);
@@ -202,6 +205,9 @@ self.onmessage = async (event) => {
     self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()], started,
       full: Object.fromEntries(fullMs)});
   } else if (typeof msg.figure === "string") {
+    const now = performance.now();
+    msg.gap = now - (lastAt.has(msg.figure) ? lastAt.get(msg.figure) : -Infinity);   // since its previous request
+    lastAt.set(msg.figure, now);
     latest.set(msg.figure, msg);
     schedule();
   }
