@@ -2,11 +2,12 @@
 
 For each figure that is not a training figure, each of its sliders, handles, toggles and selects is moved `presses`
 times (a slider or handle one step at a time in one direction, as a held arrow key moves it; a toggle flipped; a
-select stepped through its options), waiting for the figure to be idle in between. Each time: from the input event
-to the first and to the final redraw of the figure (its panels, legend, readouts or message), each counted at the
-animation frame after the change (what the screen can show); the reader's own handle or points, which move at once,
-do not count. Sliders inside a folded settings group are measured
-with their group open, as a reader must open it to reach them. Medians and 95th percentiles per control; for a figure
+select stepped through its options, both in whole rounds), waiting for the figure to be idle in between; then the
+control is set back to where it started (not timed), so that every control is measured from the figure's usual
+state. Each time: from the input event to the first and to the final redraw of the figure (its panels, legend,
+readouts or message), each counted at the animation frame after the change (what the screen can show); the reader's
+own handle or points, which move at once, do not count. Sliders inside a folded settings group are measured with
+their group open, as a reader must open it to reach them. Medians and 95th percentiles per control; for a figure
 that answers coarse first and then in full (refine=True), also how long the worker computed the full answers (the
 reason a final redraw takes long, where it does). With a second site (`before_base`), the two are measured page by
 page alternately in the same browser.
@@ -45,6 +46,7 @@ MOVE = """async ([figureId, name, kind, n]) => {
   if (kind === "handle") sign = state()[name][0] < 0.5 ? 1 : -1;
   const out = {first: [], final: [], missed: 0, full: []};
   await idle();
+  const start = JSON.parse(JSON.stringify(state()[name]));
   for (let k = 0; k < n; k++) {
     const fullBefore = await fullOf();
     const paints = [];
@@ -77,6 +79,9 @@ MOVE = """async ([figureId, name, kind, n]) => {
     out.first.push(paints[0] - t0);
     out.final.push(paints[paints.length - 1] - t0);
   }
+  // back where it started (not timed), so that the next control is measured from the figure's usual state
+  window.mamlvizFigures.find((f) => f.id === figureId).change({[name]: start});
+  await idle();
   return out;
 }"""
 
@@ -110,6 +115,9 @@ def measure_page(pg, presses=20, log=print):
             if c["kind"] not in KINDS:
                 continue
             n = presses if c["kind"] in ("slider", "handle") else max(2, presses // 4)
+            if c["kind"] != "slider" and c["kind"] != "handle":   # whole rounds: a toggle flipped back, every option
+                rounds = 2 if c["kind"] == "toggle" else max(1, len(c.get("options") or ()))
+                n = -(-n // rounds) * rounds
             r = pg.evaluate(MOVE, [figure_id, c["name"], c["kind"], n])
             out.setdefault(figure_id, {})[c["name"]] = {
                 "kind": c["kind"], "n": len(r["final"]), "missed": r["missed"],
