@@ -337,7 +337,8 @@ def controls_markdown(result) -> str:
     before = (f"; *before*: the site built from {result['before']}, page by page alternately in the same run"
               if result.get("before") else "")
     return (f"Every control of every live figure that is not a training figure, moved {result['presses']} times one "
-            f"step from the figure's usual state and set back (toggles and selects: a quarter as often, in whole rounds), headless Debian Chromium at 1280 px on 127.0.0.1 "
+            f"step from the figure's usual state and set back (toggles and selects: a quarter as often, in whole "
+            f"rounds), headless Debian Chromium at 1280 px on 127.0.0.1 "
             f"({os.cpu_count()} cores{during}); ms from the input event to the frame after the figure's first and "
             f"final redraw, and the ms the worker spent computing the full answers that followed a coarse one "
             f"(median; for how many of the inputs){before}:\n\n"
