@@ -40,17 +40,23 @@ def test_update_readme_replaces_only_the_block(tmp_path):
 def test_the_controls_table_gives_every_control_first_and_final_redraw():
     controls = {"imaml-gradient": {
         "log_lam": {"kind": "slider", "n": 20, "missed": 0, "first_median": 9.4, "first_p95": 15.2,
-                    "final_median": 130.0, "final_p95": 180.6},
+                    "final_median": 130.0, "final_p95": 180.6, "full_n": 19, "full_median": 61.2},
         "theta": {"kind": "handle", "n": 18, "missed": 2, "first_median": 8.0, "first_p95": 12.0,
                   "final_median": 120.0, "final_p95": 150.0}}}
     table = browserbench.controls_markdown({"presses": 20, "controls_ms": controls, "load_average": {"min": 1, "max": 2}})
-    assert "load average 1.0–2.0" in table
-    assert "| imaml-gradient | log_lam (slider) | 9 / 15 | 130 / 181 |" in table
-    assert "| imaml-gradient | theta (handle) | 8 / 12 | 120 / 150 (no change ×2) |" in table
+    assert "load average 1.0–2.0" in table and "before" not in table
+    before = {"imaml-gradient": {"theta": controls["imaml-gradient"]["theta"]}}
+    again = browserbench.controls_markdown({"presses": 20, "controls_ms": controls, "before": "61838d7",
+                                            "before_ms": before})
+    assert "the site built from 61838d7, page by page alternately" in again and again.endswith(" 120 / 150 |")
+    # the worker's full answers: median ms of computing, for how many of the inputs (none: a dash)
+    assert "| imaml-gradient | log_lam (slider) | 9 / 15 | 130 / 181 | 61 (19 of 20) |" in table
+    assert "| imaml-gradient | theta (handle) | 8 / 12 | 120 / 150 (no change ×2) | — |" in table
     from mamlviz import controlbench
 
     both = controlbench.markdown(controls, before={"imaml-gradient": {"theta": controls["imaml-gradient"]["theta"]}})
-    assert "| imaml-gradient | log_lam (slider) | 9 / 15 | 130 / 181 | — |" in both
+    assert "| imaml-gradient | log_lam (slider) | 9 / 15 | 130 / 181 | 61 (19 of 20) | — |" in both
+    assert "| imaml-gradient | theta (handle) | 8 / 12 | 120 / 150 (no change ×2) | — | 120 / 150 |" in both
     assert both.splitlines()[0].endswith("before: final median / p95 |")
 
 

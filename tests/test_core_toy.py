@@ -76,3 +76,31 @@ def test_shape_mismatch_raises():
         toy.Bumps().loss_grad(np.zeros(3), np.zeros((4, 2)), np.zeros((4, 1)))
     with pytest.raises(ValueError, match=r"\(4, 2\)"):
         toy.Bumps().loss_grad(np.zeros(2), np.zeros((4, 2)), np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("model,tasks", problems(), ids=["softplus", "bumps", "quadratic"])
+def test_the_hessian_is_formed_at_the_first_product_only_with_the_same_numbers(model, tasks, monkeypatch):
+    """linearize gives the loss and gradient of loss_grad_hessian, and an hvp that multiplies by its Hessian; the
+    Hessian is formed once, at the first product (an inner loop that never multiplies pays nothing for it)."""
+    theta = np.random.default_rng(2).uniform(0, 1, (3, tasks.n_tasks, 2))   # a batch of θ per task
+    loss, grad, hess = model.loss_grad_hessian(theta, tasks.xs, tasks.ys)
+    parts = model._parts
+    formed = []
+
+    def counted(*args):
+        loss, grad, hessian = parts(*args)
+        return loss, grad, lambda: formed.append(1) or hessian()
+
+    monkeypatch.setattr(model, "_parts", counted)
+    l2, g2, hvp = model.linearize(theta, tasks.xs, tasks.ys)
+    np.testing.assert_array_equal(l2, loss)
+    np.testing.assert_array_equal(g2, grad)
+    assert formed == []
+    v = np.random.default_rng(3).normal(size=grad.shape)
+    np.testing.assert_array_equal(hvp(v), np.einsum("...ij,...j->...i", hess, v))
+    np.testing.assert_array_equal(hvp(2 * v), np.einsum("...ij,...j->...i", hess, 2 * v))
+    assert formed == [1]
+    l3, g3 = model.loss_grad(theta, tasks.xs, tasks.ys)
+    np.testing.assert_array_equal(l3, loss)
+    np.testing.assert_array_equal(g3, grad)
+    assert formed == [1]

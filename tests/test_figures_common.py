@@ -73,3 +73,30 @@ def test_trail_points_keeps_the_last_200_finite_pairs():
     long = [[float(i), 0.0] for i in range(250)]
     assert _common.trail_points(long) == long[-200:] and _common.MAX_TRAIL == 200
     assert _common.trail_points(long[:200]) == long[:200]
+
+
+def test_accumulated_loss_continues_its_remembered_steps_with_the_same_numbers(monkeypatch):
+    """m + 1 after m is one more inner step from the remembered U^(m)(θ), m − 1 none; the maps are those of a fresh
+    call with all m steps at once (bit for bit), and another α or other data start again."""
+    from mamlviz import meta, toy
+
+    tasks = toy.softplus_tasks(np.random.default_rng(5), toy.SOFTPLUS_TASK_SETS["two"], n_support=10, n_query=10)
+    fresh = {}
+    for m in (0, 3, 4, 7):
+        _common._GRID_PATHS.clear()
+        fresh[m] = _common.accumulated_loss(tasks, m, 0.03, 11)
+    _common._GRID_PATHS.clear()
+    steps = []
+    inner_sgd = meta.inner_sgd
+    monkeypatch.setattr(meta, "inner_sgd", lambda *a, **k: steps.append(k["steps"]) or inner_sgd(*a, **k))
+    for m, made in ((3, 3), (4, 1), (3, 0), (0, 0), (7, 3)):
+        steps.clear()
+        got = _common.accumulated_loss(tasks, m, 0.03, 11)
+        assert sum(steps) == made, m
+        for a, b in zip(got, fresh[m]):
+            np.testing.assert_array_equal(a, b)
+    steps.clear()
+    _common.accumulated_loss(tasks, 2, 0.031, 11)      # another α: its own steps
+    other = toy.softplus_tasks(np.random.default_rng(6), toy.SOFTPLUS_TASK_SETS["two"], n_support=10, n_query=10)
+    _common.accumulated_loss(other, 2, 0.03, 11)       # other data: their own
+    assert sum(steps) == 4

@@ -231,3 +231,24 @@ def test_solve_accurately_reaches_the_minimum_that_descent_reaches(lam, theta):
         np.testing.assert_allclose(got[j], want, atol=1e-9)
         r = BUMPS.loss_grad(got[j], TASKS.xs[j], TASKS.ys[j])[1] + lam * (got[j] - theta)
         assert np.abs(r).max() < 1e-12
+
+
+@pytest.mark.parametrize("lam, theta, gd_steps", [(0.01, (0.45, 0.45), 300), (0.1, (0.9, 0.1), 300),
+                                                 (1.0, (0.1, 0.9), 0), (100.0, (0.5, 0.5), 0), (8.0, (0.86, 0.03), 0),
+                                                 (50.0, (0.49, 0.89), 0), (3.9, (0.12, 0.67), 0)])
+def test_solve_accurately_stops_early_with_the_very_phi_of_all_its_steps(lam, theta, gd_steps):
+    """Once Newton's iterates repeat (a fixed point, or two iterates alternating in the last bit, as from the last
+    three starts), solve_accurately stops and returns the iterate the remaining steps would end on: bit for bit the
+    φ of every step written out."""
+    theta = np.array(theta)
+    phi0 = part7.proximal_path(theta, lam, 5)[-1]
+    phi = np.broadcast_to(phi0, (2, 2))
+    for _ in range(gd_steps):
+        phi = phi - part7.inner_rate(lam) * part7.residual(theta, phi, lam)
+    for steps in range(1, 31):   # after every number of Newton steps, converged or not
+        h = BUMPS.hessian(phi, TASKS.xs, TASKS.ys) + lam * np.eye(2)
+        r = part7.residual(theta, phi, lam)
+        pd = np.linalg.eigvalsh(h).min(axis=-1) > 0
+        phi = phi - np.where(pd[:, None], np.linalg.solve(h, r[..., None])[..., 0], part7.inner_rate(lam) * r)
+        got = part7.solve_accurately(theta, lam, phi0, gd_steps=gd_steps, newton_steps=steps)
+        np.testing.assert_array_equal(got, phi, err_msg=f"after {steps} Newton steps")

@@ -838,3 +838,35 @@ def test_held_out_is_the_median_query_mse_after_the_own_procedure_and_one_shared
         assert race["seconds"] == dict.fromkeys(part8.RACERS, 0.0)
         (first,) = race["curves"]["pretrained"]
         assert first[:2] == (0, 0.0) and first[2:] == pytest.approx((np.median(own), np.median(shared)), rel=1e-10)
+
+
+def test_trajectories_remember_each_path_and_answer_complete_when_nothing_is_left(monkeypatch):
+    """The coarse answer draws what is remembered: nothing yet → the first TRAJ_COARSE updates on the coarse grid;
+    everything (the same state again, a method switched off, the other background, fewer updates) → the final frame
+    itself, flagged complete. A slider of one method recomputes only that method's path, and remembered paths give
+    the numbers of a fresh computation."""
+    part8._PATHS.clear()
+    part8._GRIDS_KNOWN.clear()
+    state = figures.FIGURES["trajectories"].validate({**TRAJ, "theta": [0.25, 0.75]})
+    coarse = figures.run("trajectories", state, coarse=True)
+    assert "complete" not in coarse and all(len(p) == part8.TRAJ_COARSE + 1 for p in paths(coarse).values())
+    full = final("trajectories", state)
+    again = figures.run("trajectories", state, coarse=True)
+    assert again.pop("complete") is True and again == figures._jsonable(full)
+    for patch in ({"maml_on": False}, {"background": "joint"}, {"updates": 20}):
+        c = figures.run("trajectories", {**state, **patch}, coarse=True)
+        assert c.pop("complete") is True and c == final("trajectories", {**state, **patch}), patch
+    longer = {**state, "updates": 80}
+    c = figures.run("trajectories", longer, coarse=True)
+    assert "complete" not in c and all(len(p) == 41 for p in paths(c).values())   # the 40 remembered
+    made = []
+    direction = part8.direction
+    monkeypatch.setattr(part8, "direction", lambda m, *a: made.append(m) or direction(m, *a))
+    got = final("trajectories", longer)
+    assert sorted(set(made)) == sorted(part8.METHODS) and len(made) == 4 * 40    # only the 40 new updates
+    made.clear()
+    final("trajectories", {**longer, "epsilon": 0.5})
+    assert set(made) == {"reptile"}
+    part8._PATHS.clear()
+    for m, p in paths(final("trajectories", longer)).items():
+        np.testing.assert_array_equal(p, paths(got)[m])

@@ -294,37 +294,73 @@ def _built(site, log):
     return site
 
 
-def measure_controls(presses: int = 20, site: Path | None = None, log=print) -> dict:
-    """Only every control of every live figure (mamlviz.controlbench): `mamlviz bench --browser --controls`."""
+def measure_controls(presses: int = 20, site: Path | None = None, log=print, before: str | None = None) -> dict:
+    """Only every control of every live figure (mamlviz.controlbench): `mamlviz bench --browser --controls`.
+    before: a git revision of this repository (or a built site's folder), measured page by page alternately with
+    this one in the same run (`--before REV`)."""
     from playwright.sync_api import sync_playwright
 
     from mamlviz import controlbench
     from mamlviz.site.serve import serve_in_thread
 
     server, base = serve_in_thread(_built(site, log))
+    old = serve_in_thread(_built_revision(before, log)) if before else None
     loads = [os.getloadavg()[0]]
     no_eval_wait_for_function()
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            controls = controlbench.measure(browser, base, presses, log=log)
+            controls = controlbench.measure(browser, base, presses, log=log, before_base=old and old[1],
+                                            loads=loads)
             browser.close()
     finally:
         server.shutdown()
+        if old:
+            old[0].shutdown()
     loads.append(os.getloadavg()[0])
-    return {"presses": presses, "controls_ms": controls,
-            "load_average": {"min": round(min(loads), 2), "max": round(max(loads), 2)}}
+    out = {"presses": presses, "load_average": {"min": round(min(loads), 2), "max": round(max(loads), 2)}}
+    if before:
+        controls, out["before_ms"] = controls
+        out["before"] = before
+    return {**out, "controls_ms": controls}
+
+
+def _built_revision(rev: str, log) -> Path:
+    """The site as built from git revision `rev` of this repository (its own package makes the first frames and the
+    worker's bundle), in a temporary folder; or `rev` itself if it is a built site's folder."""
+    import subprocess
+    import sys
+
+    from mamlviz.site import find_root
+
+    if (Path(rev) / "index.html").is_file():
+        return Path(rev)
+    tmp = Path(tempfile.mkdtemp(prefix="mamlviz-bench-before-"))
+    log(f"building the site of {rev} into {tmp / 'site'}")
+    archive = subprocess.run(["git", "-C", str(find_root()), "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+    code = ("from pathlib import Path; from mamlviz.site import Project, build; "
+            f"build(Project.at(Path({str(tmp)!r}), Path({str(tmp / 'site')!r})), log=lambda *a: None)")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp,
+                   env={**os.environ, "PYTHONPATH": str(tmp / "src")})
+    return tmp / "site"
 
 
 def controls_markdown(result) -> str:
     from mamlviz import controlbench
 
     load = result.get("load_average")
-    during = f"; 1-minute load average {load['min']:.1f}–{load['max']:.1f} at its start and end" if load else ""
+    during = (f"; 1-minute load average {load['min']:.1f}–{load['max']:.1f}, sampled at its start and after every "
+              f"page" if load else "")
+    before = (f"; *before*: the site built from {result['before']}, page by page alternately in the same run"
+              if result.get("before") else "")
     return (f"Every control of every live figure that is not a training figure, moved {result['presses']} times one "
-            f"step (toggles and selects: a quarter as often), headless Debian Chromium at 1280 px on 127.0.0.1 "
+            f"step from the figure's usual state and set back (toggles and selects: a quarter as often, in whole "
+            f"rounds), headless Debian Chromium at 1280 px on 127.0.0.1 "
             f"({os.cpu_count()} cores{during}); ms from the input event to the frame after the figure's first and "
-            f"final redraw:\n\n" + controlbench.markdown(result["controls_ms"]))
+            f"final redraw, and the ms the worker spent computing the full answers that followed a coarse one "
+            f"(median; for how many of the inputs){before}:\n\n"
+            + controlbench.markdown(result["controls_ms"], result.get("before_ms")))
 
 
 def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "reference"), updates: int = 50,

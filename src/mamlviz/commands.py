@@ -165,6 +165,9 @@ def add_bench(commands):
     p.add_argument("--controls", action="store_true",
                    help="with --browser: measure only every control of every live figure (its own README table)")
     p.add_argument("--presses", type=int, default=20, help="with --browser: inputs per control (median, p95)")
+    p.add_argument("--before", metavar="REV", default=None,
+                   help="with --browser --controls: also measure the site built from this git revision (or a built "
+                        "site's folder), page by page alternately, and add its final redraw to the table")
     p.add_argument("--readme", metavar="README", nargs="?", const="README.md", default=None,
                    help="with --browser: also put the table into this README's bench block (default README.md)")
 
@@ -179,7 +182,7 @@ def add_bench(commands):
 
             log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
             if args.controls:
-                result = browserbench.measure_controls(presses=args.presses, log=log)
+                result = browserbench.measure_controls(presses=args.presses, log=log, before=args.before)
                 table, markers = browserbench.controls_markdown(result), browserbench.CONTROLS_MARKERS
             else:
                 result = browserbench.measure(runs=args.runs, methods=args.methods.split(","),

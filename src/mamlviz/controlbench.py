@@ -2,19 +2,30 @@
 
 For each figure that is not a training figure, each of its sliders, handles, toggles and selects is moved `presses`
 times (a slider or handle one step at a time in one direction, as a held arrow key moves it; a toggle flipped; a
-select stepped through its options), waiting for the figure to be idle in between. Each time: from the input event
-to the first and to the final redraw of the figure (its panels, legend, readouts or message), each counted at the
-animation frame after the change (what the screen can show); the reader's own handle or points, which move at once,
-do not count. Sliders inside a folded settings group are measured
-with their group open, as a reader must open it to reach them. Medians and 95th percentiles per control.
+select stepped through its options, both in whole rounds), waiting for the figure to be idle in between; then the
+control is set back to where it started (not timed), so that every control is measured from the figure's usual
+state. Each time: from the input event to the first and to the final redraw of the figure (its panels, legend,
+readouts or message), each counted at the animation frame after the change (what the screen can show); the reader's
+own handle or points, which move at once, do not count. Sliders inside a folded settings group are measured with
+their group open, as a reader must open it to reach them. Medians and 95th percentiles per control; for a figure
+that answers coarse first and then in full (refine=True), also how long the worker computed the full answers (the
+reason a final redraw takes long, where it does). With a second site (`before_base`), the two are measured page by
+page alternately in the same browser.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 
-# One control, `n` times: {first: [ms], final: [ms], missed: count of inputs that changed nothing on screen}.
+# One control, `n` times: {first: [ms], final: [ms], missed: count of inputs that changed nothing on screen,
+# full: [ms the worker computed a full answer after a coarse one, for the inputs that had one]}.
 MOVE = """async ([figureId, name, kind, n]) => {
+  const rt = await import(new URL("assets/js/runtime.js", location.href).href);
+  const fullOf = async () => {
+    const main = (await rt.stats()).main;
+    return (main && main.full && main.full[figureId]) || {n: 0};
+  };
   const fig = document.querySelector(`.figure[data-figure="${figureId}"]`);
   const spec = JSON.parse(fig.querySelector("script.figure-data").textContent).controls.find((c) => c.name === name);
   const group = spec.group && fig.querySelector(`.control-group[data-group="${spec.group}"] details`);
@@ -33,9 +44,11 @@ MOVE = """async ([figureId, name, kind, n]) => {
   let sign = 1;
   if (kind === "slider") sign = Number(input.value) + n * Number(input.step) <= Number(input.max) + 1e-9 ? 1 : -1;
   if (kind === "handle") sign = state()[name][0] < 0.5 ? 1 : -1;
-  const out = {first: [], final: [], missed: 0};
+  const out = {first: [], final: [], missed: 0, full: []};
   await idle();
+  const start = JSON.parse(JSON.stringify(state()[name]));
   for (let k = 0; k < n; k++) {
+    const fullBefore = await fullOf();
     const paints = [];
     // the figure's drawing: not the reader's own handle or points, which follow the input at once
     const own = (r) => (r.target.nodeType === 1 ? r.target : r.target.parentElement).closest(".handle, g.input");
@@ -60,10 +73,15 @@ MOVE = """async ([figureId, name, kind, n]) => {
     await idle();
     mo.disconnect();
     await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const fullAfter = await fullOf();
+    if (fullAfter.n > fullBefore.n) out.full.push(fullAfter.total);
     if (!paints.length) { out.missed += 1; continue; }
     out.first.push(paints[0] - t0);
     out.final.push(paints[paints.length - 1] - t0);
   }
+  // back where it started (not timed), so that the next control is measured from the figure's usual state
+  window.mamlvizFigures.find((f) => f.id === figureId).change({[name]: start});
+  await idle();
   return out;
 }"""
 
@@ -97,11 +115,15 @@ def measure_page(pg, presses=20, log=print):
             if c["kind"] not in KINDS:
                 continue
             n = presses if c["kind"] in ("slider", "handle") else max(2, presses // 4)
+            if c["kind"] != "slider" and c["kind"] != "handle":   # whole rounds: a toggle flipped back, every option
+                rounds = 2 if c["kind"] == "toggle" else max(1, len(c.get("options") or ()))
+                n = -(-n // rounds) * rounds
             r = pg.evaluate(MOVE, [figure_id, c["name"], c["kind"], n])
             out.setdefault(figure_id, {})[c["name"]] = {
                 "kind": c["kind"], "n": len(r["final"]), "missed": r["missed"],
                 "first_median": _median(r["first"]), "first_p95": _p95(r["first"]),
-                "final_median": _median(r["final"]), "final_p95": _p95(r["final"])}
+                "final_median": _median(r["final"]), "final_p95": _p95(r["final"]),
+                "full_n": len(r["full"]), "full_median": _median(r["full"])}
             log(f"  {figure_id} {c['name']}: final {out[figure_id][c['name']]['final_median']} / "
                 f"{out[figure_id][c['name']]['final_p95']} ms")
     return out
@@ -111,25 +133,31 @@ PAGES = ["03-how-maml-works.html", "04-meta-gradient-cost.html", "05-first-order
          "07-imaml.html", "08-comparison.html"]
 
 
-def measure(browser, base, presses=20, pages=PAGES, log=print):
-    """Every control of every non-training figure of the parts that have them, one page after another."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    out = {}
-    try:
-        for page in pages:
-            log(f"controls of {page}")
-            pg.goto(base + page)
-            out.update(measure_page(pg, presses, log))
-    finally:
-        context.close()
-    return out
+def measure(browser, base, presses=20, pages=PAGES, log=print, before_base=None, loads=None):
+    """Every control of every non-training figure of the parts that have them, one page after another. With
+    `before_base` (another build of the site), each page there first, then here: returns (here, there). `loads`: a
+    list that gets the 1-minute load average after every page."""
+    out, before = {}, {}
+    for page in pages:
+        for site, into in ([(before_base, before)] if before_base else []) + [(base, out)]:
+            log(f"controls of {page}" + (" (before)" if into is before else ""))
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            try:
+                pg = context.new_page()
+                pg.goto(site + page)
+                into.update(measure_page(pg, presses, log))
+            finally:
+                context.close()
+            if loads is not None:
+                loads.append(os.getloadavg()[0])
+    return (out, before) if before_base else out
 
 
 def markdown(controls, before=None) -> str:
-    """Per control: median / p95 of the first and the final redraw (ms), and `before`'s final if given."""
-    head = "| figure | control | first redraw: median / p95 | final redraw: median / p95 |"
-    rule = "| --- | --- | --- | --- |"
+    """Per control: median / p95 of the first and the final redraw (ms), the worker's full answers (median ms of
+    computing, for the inputs that had one after a coarse answer), and `before`'s final if given."""
+    head = "| figure | control | first redraw: median / p95 | final redraw: median / p95 | full answer computed |"
+    rule = "| --- | --- | --- | --- | --- |"
     if before:
         head += " before: final median / p95 |"
         rule += " --- |"
@@ -138,8 +166,9 @@ def markdown(controls, before=None) -> str:
     for figure_id, cs in controls.items():
         for name, v in cs.items():
             missed = f" (no change ×{v['missed']})" if v["missed"] else ""
+            full = f"{f(v['full_median'])} ({v['full_n']} of {v['n']})" if v.get("full_n") else "—"
             row = (f"| {figure_id} | {name} ({v['kind']}) | {f(v['first_median'])} / {f(v['first_p95'])} | "
-                   f"{f(v['final_median'])} / {f(v['final_p95'])}{missed} |")
+                   f"{f(v['final_median'])} / {f(v['final_p95'])}{missed} | {full} |")
             if before:
                 b = (before.get(figure_id) or {}).get(name)
                 row += f" {f(b['final_median'])} / {f(b['final_p95'])} |" if b else " — |"

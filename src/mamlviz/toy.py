@@ -78,17 +78,30 @@ class _Toy(Model):
         return theta, x, y
 
     def linearize(self, theta, x, y):
-        """(L, ∇L, hvp), with hvp(v) = H·v from the closed-form Hessian H."""
-        loss, grad, hess = self.loss_grad_hessian(theta, x, y)
+        """(L, ∇L, hvp), with hvp(v) = H·v from the closed-form Hessian H, formed at the first product only (an
+        inner loop that never multiplies by it, e.g. FOMAML's or a heat map's, does not pay for it)."""
+        theta, x, y = self._check(theta, x, y)
+        loss, grad, hessian = self._parts(theta, x, y)
+        held = []
 
         def hvp(v, reduce=False):
             v = np.asarray(v, dtype=float)
             if v.shape[-1] != 2:
                 raise ValueError(f"v has shape {v.shape} but the gradient has shape {grad.shape}")
-            hv = np.einsum("...ij,...j->...i", hess, v)
+            if not held:
+                held.append(hessian())
+            hv = np.einsum("...ij,...j->...i", held[0], v)
             return hv.reshape(-1, 2).sum(axis=0) if reduce else hv
 
         return loss, grad, hvp
+
+    def loss_grad(self, theta, x, y):
+        loss, grad, _ = self._parts(*self._check(theta, x, y))
+        return loss, grad
+
+    def loss_grad_hessian(self, theta, x, y):
+        loss, grad, hessian = self._parts(*self._check(theta, x, y))
+        return loss, grad, hessian()
 
     def hessian(self, theta, x, y):
         """The closed-form Hessian ∇²L, shape (…, 2, 2)."""
@@ -106,18 +119,27 @@ class SoftplusLine(_Toy):
         r = self.predict(theta, x) - np.asarray(y, dtype=float)
         return 0.5 * (r * r).sum(axis=(-2, -1))
 
-    def loss_grad_hessian(self, theta, x, y):
-        theta, x, y = self._check(theta, x, y)
+    def _parts(self, theta, x, y):
+        """(L, ∇L, a function giving ∇²L) from checked arrays: the Hessian's sums only when asked for."""
         z = theta[..., None, 0:1] * x + theta[..., None, 1:2]
         s = _sigmoid(z)                          # softplus'(z) = σ(z)
         r = np.logaddexp(0.0, z) - y             # residual M − y
         loss = 0.5 * (r * r).sum(axis=(-2, -1))
         rs = r * s
-        grad = np.stack([(rs * x).sum(axis=(-2, -1)), rs.sum(axis=(-2, -1))], axis=-1)  # Σ r σ (x, 1)
-        c = s * s + r * s * (1.0 - s)            # ∂²½r²/∂z² = σ² + r σ(1 − σ)
-        haa, hab, hbb = (c * x * x).sum(axis=(-2, -1)), (c * x).sum(axis=(-2, -1)), c.sum(axis=(-2, -1))
-        hess = np.stack([np.stack([haa, hab], -1), np.stack([hab, hbb], -1)], -2)  # Σ c (x, 1)(x, 1)ᵀ
-        return loss, grad, hess
+        ga = (rs * x).sum(axis=(-2, -1))
+        grad = np.empty(ga.shape + (2,))         # Σ r σ (x, 1) (filled in place: np.stack costs more than the sums)
+        grad[..., 0], grad[..., 1] = ga, rs.sum(axis=(-2, -1))
+
+        def hessian():
+            c = s * s + r * s * (1.0 - s)            # ∂²½r²/∂z² = σ² + r σ(1 − σ)
+            cx = c * x
+            hess = np.empty(ga.shape + (2, 2))       # Σ c (x, 1)(x, 1)ᵀ
+            hess[..., 0, 0], hess[..., 0, 1], hess[..., 1, 1] = (cx * x).sum(axis=(-2, -1)), cx.sum(axis=(-2, -1)), \
+                c.sum(axis=(-2, -1))
+            hess[..., 1, 0] = hess[..., 0, 1]
+            return hess
+
+        return loss, grad, hessian
 
 
 class Bumps(_Toy):
@@ -134,17 +156,18 @@ class Bumps(_Toy):
     def loss(self, theta, x, y):
         return (self.predict(theta, x) * np.asarray(y, dtype=float)).sum(axis=(-2, -1))
 
-    def loss_grad_hessian(self, theta, x, y):
-        theta, x, y = self._check(theta, x, y)
+    def _parts(self, theta, x, y):
         d = theta[..., None, :] - x                           # φ − c_k
         s = _sigmoid(-10.0 * (d * d).sum(axis=-1, keepdims=True))
         loss = (y * s).sum(axis=(-2, -1))
         u = s * (1.0 - s)                                     # σ' at −10‖d‖²
         grad = (y * -20.0 * u * d).sum(axis=-2)               # Σ w_k (−20 u d)
-        # ∇² of σ(−10‖d‖²) = −20 u I + 400 u (1 − 2s) d dᵀ
-        outer = (y * 400.0 * u * (1.0 - 2.0 * s))[..., None] * d[..., :, None] * d[..., None, :]
-        hess = outer.sum(axis=-3) + (y * -20.0 * u).sum(axis=(-2, -1))[..., None, None] * np.eye(2)
-        return loss, grad, hess
+
+        def hessian():   # ∇² of σ(−10‖d‖²) = −20 u I + 400 u (1 − 2s) d dᵀ
+            outer = (y * 400.0 * u * (1.0 - 2.0 * s))[..., None] * d[..., :, None] * d[..., None, :]
+            return outer.sum(axis=-3) + (y * -20.0 * u).sum(axis=(-2, -1))[..., None, None] * np.eye(2)
+
+        return loss, grad, hessian
 
 
 class Quadratic(_Toy):
@@ -158,18 +181,16 @@ class Quadratic(_Toy):
         return np.einsum("...ij,...j->...i", x, theta - 0.5)[..., None]
 
     def loss(self, theta, x, y):
-        return self.loss_grad_hessian(theta, x, y)[0]
+        return self.loss_grad(theta, x, y)[0]
 
-    def loss_grad_hessian(self, theta, x, y):
-        theta, x, y = self._check(theta, x, y)
+    def _parts(self, theta, x, y):
         c = 0.5 * (x + np.swapaxes(x, -1, -2))                # symmetric part of C
         d = theta - 0.5
         cd = np.einsum("...ij,...j->...i", c, d)
         g = y[..., 0]
         loss = 0.5 * (d * cd).sum(axis=-1) + (g * theta).sum(axis=-1)
         grad = cd + g                                         # ∇f = C(φ − ½) + g
-        hess = np.broadcast_to(c, np.broadcast_shapes(c.shape, theta.shape[:-1] + (2, 2)))
-        return loss, grad, hess
+        return loss, grad, lambda: np.broadcast_to(c, np.broadcast_shapes(c.shape, theta.shape[:-1] + (2, 2)))
 
 
 @dataclass

@@ -10,7 +10,8 @@ import {inflateSync} from "node:zlib";
 const here = new URL(".", import.meta.url);
 const source = readFileSync(new URL("../../templates/assets/js/scene.js", here), "utf8");
 const scene = await import("data:text/javascript," + encodeURIComponent(source));
-const {makeScale, ticks, fmtTick, cmap, encodePNG, crc32, contourSegments, layersSVG, M, W, H} = scene;
+const {makeScale, ticks, fmtTick, cmap, encodePNG, crc32, contourSegments, layersSVG, layerParts, heatmapDataURL, M, W,
+  H} = scene;
 
 const close = (a, b, tol, what) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
 const grid = (lo, hi, n) => Array.from({length: n}, (_, k) => lo + k * (hi - lo) / (n - 1));
@@ -126,6 +127,33 @@ test("PNG encoder: images larger than one stored deflate block decode to the sam
   const png = decodePNG(encodePNG(width, height, rgba));     // 130 rows × 601 bytes > 65535: two blocks
   assert.equal(png.width, width); assert.equal(png.height, height);
   assert.deepEqual(png.rgba, rgba);
+});
+
+test("heat-map images are remembered by their data: the same map gives the same image, any change a new one", () => {
+  const z = sample((x, y) => x + 2 * y, [0, 1, 0, 1], 9, 7);
+  const L = {kind: "heatmap", z, extent: [0, 1, 0, 1], zmin: 0, zmax: 3, cmap: "viridis"};
+  const url = heatmapDataURL(L);
+  assert.equal(heatmapDataURL({...L, z: JSON.parse(JSON.stringify(z))}), url);   // equal data, another object
+  const decode = (u) => decodePNG(new Uint8Array(Buffer.from(u.split(",")[1], "base64")));
+  const changed = JSON.parse(JSON.stringify(z));
+  changed[0][0] = 3;   // the bottom-left pixel (row 0 is drawn at the bottom) becomes the top colour
+  const png = decode(heatmapDataURL({...L, z: changed}));
+  assert.deepEqual([...png.rgba.subarray((png.height - 1) * png.width * 4, (png.height - 1) * png.width * 4 + 4)],
+    [...cmap("viridis", 1), 255]);
+  assert.notEqual(heatmapDataURL({...L, zmax: 4}), url);
+  assert.notEqual(heatmapDataURL({...L, cmap: "diverging"}), url);
+  for (let k = 0; k < 12; k++) heatmapDataURL({...L, zmin: -k - 1});   // push the first out of the memory
+  assert.equal(heatmapDataURL(L), url);
+  assert.deepEqual(decode(url).rgba, decode(heatmapDataURL({...L, z: z.map((row) => [...row])})).rgba);
+});
+
+test("layerParts: one <g> per known layer, in order; joined, the layers group of layersSVG", () => {
+  const panel = {xlim: [0, 1], ylim: [0, 1], layers: [{kind: "points", x: [0.5], y: [0.5]}, {kind: "nonsense"},
+    {kind: "line", x: [0, 1], y: [0, 1]}, {kind: "label", at: [0.2, 0.2], text: "a < b"}]};
+  const s = makeScale(panel), parts = layerParts(panel, s);
+  assert.equal(parts.length, 3);
+  assert.deepEqual(parts.map((p) => /^<g class="layer layer-(\w+)">/.exec(p)[1]), ["points", "line", "label"]);
+  assert.equal(parts.join(""), layersSVG(panel, s));
 });
 
 for (const [extent, r, nx, ny] of [[[-1.5, 2, -1.2, 1.4], 1, 71, 53], [[-3, 3, -3, 3], 2.5, 40, 40]]) {

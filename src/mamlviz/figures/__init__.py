@@ -22,6 +22,8 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 FIGURES: dict[str, "Figure"] = {}
 WIDGETS: dict[str, "Widget"] = {}
 # Objects that survive between requests (a paused trainer), keyed by figure id; a Reset action drops them.
@@ -359,6 +361,13 @@ def _jsonable(obj):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray) and obj.dtype.kind in "fiub":   # a heat map: no Python loop over its numbers
+        finite = np.isfinite(obj)
+        if finite.all():
+            return obj.tolist()
+        out = obj.astype(object)
+        out[~finite] = None
+        return out.tolist()
     if hasattr(obj, "tolist"):  # numpy array or scalar
         return _jsonable(obj.tolist())
     if isinstance(obj, float):

@@ -174,9 +174,19 @@ def accumulated_loss(tasks, m, alpha, n=51):
     task adapted at once by the same inner-SGD routine that MAML uses.
     """
     theta = np.broadcast_to(toy.grid(n)[:, :, None, :], (n, n, tasks.n_tasks, 2))
+    # the steps made so far are remembered per (support data, α, grid): one more step for m + 1, none for m − 1
+    key = (tasks.xs.tobytes(), tasks.ys.tobytes(), float(alpha), n)
+    path = memo(_GRID_PATHS, key, lambda: [theta], limit=4)
     with np.errstate(over="ignore", invalid="ignore"):
-        phi = meta.inner_sgd(SOFTPLUS, theta, tasks.xs, tasks.ys, lr=alpha, steps=m).phi
-        return SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1), SOFTPLUS.loss(theta, tasks.xq, tasks.yq)
+        while len(path) <= m:   # U^(j+1)(θ) = one step from U^(j)(θ): the same numbers as m steps in one call
+            path.append(meta.inner_sgd(SOFTPLUS, path[-1], tasks.xs, tasks.ys, lr=alpha, steps=1).phi)
+        before = memo(_GRID_QUERY, (tasks.xq.tobytes(), tasks.yq.tobytes(), n),
+                      lambda: SOFTPLUS.loss(theta, tasks.xq, tasks.yq), limit=4)
+        return SOFTPLUS.loss(path[m], tasks.xq, tasks.yq).sum(axis=-1), before
+
+
+_GRID_PATHS = {}   # (support data, α, n) → [U^(0)(θ), U^(1)(θ), …] over the grid
+_GRID_QUERY = {}   # (query data, n) → the query losses at θ over the grid
 
 
 # ---- the sine MLP: fine-tuning and its measures (Parts 3 and 8), the methods' names (Parts 8 and 9)

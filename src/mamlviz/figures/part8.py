@@ -15,8 +15,9 @@ from mamlviz import clock, meta, sine, toy
 from mamlviz.train import MetaTrainer, adapt, evaluate, race_config
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
-from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, RECORDED_LEGEND, X_DENSE, argmin, counter,
-                      fine_tune, log_heatmap, recorded_layers, recorded_note, true_mse, unit_panel, verdicts, zero_mse)
+from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, RECORDED_LEGEND, X_DENSE, accumulated_loss, argmin,
+                      counter, fine_tune, log_heatmap, recorded_layers, recorded_note, true_mse, unit_panel, verdicts,
+                      zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problem
 SOFTPLUS = toy.SoftplusLine()
@@ -54,7 +55,8 @@ def meta_objective(tasks, theta, alpha, steps, reg=None):
 def direction(method, tasks, theta, alpha, steps, reg=None, cg_steps=None):
     """The library's meta-update direction d (the outer step is θ ← θ − rate·d) and its info."""
     return meta.meta_gradient(method, SOFTPLUS, theta, tasks, inner_lr=alpha, inner_steps=steps,
-                              reg=reg if method == "imaml" else None, cg_steps=cg_steps, query_before=False)
+                              reg=reg if method == "imaml" else None, cg_steps=cg_steps, query_before=False,
+                              kept_bytes=False)   # the memory kept is Part 4's and 9's question, not this figure's
 
 
 def angle(u, v):
@@ -177,6 +179,8 @@ def _background(seed, which, alpha, steps, reg, n=N_GRID):
     if which.startswith("task"):
         i = int(which[4:]) - 1
         z = SOFTPLUS.loss(g, tasks.xq[i], tasks.yq[i])
+    elif reg is None:   # the MAML objective or, at k = 0, the joint loss: the map the minima are found on
+        z = _grid_objective(seed, alpha, steps, n)
     else:
         z = meta_objective(tasks, g, alpha, steps, reg)
     return tuple(log_heatmap(np.where(np.isfinite(z), z, np.nan)))
@@ -218,29 +222,92 @@ TRAJ_COARSE = 4           # meta-updates of the coarse answer (drawn at once; th
 ])
 def trajectories_figure(state, action=None, coarse=False):
     """A stream of frames: every enabled method advances TRAJ_CHUNK meta-updates from the same θ₀, then a frame.
-    coarse=True: one frame after the first TRAJ_COARSE updates (the start of the same paths) on every other grid
-    point of the background."""
-    if coarse:
-        return next(_trajectories(state, action, TRAJ_COARSE, COARSE_GRID))
-    return _trajectories(state, action)
+    coarse=True: one frame after the first TRAJ_COARSE updates (the start of the same paths, or as much of them as
+    is remembered) on every other grid point of the background; when every path and the background are remembered
+    (a method switched, the background chosen, fewer updates), the final frame itself, flagged complete."""
+    if not coarse:
+        return _trajectories(state, action)
+    seed, tasks, keys = _trajectory_setup(state, action)
+    total = int(state["updates"])
+    known = min((_known_updates(key) for key in keys.values()), default=total)
+    n = N_GRID if _background_known(seed, state) else COARSE_GRID
+    done = total if known >= total else max(known, min(TRAJ_COARSE, total))
+    scene = _trajectories_frame(state, tasks, seed, keys, done, n)
+    if done >= total and n == N_GRID:
+        scene["complete"] = True
+    return scene
 
 
-def _trajectories(state, action, first=TRAJ_CHUNK, n=N_GRID):
+def _trajectory_setup(state, action):
     seed = counter(state.get("_seed", 0)) + (action == "resample")
-    tasks = four_tasks(seed)
-    paths = {m: [np.array(state["theta"], dtype=float)] for m in METHODS if state[f"{m}_on"]}
-    stopped = {}
+    keys = {m: _path_key(m, state, seed) for m in METHODS if state[f"{m}_on"]}
+    return seed, four_tasks(seed), keys
+
+
+def _trajectories(state, action, n=N_GRID):
+    seed, tasks, keys = _trajectory_setup(state, action)
     total = int(state["updates"])
     done = 0
-    while True:
-        chunk = min(first if done == 0 else TRAJ_CHUNK, total - done)
-        for m, path in paths.items():
-            if m not in stopped:
-                stopped.update(_advance(m, tasks, state, path, chunk))
-        done += chunk
-        yield _trajectories_scene(state, tasks, seed, paths, stopped, done, n)
-        if done >= total:
-            return
+    while done < total:
+        done = min(done + TRAJ_CHUNK, total)
+        yield _trajectories_frame(state, tasks, seed, keys, done, n)
+
+
+def _trajectories_frame(state, tasks, seed, keys, done, n):
+    paths, stopped = {}, {}
+    for m, key in keys.items():
+        paths[m], why = _path(key, m, tasks, state, done)
+        if why:
+            stopped[m] = why
+    scene = _trajectories_scene(state, tasks, seed, paths, stopped, done, n)
+    if n == N_GRID:
+        if len(_GRIDS_KNOWN) > 64:   # the maps' own cache keeps 16
+            _GRIDS_KNOWN.clear()
+        _GRIDS_KNOWN.update(_grid_ids(seed, state))
+    return scene
+
+
+# Each method's path, remembered per (method, samples, α, k, its outer rate, λ for iMAML, θ₀): a method switched on
+# again, more updates or another background extend or reuse it; a slider of one method recomputes only that one.
+_PATHS = {}
+_PATHS_KEPT = 32
+_GRIDS_KNOWN = set()   # (seed, α, k) of the full-grid objectives made (both backgrounds and both minima use them)
+
+
+def _path_key(m, state, seed):
+    lam = float(state["lam"]) if m == "imaml" else None
+    return m, seed, float(state["alpha"]), int(state["k"]), outer_rate(state, m), lam, tuple(state["theta"])
+
+
+def _known_updates(key):
+    """Updates of the path remembered for `key` (all it will ever have, if it stopped: then counted as endless)."""
+    entry = _PATHS.get(key)
+    if entry is None:
+        return 0
+    return np.inf if entry["why"] else len(entry["path"]) - 1
+
+
+def _path(key, m, tasks, state, updates):
+    """The first `updates` meta-updates of method m's path (fewer if it stopped), and why it stopped if it did
+    within them."""
+    entry = _PATHS.pop(key, None) or {"path": [np.array(state["theta"], dtype=float)], "why": None}
+    _PATHS[key] = entry                         # the newest last; the oldest forgotten
+    if len(_PATHS) > _PATHS_KEPT:
+        del _PATHS[next(iter(_PATHS))]
+    path = entry["path"]
+    if not entry["why"] and len(path) - 1 < updates:
+        entry["why"] = _advance(m, tasks, state, path, updates - (len(path) - 1)).get(m)
+    stopped = entry["why"] if entry["why"] and len(path) - 1 < updates else None
+    return path[:updates + 1], stopped
+
+
+def _grid_ids(seed, state):
+    """The two objectives a frame maps: the joint loss and the MAML objective at (α, k)."""
+    return {(seed, 0.0, 0), (seed, float(state["alpha"]), int(state["k"]))}
+
+
+def _background_known(seed, state):
+    return _grid_ids(seed, state) <= _GRIDS_KNOWN
 
 
 def outer_rate(state, m):
@@ -303,7 +370,9 @@ def _trajectories_scene(state, tasks, seed, paths, stopped, done, n=N_GRID):
 
 @lru_cache(maxsize=16)
 def _grid_objective(seed, alpha, steps, n=N_GRID):
-    return meta_objective(four_tasks(seed), toy.grid(n), alpha, steps)
+    """meta_objective over the grid: `accumulated_loss`, the same sum, which remembers its inner steps (k ± 1 is one
+    step or none)."""
+    return accumulated_loss(four_tasks(seed), steps, alpha, n)[0]
 
 
 def _trajectories_description(state, ends, readouts, done, maml_min, joint_min):

@@ -1,6 +1,6 @@
 // The page side of the renderer: puts the text that scene.js draws into a figure's persistent elements.
 // Drawing itself lives in scene.js only (the build runs the same module under node for the first frames).
-import {makeScale, axesSVG, layersSVG, panelHTML, frameAttrs, readoutsHTML, legendHTML, clipId} from "./scene.js";
+import {makeScale, axesSVG, layerParts, panelHTML, frameAttrs, readoutsHTML, legendHTML, clipId} from "./scene.js";
 
 export {W, H, formatValue} from "./scene.js";
 const SVG = "http://www.w3.org/2000/svg";
@@ -37,8 +37,16 @@ export function drawPanel(P, panel) {
   P.scale = makeScale(panel);
   for (const [k, v] of Object.entries(frameAttrs(P.scale))) { P.clipRect.setAttribute(k, v); P.frame.setAttribute(k, v); }
   P.svg.setAttribute("aria-label", panel.title || "plot");
-  P.axes.innerHTML = axesSVG(panel, P.scale);
-  P.layers.innerHTML = layersSVG(panel, P.scale);
+  // only what changed is parsed and laid out again (a moved handle leaves the heat map and its contours alone)
+  const axes = axesSVG(panel, P.scale);
+  if (axes !== P.axesText) P.axes.innerHTML = P.axesText = axes;
+  const parts = layerParts(panel, P.scale), kids = P.layers.children;
+  if (P.parts && P.parts.length === parts.length && kids.length === parts.length) {
+    parts.forEach((text, i) => { if (text !== P.parts[i]) kids[i].outerHTML = text; });
+  } else {
+    P.layers.innerHTML = parts.join("");
+  }
+  P.parts = parts;
 }
 
 // Readouts, legend, message and description: plain HTML beside the panels.

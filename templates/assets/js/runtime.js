@@ -289,11 +289,13 @@ export function workers() {
 }
 
 // For tests and the benchmark: each live worker's WebAssembly memory (bytes), running streams (figure ids) and the
-// computations it started per figure ({figure: {count, state}}: how many, and the last one's state),
-// {name: {bytes, running, started}}.
+// computations it started per figure ({figure: {count, state}}: how many, and the last one's state) and the ms its
+// refining figures' last full answers took ({figure: {ms, total, n}}: the first step, all steps, how many answers),
+// {name: {bytes, running, started, full}}.
 export function stats() {
   return Promise.all([main, ...pool].filter((ch) => ch.status === "live").map((ch) => new Promise((resolve) => {
-    ch.onStats = (msg) => resolve([ch.name, {bytes: msg.bytes, running: msg.running, started: msg.started}]);
+    ch.onStats = (msg) => resolve([ch.name, {bytes: msg.bytes, running: msg.running, started: msg.started,
+      full: msg.full}]);
     ch.worker.postMessage({type: "stats"});
   }))).then(Object.fromEntries);
 }

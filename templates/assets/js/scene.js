@@ -107,28 +107,39 @@ export function adler32(bytes) {
 
 function u32(v) { return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]; }
 
-function chunk(type, data) {
-  const body = [...type].map((c) => c.charCodeAt(0)).concat(Array.from(data));
-  return [...u32(data.length), ...body, ...u32(crc32(body))];
+// A PNG chunk (length, type, data, CRC of type and data) written into `out` at `o`; returns the offset after it.
+function putChunk(out, o, type, data) {
+  const n = data.length;
+  out.set(u32(n), o);
+  for (let k = 0; k < 4; k++) out[o + 4 + k] = type.charCodeAt(k);
+  out.set(data, o + 8);
+  out.set(u32(crc32(out.subarray(o + 4, o + 8 + n))), o + 8 + n);
+  return o + 12 + n;
 }
 
 // RGBA pixels (rows top to bottom) → the bytes of a PNG file.
 export function encodePNG(width, height, rgba) {
-  const raw = new Uint8Array(height * (width * 4 + 1));
+  const row = width * 4 + 1, raw = new Uint8Array(height * row);
   for (let y = 0; y < height; y++) {
-    raw[y * (width * 4 + 1)] = 0;  // filter: none
-    raw.set(rgba.subarray(y * width * 4, (y + 1) * width * 4), y * (width * 4 + 1) + 1);
+    raw[y * row] = 0;  // filter: none
+    raw.set(rgba.subarray(y * width * 4, (y + 1) * width * 4), y * row + 1);
   }
-  const z = [0x78, 0x01];
-  for (let i = 0; i < raw.length || i === 0; i += 65535) {  // stored blocks of at most 65535 bytes
-    const n = Math.min(65535, raw.length - i);
-    z.push(i + n >= raw.length ? 1 : 0, n & 255, n >>> 8, ~n & 255, (~n >>> 8) & 255);
-    for (let k = 0; k < n; k++) z.push(raw[i + k]);
-    if (n === 0) break;
+  const blocks = Math.max(1, Math.ceil(raw.length / 65535));  // stored blocks of at most 65535 bytes
+  const z = new Uint8Array(2 + 5 * blocks + raw.length + 4);
+  z[0] = 0x78; z[1] = 0x01;
+  let o = 2;
+  for (let b = 0; b < blocks; b++) {
+    const i = b * 65535, n = Math.min(65535, raw.length - i);
+    z.set([b === blocks - 1 ? 1 : 0, n & 255, n >>> 8, ~n & 255, (~n >>> 8) & 255], o);
+    z.set(raw.subarray(i, i + n), o + 5);
+    o += 5 + n;
   }
-  z.push(...u32(adler32(raw)));
-  const ihdr = [...u32(width), ...u32(height), 8, 6, 0, 0, 0];  // 8 bits, RGBA
-  return new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, ...chunk("IHDR", ihdr), ...chunk("IDAT", z), ...chunk("IEND", [])]);
+  z.set(u32(adler32(raw)), o);
+  const ihdr = new Uint8Array([...u32(width), ...u32(height), 8, 6, 0, 0, 0]);  // 8 bits, RGBA
+  const out = new Uint8Array(8 + 12 + ihdr.length + 12 + z.length + 12);
+  out.set([137, 80, 78, 71, 13, 10, 26, 10]);
+  putChunk(out, putChunk(out, putChunk(out, 8, "IHDR", ihdr), "IDAT", z), "IEND", new Uint8Array(0));
+  return out;
 }
 
 function base64(bytes) {
@@ -145,20 +156,35 @@ export function heatmapPixels(L) {
   for (let i = 0; i < ny; i++) for (let j = 0; j < nx; j++) {
     const v = L.z[i][j], o = ((ny - 1 - i) * nx + j) * 4;
     const [r, g, b] = cmap(L.cmap, (v - lo) / (hi - lo || 1));
-    rgba.set([r, g, b, v === null ? 0 : 255], o);
+    rgba[o] = r; rgba[o + 1] = g; rgba[o + 2] = b; rgba[o + 3] = v === null ? 0 : 255;
   }
   return {width: nx, height: ny, rgba};
 }
 
+// The last few heat maps' images by their data: a figure redrawn for a moved handle sends the same map again.
+const IMAGES = new Map();
+
 export function heatmapDataURL(L) {
-  const {width, height, rgba} = heatmapPixels(L);
-  return "data:image/png;base64," + base64(encodePNG(width, height, rgba));
+  const key = JSON.stringify([L.cmap, L.zmin, L.zmax, L.z]);
+  let url = IMAGES.get(key);
+  if (url === undefined) {
+    const {width, height, rgba} = heatmapPixels(L);
+    url = "data:image/png;base64," + base64(encodePNG(width, height, rgba));
+    if (IMAGES.size >= 8) IMAGES.delete(IMAGES.keys().next().value);
+  } else IMAGES.delete(key);
+  IMAGES.set(key, url);   // the newest last
+  return url;
 }
 
 // Marching squares: for each level, the segments [[x, y], [x, y]] (in grid units j, i) where z crosses it.
 export function contourSegments(z, level) {
   const ny = z.length, nx = z[0].length, out = [];
   for (let i = 0; i < ny - 1; i++) for (let j = 0; j < nx - 1; j++) {
+    // most cells lie wholly on one side of the level: skip them without building anything
+    const below = z[i][j] < level;
+    if (below === (z[i][j + 1] < level) && below === (z[i + 1][j + 1] < level) && below === (z[i + 1][j] < level)) {
+      continue;
+    }
     const c = [[i, j], [i, j + 1], [i + 1, j + 1], [i + 1, j]];  // the cell's corners, around it
     const v = c.map(([a, b]) => z[a][b]);
     if (v.some((u) => u === null)) continue;
@@ -225,11 +251,14 @@ const LAYERS = {
 };
 
 // The layers group's content: one <g class="layer layer-KIND"> per layer, in order; unknown kinds are skipped.
-export function layersSVG(panel, s) {
-  let out = "";
+export function layersSVG(panel, s) { return layerParts(panel, s).join(""); }
+
+// The same, one string per layer (the page replaces only the layers that changed).
+export function layerParts(panel, s) {
+  const out = [];
   for (const L of panel.layers || []) {
     const f = LAYERS[L.kind];
-    if (f) out += tag("g", {class: "layer layer-" + L.kind}, f(L, s));
+    if (f) out.push(tag("g", {class: "layer layer-" + L.kind}, f(L, s)));
   }
   return out;
 }

@@ -3,11 +3,11 @@
 // Page → worker: {id, figure, module, state, action, probe} (probe: the first scene only, to check that the figure
 //   answers); {type: "load", modules} imports a page's figure modules;
 //   {type: "cancel", figures} stops their streams; {type: "models", name, value} a model trained elsewhere;
-//   {type: "stats"} asks for the WebAssembly heap size, the figures whose streams are running and the computations
-//   started per figure.
+//   {type: "stats"} asks for the WebAssembly heap size, the figures whose streams are running, the computations
+//   started per figure and, per refining figure, how long its last full answer took and how many it computed.
 // Worker → page: {id, ok: true, result, done} (several for a stream) or {id, ok: false, error}; boot reports
 //   {type: "progress", step, total, label}, {type: "ready", timings}, {type: "failed", error}; {type: "models", name, value}
-//   when a figure published a trained model; {type: "stats", bytes, running, started}.
+//   when a figure published a trained model; {type: "stats", bytes, running, started, full}.
 // Only registered figures in the package's own figure modules are dispatched (mamlviz.figures.Call, .load); no code
 // sent by the page is ever run.
 /* global loadPyodide, importScripts */
@@ -22,9 +22,17 @@ const latest = new Map();   // figure → newest request not yet started
 const running = new Map();  // figure → {id, call}
 const started = {};        // figure → {count, state}: computations started (the stats message reports them)
 let timer = null, timerAt = 0;  // the next pump: at once, or when a resting job may refine
-// A coarse answer (a scene flagged "rest") is refined only after the figure had no newer request for this long, so
-// that a drag or a held key gets coarse answers at once and the full one when the reader pauses.
+// A coarse answer (a scene flagged "rest") is refined at once when its request came alone (none for the figure in
+// the REST_MS before it: a click, a key press) or when the figure's last full answer took at most FAST_MS to compute
+// (a newer request waits for it no longer than that). Within a burst of requests (a drag, a held key) a slow figure
+// is refined only after no newer request came for REST_MS: coarse answers while the reader moves, the full one when
+// the reader pauses.
 const REST_MS = 60;
+const FAST_MS = 25;
+const lastAt = new Map();  // figure → when its last request arrived
+// figure → {ms, total, n}: its last full answer's first step (the one after the coarse answer) and all its steps
+// (a stream has several), in ms of computing; how many full answers it computed
+const fullMs = new Map();
 
 function progress(i) {
   self.postMessage({type: "progress", step: i + 1, total: STEPS.length, label: STEPS[i]});
@@ -89,8 +97,9 @@ function pump() {
     stop(figure);
     started[figure] = {count: ((started[figure] || {}).count || 0) + 1, state: msg.state || {}};
     try {
-      running.set(figure, {id: msg.id, probe: msg.probe === true, call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null,
-        typeof msg.module === "string" ? msg.module : "")});
+      const module = typeof msg.module === "string" ? msg.module : "";
+      running.set(figure, {id: msg.id, probe: msg.probe === true, alone: msg.gap >= REST_MS,
+        call: Call(figure, JSON.stringify(msg.state || {}), msg.action || null, module)});
     } catch (e) {
       self.postMessage({id: msg.id, ok: false, error: pythonError(e)});
     }
@@ -99,10 +108,22 @@ function pump() {
   for (const [figure, job] of running) {
     if (job.restUntil > performance.now()) { resting = Math.min(resting, job.restUntil - performance.now()); continue; }
     try {
+      const t0 = performance.now();
       const text = job.call.step();
+      if (job.refining) {   // the full answer's first step
+        const ms = performance.now() - t0;
+        job.full = {ms, total: ms, n: ((fullMs.get(figure) || {}).n || 0) + 1};
+        fullMs.set(figure, job.full);
+        job.refining = false;
+      } else if (job.full) job.full.total += performance.now() - t0;
       const out = text ? JSON.parse(text) : {scene: null, done: true};
       const done = out.done || job.probe;   // a probe asks for the first scene only
-      if (out.rest && !done) { job.restUntil = performance.now() + REST_MS; resting = Math.min(resting, REST_MS); }
+      if (out.rest && !done) {
+        const wait = job.alone || ((fullMs.get(figure) || {}).ms ?? Infinity) <= FAST_MS ? 0 : REST_MS;
+        job.restUntil = performance.now() + wait;
+        job.refining = true;
+        if (wait) resting = Math.min(resting, wait);
+      }
       self.postMessage({id: job.id, ok: true, result: out.scene, done});
       handOff();
       if (done) stop(figure);
@@ -181,8 +202,12 @@ self.onmessage = async (event) => {
     if (msg.how === "error") setTimeout(() => { throw new Error("simulated crash"); });
     if (msg.how === "oom") pythonError(new Error("Aborted(OOM): out of memory (simulated)"));
   } else if (msg.type === "stats") {
-    self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()], started});
+    self.postMessage({type: "stats", bytes: heapBytes(), running: [...running.keys(), ...latest.keys()], started,
+      full: Object.fromEntries(fullMs)});
   } else if (typeof msg.figure === "string") {
+    const now = performance.now();
+    msg.gap = now - (lastAt.has(msg.figure) ? lastAt.get(msg.figure) : -Infinity);   // since its previous request
+    lastAt.set(msg.figure, now);
     latest.set(msg.figure, msg);
     schedule();
   }
