@@ -429,6 +429,7 @@ def summarise(out, page_rates, native, runs):
                             for f in out["latency_idle_ms"]}
     for k in ("long_tasks_while_training", "lab_updates_per_s_both_models", "worker_memory_mb", "controls_ms"):
         result[k] = out.get(k)
+    result["presses"] = presses   # the controls table says how often each control was moved
     result["race_updates_per_s"] = None  # Part 8's race is not built yet
     result["glyph_race"] = out.get("glyph_race")   # with --methods …,glyph-race: Part 8's classification race
     ref_page = page_rates["rates"].get("reference", {}).get("median")
