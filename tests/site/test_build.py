@@ -86,7 +86,7 @@ def test_one_style_sheet_joins_the_sources_in_order_and_figure_pages_start_the_w
 
 def test_markdown_extensions(built_toy):
     html = (built_toy / "01-first.html").read_text()
-    assert "<table>" in html and "<td>1</td>" in html  # tables
+    assert '<table tabindex="0">' in html and "<td>1</td>" in html  # tables (focusable: a wide one scrolls by keys)
     assert 'class="footnote"' in html  # footnotes
     assert 'id="custom-id"' in html  # attr_list
     assert 'id="maths-and-citations"' in html and 'class="headerlink"' in html  # toc permalinks

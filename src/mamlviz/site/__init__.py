@@ -79,7 +79,8 @@ def render_pages(parts: list[Page], bib: dict) -> dict[str, str]:
     for page in parts:
         md.reset()
         try:
-            page.html = md.convert(page.body)
+            # a wide table scrolls sideways on a phone (site.css): focusable, so that keys scroll it as well
+            page.html = md.convert(page.body).replace("<table>", '<table tabindex="0">')
         except (CitationError, PlaceholderError, CodeIncludeError, MathError, MeasuredError) as e:
             msg = e.args[0] if e.args else str(e)
             raise BuildError(f"{page.source}: {msg}") from e
