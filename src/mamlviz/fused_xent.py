@@ -27,19 +27,17 @@ Tangents (forward over reverse, relu″ = 0) carry dots: ż, ȧ, δ̇.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
-_NO_BLAS = sys.platform == "emscripten"
+from .fused import _mm
+from .nn import log_softmax
 
 
 def shared_product(x, w):
-    """x (…, d) · w (d, m) for a weight shared by all the points of x, as one flat product. Without BLAS (Pyodide)
-    einsum's loops run it about twice as fast as matmul (as in `mamlviz.fused`); natively BLAS matmul is faster."""
+    """x (…, d) · w (d, m) for a weight shared by all the points of x, as one flat product: `mamlviz.fused`'s choice
+    of einsum's loops without BLAS (Pyodide, about twice as fast as matmul there) and BLAS matmul natively."""
     flat = x.reshape(-1, x.shape[-1])
-    out = np.einsum("ni,ij->nj", flat, w) if _NO_BLAS else flat @ w
-    return out.reshape(x.shape[:-1] + (w.shape[1],))
+    return _mm(flat, w).reshape(x.shape[:-1] + (w.shape[1],))
 
 
 def applies(model):
@@ -114,8 +112,7 @@ def _query(inner, xq, yq):
     """The query pass at φ^(k): the loss per task, the activations a_l (l ≥ 1) and the backward signals δ^q_l."""
     acts, masks, z = inner.forward(inner.first_layer(xq))
     q = xq.shape[1]
-    logp = z - z.max(axis=-1, keepdims=True)
-    logp -= np.log(np.exp(logp).sum(axis=-1, keepdims=True))
+    logp = log_softmax(z)
     loss = -(yq * logp).sum(axis=(1, 2)) / q
     delta = (np.exp(logp) - yq) / q
     deltas = [None] * (len(inner.w) + 1)
