@@ -25,7 +25,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread: a thousand rounds amplify the last bits of a product's summation order, which OpenBLAS changes
+# with its thread count (two threads on this machine when idle); the recorded run and --verify then agree anywhere.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 
 import mamlviz
 from mamlviz import glyphrace, glyphtasks
