@@ -6,7 +6,7 @@ import pytest
 
 from mamlviz import sine, toy
 from mamlviz.cg import cg
-from mamlviz.meta import inner_sgd, meta_gradient
+from mamlviz.meta import inner_sgd, meta_gradient, meta_gradients
 from mamlviz.nn import MLP
 from mamlviz.toy import ToyTasks
 
@@ -288,3 +288,36 @@ def test_proximal_descent_takes_the_cap_where_the_curvature_along_r_is_not_posit
     small = np.array([[0.1, 0.2]])
     inner = meta.proximal_descent(Concave(), small, None, None, reg=1.6, steps=1, max_lr=100.0)
     np.testing.assert_allclose(inner.phi, small - (1 / 0.6) * (-small))
+
+
+@pytest.mark.parametrize("steps", [0, 1, 3])
+def test_methods_in_lock_step_equal_each_method_alone_and_share_one_inner_pass(steps):
+    """`meta_gradients` (each method from its own θ; MAML, FOMAML and Reptile adapted as one stack) gives every
+    method's direction, per-task directions, φ and query losses of `meta_gradient`, with the support passes of one
+    method: k linearisations for the three, not 3k."""
+    rng = np.random.default_rng(steps)
+    for name, model, batch, lr in toy_setups():
+        thetas = {m: rng.uniform(0.1, 0.9, 2) for m in ("maml", "fomaml", "reptile", "imaml")}
+        got = meta_gradients(thetas, model, batch, inner_lr=lr, inner_steps=steps, reg=2.0, cg_steps=4)
+        assert set(got) == set(thetas)
+        for m, theta in thetas.items():
+            want, info = meta_gradient(m, model, theta, batch, inner_lr=lr, inner_steps=steps, reg=2.0, cg_steps=4,
+                                       per_task=m == "maml", query_before=False, kept_bytes=False)
+            d, mine = got[m]
+            np.testing.assert_allclose(d, want, rtol=1e-12, atol=1e-15, err_msg=f"{name} {m}")
+            for key in ("task_directions", "phi", "loss_after"):
+                np.testing.assert_allclose(mine[key], info[key], rtol=1e-12, atol=1e-15, err_msg=f"{name} {m} {key}")
+            assert mine["nonfinite"] is False
+    calls = []
+    model, batch = toy.SoftplusLine(), toy_setups()[0][2]
+    linearize = model.linearize
+    model.linearize = lambda *a: calls.append(1) or linearize(*a)
+    meta_gradients({m: np.array([0.3, 0.6]) for m in ("maml", "fomaml", "reptile")}, model, batch, inner_lr=0.1,
+                   inner_steps=steps)
+    assert len(calls) == steps
+
+
+def test_methods_in_lock_step_refuse_a_theta_of_the_wrong_size():
+    model, batch = toy.SoftplusLine(), toy_setups()[0][2]
+    with pytest.raises(ValueError, match="expected"):
+        meta_gradients({"maml": np.zeros(3)}, model, batch, inner_lr=0.1, inner_steps=1)

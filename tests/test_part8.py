@@ -289,9 +289,11 @@ def test_extreme_settings_stay_finite_and_a_diverging_method_stops_with_a_messag
     scene = final("trajectories", {"theta": [1, 0], "alpha": 0.1, "k": 10, "beta": 0.5, "epsilon": 1, "updates": 100})
     assert "NaN" not in str(scene) and "None" not in str([r["value"] for r in scene["readouts"]])
     state = figures.FIGURES["trajectories"].validate({"theta": [1, 0]})
-    path = [np.array([1.0, 0.0])]
-    why = part8._advance("fomaml", part8.four_tasks(0), {**state, "beta": 1e4}, path, 5)
-    assert "FOMAML diverged after" in why["fomaml"] and all(np.isfinite(p).all() for p in path)
+    entries = {m: {"path": [np.array([1.0, 0.0])], "why": None} for m in ("maml", "fomaml")}
+    part8._advance(entries, part8.four_tasks(0), {**state, "beta": 1e4}, 5)
+    for m, name in (("maml", "MAML"), ("fomaml", "FOMAML")):   # in lock-step: each stops on its own
+        e = entries[m]
+        assert f"{name} diverged after" in e["why"] and all(np.isfinite(p).all() for p in e["path"])
 
 
 def test_trajectories_background_and_marks_are_the_known_objectives():
@@ -322,18 +324,22 @@ def test_advance_stops_a_method_at_the_first_update_that_is_not_finite_or_runs_a
     """Scripted directions: the update before a non-finite one (or one flagged non-finite, or one that leaves
     |θ| ≤ 10³) is the last kept, and the message counts the updates made."""
     state = figures.FIGURES["trajectories"].validate({})
+
+    def scripted(script):
+        return lambda thetas, *a, **k: {m: (lambda d, f: (d, {"nonfinite": f}))(*next(script)) for m in thetas}
+
     for bad in ((np.array([np.nan, 0.0]), False), (np.array([0.1, 0.0]), True), (np.array([-5e3, 0.0]), False)):
-        script = iter([(np.array([0.1, 0.0]), False)] * 3 + [bad])
-        monkeypatch.setattr(part8, "direction", lambda *a: (lambda d, f: (d, {"nonfinite": f}))(*next(script)))
-        path = [np.array([0.5, 0.5])]
-        why = part8._advance("maml", None, state, path, 10)
-        assert why == {"maml": "MAML diverged after 3 updates (lower the rates)"} and len(path) == 4
+        monkeypatch.setattr(part8.meta, "meta_gradients", scripted(iter([(np.array([0.1, 0.0]), False)] * 3 + [bad])))
+        entries = {"maml": {"path": [np.array([0.5, 0.5])], "why": None}}
+        part8._advance(entries, None, state, 10)
+        path = entries["maml"]["path"]
+        assert entries["maml"]["why"] == "MAML diverged after 3 updates (lower the rates)" and len(path) == 4
         np.testing.assert_allclose(path[-1], [0.5 - 3 * 0.05, 0.5])      # β = 0.5: each step 0.5 · 0.1
-    script = iter([(np.array([0.1, 0.0]), False)] * 2)
-    monkeypatch.setattr(part8, "direction", lambda *a: (lambda d, f: (d, {"nonfinite": f}))(*next(script)))
-    path = [np.array([0.5, 0.5])]
-    assert part8._advance("reptile", None, {**state, "epsilon": 0.2}, path, 2) == {}
-    np.testing.assert_allclose(path[-1], [0.5 - 2 * 0.02, 0.5])          # Reptile's rate is ε, not β
+    monkeypatch.setattr(part8.meta, "meta_gradients", scripted(iter([(np.array([0.1, 0.0]), False)] * 2)))
+    entries = {"reptile": {"path": [np.array([0.5, 0.5])], "why": None}}
+    part8._advance(entries, None, {**state, "epsilon": 0.2}, 2)
+    assert entries["reptile"]["why"] is None
+    np.testing.assert_allclose(entries["reptile"]["path"][-1], [0.5 - 2 * 0.02, 0.5])   # Reptile's rate is ε, not β
 
 
 def test_method_settings_and_rates_each_read_their_own_keys():
@@ -860,8 +866,9 @@ def test_trajectories_remember_each_path_and_answer_complete_when_nothing_is_lef
     c = figures.run("trajectories", longer, coarse=True)
     assert "complete" not in c and all(len(p) == 41 for p in paths(c).values())   # the 40 remembered
     made = []
-    direction = part8.direction
-    monkeypatch.setattr(part8, "direction", lambda m, *a: made.append(m) or direction(m, *a))
+    directions = part8.meta.meta_gradients
+    monkeypatch.setattr(part8.meta, "meta_gradients", lambda thetas, *a, **k: made.extend(thetas) or
+                        directions(thetas, *a, **k))
     got = final("trajectories", longer)
     assert sorted(set(made)) == sorted(part8.METHODS) and len(made) == 4 * 40    # only the 40 new updates
     made.clear()

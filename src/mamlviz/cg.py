@@ -23,10 +23,23 @@ def cg(matvec, b, steps, x0=None):
     residuals = [np.sqrt(rr)]
     active = np.ones(rr.shape, dtype=bool)
     nonpd = np.zeros(rr.shape, dtype=bool)
+    guarded = False                                    # once a step needs the guards, every later step keeps them
     for i in range(int(steps)):
         ap = matvec(p)
         pap = (p * ap).sum(axis=-1)
+        if not guarded and (pap > 0).all() and (rr > 0).all():
+            # Every system active, unsolved and positive definite along p (the usual case): the plain iteration,
+            # the same numbers as the guarded one below at a third of its NumPy calls.
+            alpha = (rr / pap)[..., None]
+            x = x + alpha * p
+            r = r - alpha * ap
+            rr_new = (r * r).sum(axis=-1)
+            p = r + (rr_new / rr)[..., None] * p
+            rr = rr_new
+            residuals.append(np.sqrt(rr))
+            continue
         bad = active & (rr > 0) & ~(pap > 0)           # curvature pᵀAp ≤ 0 (or NaN): not positive definite
+        guarded = True
         nonpd |= bad
         active &= ~bad
         if i == 0 and x0 is None and bad.any():

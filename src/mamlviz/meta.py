@@ -117,8 +117,10 @@ def proximal_descent(model, theta, x, y, *, reg, steps, max_lr, keep_path=False)
     for _ in range(int(steps)):
         loss, grad, hvp = model.linearize(phi, x, y)
         r = grad + reg * (phi - theta)
-        curvature = (r * hvp(r)).sum(axis=-1) + reg * (r * r).sum(axis=-1)
-        lr = np.where(curvature > 0, (r * r).sum(axis=-1) / np.where(curvature > 0, curvature, 1.0), max_lr)
+        rr = (r * r).sum(axis=-1)
+        curvature = (r * hvp(r)).sum(axis=-1) + reg * rr
+        positive = curvature > 0
+        lr = rr / curvature if positive.all() else np.where(positive, rr / np.where(positive, curvature, 1.0), max_lr)
         phi = phi - np.minimum(lr, max_lr)[..., None] * r
         inner.losses.append(loss)
         if keep_path:
@@ -160,6 +162,23 @@ def _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path, *, q
     return inner, grad_q, info
 
 
+def back_through_steps(hvps, g, inner_lr, factors=None):
+    """g carried back through the inner steps whose HVP functions are `hvps`, the last step first:
+    g ← (I − α ∇²L^tr(φ^(j))) g for j = k − 1, …, 0. `factors`: the first product's (see `maml_direction`)."""
+    factors = factors or {}
+    for hvp in reversed(hvps):
+        g = g - inner_lr * hvp(g, **factors)
+        factors = {}
+    return g
+
+
+# What each task contributes, from the inner pass (θ, the InnerPath with φ^(k), the query gradient g at φ^(k), α):
+# MAML carries g back through the steps (their HVP functions kept), FOMAML takes g itself, Reptile θ − φ^(k).
+TASK_RULES = {"maml": lambda theta, inner, g, lr: back_through_steps(inner.hvps, g, lr),
+              "fomaml": lambda theta, inner, g, lr: g,
+              "reptile": lambda theta, inner, g, lr: theta - np.broadcast_to(inner.phi, g.shape)}
+
+
 def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, per_task=False,
                    query_before=True, kept_bytes=True):
     """Second-order MAML (Finn, Abbeel & Levine 2017, Eq. 1 and Algorithm 1 line 8), exact for any k:
@@ -180,10 +199,9 @@ def maml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fals
                                        query_before=query_before, keep_hvps=True, kept_bytes=kept_bytes)
     # The first product meets g = ∇L^te(φ^(k)) itself, whose factored form (if the model has one) is cheaper.
     factors = {"factors": inner.query_factors} if inner.query_factors is not None else {}  # pragma: no mutate: route
-    hvps = inner.hvps if per_task else inner.hvps[1:]
-    for hvp in reversed(hvps):
-        g = g - inner_lr * hvp(g, **factors)  # g ← (I − α ∇²L^tr(φ^(j))) g
-        factors = {}
+    steps = inner.hvps if per_task else inner.hvps[1:]
+    if steps:
+        g, factors = back_through_steps(steps, g, inner_lr, factors), {}   # the factors were g's, used up
     if per_task or not inner.hvps:
         info["task_directions"] = g
         return task_mean(g), info
@@ -198,10 +216,10 @@ def fomaml_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=Fa
 
         g = ∇L^te(φ_k).
     """
-    _, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
-                                  query_before=query_before, kept_bytes=kept_bytes)
-    info["task_directions"] = g
-    return task_mean(g), info
+    inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
+                                      query_before=query_before, kept_bytes=kept_bytes)
+    d = info["task_directions"] = TASK_RULES["fomaml"](theta, inner, g, inner_lr)
+    return task_mean(d), info
 
 
 def reptile_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=False, query_before=True,
@@ -210,10 +228,9 @@ def reptile_direction(model, theta, batch, *, inner_lr, inner_steps, keep_path=F
     θ ← θ − ε(θ − φ̄) = θ + ε(φ̄ − θ) moves toward the mean of the adapted parameters. Uses the support set only
     (no split needed; the query loss is reported). With k = 1: θ − φ = α ∇L^tr(θ), joint training.
     """
-    inner, _, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
+    inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, keep_path,
                                       query_before=query_before, kept_bytes=kept_bytes)
-    d = theta - info["phi"]
-    info["task_directions"] = d
+    d = info["task_directions"] = TASK_RULES["reptile"](theta, inner, g, inner_lr)
     return task_mean(d), info
 
 
@@ -275,3 +292,34 @@ def meta_gradient(method, model, theta, batch, *, inner_lr, inner_steps, reg=Non
         info["nonfinite"] = not (np.isfinite(direction).all() and np.isfinite(info["loss_after"]).all()
                                  and np.isfinite(info.get("loss_before", 0.0)).all())
     return direction, info
+
+
+def meta_gradients(thetas, model, batch, *, inner_lr, inner_steps, reg=None, cg_steps=None):
+    """Several methods' directions at once, each from its own θ: {method: θ (P,)} → {method: (direction, info)},
+    each equal (to rounding) to `meta_gradient(method, model, θ, batch, …, query_before=False, kept_bytes=False)`.
+
+    MAML, FOMAML and Reptile share one inner pass: their θ are stacked along a leading axis, (S, 1, P) against the
+    T tasks, adapted together, and each takes its `TASK_RULES` entry from its slice. This needs a model whose leading
+    axes broadcast (the toy models); it costs the NumPy calls of one method instead of three (Part 8's trajectories
+    advance the methods in lock-step). iMAML solves its own inner problem, through `meta_gradient`.
+    info: loss_after (T,), phi (T, P), task_directions (T, P), nonfinite.
+    """
+    out = {m: meta_gradient(m, model, theta, batch, inner_lr=inner_lr, inner_steps=inner_steps, reg=reg,
+                            cg_steps=cg_steps, query_before=False, kept_bytes=False)
+           for m, theta in thetas.items() if m not in TASK_RULES}
+    shared = [m for m in thetas if m in TASK_RULES]
+    if not shared:
+        return out
+    theta = np.stack([np.asarray(thetas[m], dtype=float) for m in shared])[:, None, :]
+    if theta.shape[-1] != model.size:
+        raise ValueError(f"theta has shape {theta.shape[2:]}, expected ({model.size},)")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        inner, g, info = _adapt_and_query(model, theta, batch, inner_lr, inner_steps, False, query_before=False,
+                                          kept_bytes=False, keep_hvps="maml" in shared)
+        for i, m in enumerate(shared):
+            per_task = TASK_RULES[m](theta, inner, g, inner_lr)[i]
+            direction = task_mean(per_task)
+            nonfinite = not (np.isfinite(direction).all() and np.isfinite(info["loss_after"][i]).all())
+            out[m] = direction, {"loss_after": info["loss_after"][i], "phi": info["phi"][i],
+                                 "task_directions": per_task, "nonfinite": nonfinite}
+    return out

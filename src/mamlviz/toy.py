@@ -71,10 +71,13 @@ class _Toy(Model):
             y = np.asarray(y, dtype=float)
             if y.shape != x.shape[:-1] + (self.d_y,):
                 raise ValueError(f"y has shape {y.shape} but x has shape {x.shape}; expected y {x.shape[:-1] + (self.d_y,)}")
-        try:
-            np.broadcast_shapes(theta.shape[:-1], x.shape[:-2])
-        except ValueError:
-            raise ValueError(f"theta has shape {theta.shape} and x has shape {x.shape}: leading axes do not broadcast") from None
+        lead_theta, lead_x = theta.shape[:-1], x.shape[:-2]
+        if lead_theta and lead_x and lead_theta != lead_x:   # (np.broadcast_shapes is slow: not for equal shapes)
+            try:
+                np.broadcast_shapes(lead_theta, lead_x)
+            except ValueError:
+                raise ValueError(f"theta has shape {theta.shape} and x has shape {x.shape}: leading axes do not "
+                                 "broadcast") from None
         return theta, x, y
 
     def linearize(self, theta, x, y):
@@ -122,8 +125,9 @@ class SoftplusLine(_Toy):
     def _parts(self, theta, x, y):
         """(L, ∇L, a function giving ∇²L) from checked arrays: the Hessian's sums only when asked for."""
         z = theta[..., None, 0:1] * x + theta[..., None, 1:2]
-        s = _sigmoid(z)                          # softplus'(z) = σ(z)
-        r = np.logaddexp(0.0, z) - y             # residual M − y
+        softplus = np.logaddexp(0.0, z)
+        s = np.exp(z - softplus)                 # softplus'(z) = σ(z) = e^z / (1 + e^z): one exp, no overflow
+        r = softplus - y                         # residual M − y
         loss = 0.5 * (r * r).sum(axis=(-2, -1))
         rs = r * s
         ga = (rs * x).sum(axis=(-2, -1))

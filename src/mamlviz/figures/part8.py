@@ -254,11 +254,10 @@ def _trajectories(state, action, n=N_GRID):
 
 
 def _trajectories_frame(state, tasks, seed, keys, done, n):
-    paths, stopped = {}, {}
-    for m, key in keys.items():
-        paths[m], why = _path(key, m, tasks, state, done)
-        if why:
-            stopped[m] = why
+    entries = {m: _remembered(key, state) for m, key in keys.items()}
+    _advance(entries, tasks, state, done)
+    paths = {m: e["path"][:done + 1] for m, e in entries.items()}
+    stopped = {m: e["why"] for m, e in entries.items() if e["why"] and len(e["path"]) - 1 < done}
     scene = _trajectories_scene(state, tasks, seed, paths, stopped, done, n)
     if n == N_GRID:
         if len(_GRIDS_KNOWN) > 64:   # the maps' own cache keeps 16
@@ -287,18 +286,13 @@ def _known_updates(key):
     return np.inf if entry["why"] else len(entry["path"]) - 1
 
 
-def _path(key, m, tasks, state, updates):
-    """The first `updates` meta-updates of method m's path (fewer if it stopped), and why it stopped if it did
-    within them."""
+def _remembered(key, state):
+    """The path remembered for `key` ({"path": [θ₀, θ₁, …], "why": why it stopped, or None}), a new one if none."""
     entry = _PATHS.pop(key, None) or {"path": [np.array(state["theta"], dtype=float)], "why": None}
     _PATHS[key] = entry                         # the newest last; the oldest forgotten
     if len(_PATHS) > _PATHS_KEPT:
         del _PATHS[next(iter(_PATHS))]
-    path = entry["path"]
-    if not entry["why"] and len(path) - 1 < updates:
-        entry["why"] = _advance(m, tasks, state, path, updates - (len(path) - 1)).get(m)
-    stopped = entry["why"] if entry["why"] and len(path) - 1 < updates else None
-    return path[:updates + 1], stopped
+    return entry
 
 
 def _grid_ids(seed, state):
@@ -314,16 +308,24 @@ def outer_rate(state, m):
     return float(state["epsilon"] if m == "reptile" else state["beta"])
 
 
-def _advance(m, tasks, state, path, n):
-    """n meta-updates θ ← θ − rate·d of method m, appended to `path`; {m: why} if the method had to stop."""
-    alpha, k, rate = float(state["alpha"]), int(state["k"]), outer_rate(state, m)
-    for _ in range(n):
-        d, info = direction(m, tasks, path[-1], alpha, k, float(state["lam"]), TRAJ_CG_STEPS)
-        nxt = path[-1] - rate * d
-        if info["nonfinite"] or not np.isfinite(nxt).all() or np.abs(nxt).max() > 1e3:
-            return {m: f"{METHODS[m]} diverged after {len(path) - 1} updates (lower the rates)"}
-        path.append(nxt)
-    return {}
+def _advance(entries, tasks, state, updates):
+    """Extend every method's path ({method: entry}) to `updates` meta-updates θ ← θ − rate·d, the methods in
+    lock-step: one `meta.meta_gradients` call an update gives every direction (MAML, FOMAML and Reptile share their
+    inner pass). A method that diverges stops there, with the reason in its entry."""
+    alpha, k, lam = float(state["alpha"]), int(state["k"]), float(state["lam"])
+    while True:
+        behind = {m: e for m, e in entries.items() if not e["why"] and len(e["path"]) - 1 < updates}
+        if not behind:
+            return
+        got = meta.meta_gradients({m: e["path"][-1] for m, e in behind.items()}, SOFTPLUS, tasks, inner_lr=alpha,
+                                  inner_steps=k, reg=lam, cg_steps=TRAJ_CG_STEPS)
+        for m, e in behind.items():
+            d, info = got[m]
+            nxt = e["path"][-1] - outer_rate(state, m) * d
+            if info["nonfinite"] or not np.isfinite(nxt).all() or np.abs(nxt).max() > 1e3:
+                e["why"] = f"{METHODS[m]} diverged after {len(e['path']) - 1} updates (lower the rates)"
+            else:
+                e["path"].append(nxt)
 
 
 def _trajectories_scene(state, tasks, seed, paths, stopped, done, n=N_GRID):

@@ -219,9 +219,9 @@ def _toy_numbers():
     out["imaml_example"] = {"eig_min": eig[0], "eig_max": eig[1]}
     # Part 8: where iMAML ends in the trajectories figure with λ = 0.5, k = 10 after 80 updates (other settings default)
     state = figures.FIGURES["trajectories"].validate({"lam": 0.5, "k": 10, "updates": 80})
-    path = [np.array(state["theta"], dtype=float)]
-    part8._advance("imaml", part8.four_tasks(0), state, path, int(state["updates"]))
-    out["trajectories"] = {"imaml_lam05_k10": path[-1].tolist()}
+    imaml = {"path": [np.array(state["theta"], dtype=float)], "why": None}
+    part8._advance({"imaml": imaml}, part8.four_tasks(0), state, int(state["updates"]))
+    out["trajectories"] = {"imaml_lam05_k10": imaml["path"][-1].tolist()}
     return out
 
 
