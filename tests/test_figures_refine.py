@@ -19,6 +19,7 @@ figures.load_all()
 REFINED = sorted(f.id for f in figures.FIGURES.values() if f.refine)
 STATES = {
     "accumulated-loss": [{}, {"m": 4, "alpha": 0.03}, {"m": 20, "alpha": 0.05, "_seed": 2}],
+    "four-methods": [{"background": "imaml", "imaml_k": 7}, {"background": "maml", "maml_alpha": 0.037, "theta": [0.6, 0.2]}],
     "imaml-forces": [{}, {"log_lam": -1.5, "steps": 40, "theta": [0.2, 0.7]}],
     "imaml-gradient": [{}, {"log_lam": 1.0, "steps": 7, "n": 3, "task": "1", "theta": [0.6, 0.3]}],
     "reptile-tasks": [{}, {"alpha": 0.03, "k": 3, "theta": [0.7, 0.2]}],
@@ -35,7 +36,8 @@ def full(figure_id, state):
 
 
 def test_the_slow_figures_refine():
-    assert {"accumulated-loss", "imaml-forces", "imaml-gradient", "reptile-tasks", "trajectories"} <= set(REFINED)
+    assert {"accumulated-loss", "four-methods", "imaml-forces", "imaml-gradient", "reptile-tasks",
+            "trajectories"} <= set(REFINED)
     assert set(REFINED) <= set(STATES)
 
 

@@ -299,7 +299,7 @@ def test_extreme_settings_stay_finite_and_a_diverging_method_stops_with_a_messag
 def test_trajectories_background_and_marks_are_the_known_objectives():
     """The joint-loss background is the k = 0 objective whatever α and k, the MAML one follows them; the three marks
     are the grid minima of both (by the loop above) and the mean of the text's task optima."""
-    part8._background.cache_clear()                             # the maps computed here, not remembered
+    part8._BACKGROUNDS.clear()                                  # the maps computed here, not remembered
     part8._grid_objective.cache_clear()
     data, n = task_data(0), part8.N_GRID
     spots = ((0, 0), (12, 30), (40, 5))
@@ -346,7 +346,7 @@ def test_method_settings_and_rates_each_read_their_own_keys():
     state = figures.FIGURES["four-methods"].validate({"maml_outer": 0.3, "maml_alpha": 0.02, "maml_k": 4,
                                                       "imaml_lambda": 7.5})
     assert part8.settings(state, "maml") == (0.3, 0.02, 4, None, None)
-    assert part8.settings(state, "imaml")[3:] == (7.5, part8.FOUR_CG_STEPS) == (7.5, 2)
+    assert part8.settings(state, "imaml")[3:] == (7.5, part8.CG_STEPS) == (7.5, 2)
     assert part8.outer_rate({"epsilon": 0.3, "beta": 0.7}, "reptile") == 0.3
     assert part8.outer_rate({"epsilon": 0.3, "beta": 0.7}, "imaml") == 0.7
     base = figures.FIGURES["four-methods"].validate({})

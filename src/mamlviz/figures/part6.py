@@ -13,7 +13,7 @@ import numpy as np
 from mamlviz import meta, toy
 
 from . import Button, Handle, Slider, figure
-from ._common import MAX_TRAIL, accumulated_loss, argmin, counter, log_heatmap, memo, trail_points, unit_panel
+from ._common import COARSE_GRID, MAX_TRAIL, accumulated_loss, argmin, counter, log_heatmap, memo, trail_points, unit_panel
 
 SOFTPLUS = toy.SoftplusLine()
 ONE_TASK = toy.SOFTPLUS_TASK_SETS["one"]
@@ -136,16 +136,20 @@ def joint_minimum(tasks):
     return theta
 
 
-def maml_minimum(tasks, alpha, k, n=N_GRID):
-    """argmin over the unit square of the MAML objective Σ_i L_i(U_i^(k)(θ); query): grid, then a finer grid."""
-    a, b, _ = argmin(accumulated_loss(tasks, k, alpha, n)[0])
+def maml_minimum(tasks, alpha, k, n=COARSE_GRID, rounds=3, m=11):
+    """argmin over the unit square of the MAML objective Σ_i L_i(U_i^(k)(θ); query): an n×n grid, then `rounds`
+    m×m grids, each over ± one spacing of the last around its best point (the spacing shrinks 5× a round: 1/25,
+    then 0.008, 0.0016, 0.00032, finer than the 51×51 grid and its 21×21 refinement it replaces, at a third of the
+    cost: the first grid is most of it)."""
+    best = np.array(argmin(accumulated_loss(tasks, k, alpha, n)[0])[:2])
     h = 1.0 / (n - 1)
-    fine = np.stack(np.meshgrid(np.linspace(a - h, a + h, 21), np.linspace(b - h, b + h, 21)), axis=-1)
-    fine = np.clip(fine, 0.0, 1.0)
-    phi = meta.inner_sgd(SOFTPLUS, fine[:, :, None, :], tasks.xs, tasks.ys, lr=alpha, steps=k).phi
-    j = SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1)
-    i = np.unravel_index(np.nanargmin(j), j.shape)
-    return fine[i]
+    for _ in range(rounds):
+        t = np.linspace(-h, h, m)
+        fine = np.clip(np.stack(np.meshgrid(best[0] + t, best[1] + t), axis=-1), 0.0, 1.0)
+        phi = meta.inner_sgd(SOFTPLUS, fine[:, :, None, :], tasks.xs, tasks.ys, lr=alpha, steps=k).phi
+        j = SOFTPLUS.loss(phi, tasks.xq, tasks.yq).sum(axis=-1)
+        best, h = fine[np.unravel_index(np.nanargmin(j), j.shape)], 2 * h / (m - 1)
+    return best
 
 
 @lru_cache(maxsize=8)

@@ -16,7 +16,7 @@ from mamlviz.train import MetaTrainer, adapt, evaluate, race_config
 
 from . import Button, Handle, Points, Select, Slider, Toggle, figure, publish, sessions, trained, training_buttons
 from ._common import (COARSE_GRID, METHOD_NAMES, MLP_MODEL, RACERS, RECORDED_LEGEND, X_DENSE, accumulated_loss, argmin,
-                      counter, fine_tune, log_heatmap, recorded_layers, recorded_note, true_mse, unit_panel, verdicts,
+                      counter, fine_tune, log_heatmap, memo, recorded_layers, recorded_note, true_mse, unit_panel, verdicts,
                       zero_mse)
 
 # ------------------------------------------------------------------------------------------- the toy problem
@@ -93,19 +93,19 @@ BACKGROUND_TITLES = {"maml": "MAML objective at MAML's α, k", "imaml": "iMAML o
                      **{f"task{i + 1}": f"task {i + 1}: L{SUBSCRIPT[i]}(θ; query)" for i in range(4)}}
 
 
-# CG solves the 2 × 2 implicit system exactly in two steps, so the figure has no CG slider: from 2 to 10 it changed
-# nothing (issue 26: no control that changes nothing).
-FOUR_CG_STEPS = 2
+# CG solves the 2 × 2 implicit system exactly in two steps, so neither figure has a CG slider: from 2 to 10 it
+# changed nothing (issue 26: no control that changes nothing), and more steps only cost time.
+CG_STEPS = 2
 
 
 def settings(state, m):
     """(outer rate, α, k, λ, CG steps) of method m from the figure's state: each method reads only its own keys."""
     reg = float(state["imaml_lambda"]) if m == "imaml" else None
-    cg_steps = FOUR_CG_STEPS if m == "imaml" else None
+    cg_steps = CG_STEPS if m == "imaml" else None
     return float(state[f"{m}_outer"]), float(state[f"{m}_alpha"]), int(state[f"{m}_k"]), reg, cg_steps
 
 
-@figure("four-methods", title="One meta-update, four methods", controls=[
+@figure("four-methods", title="One meta-update, four methods", refine=True, controls=[
     *_method_controls("maml", 0.5, "β", 0.06, 5),
     *_method_controls("fomaml", 0.5, "β", 0.06, 5),
     *_method_controls("reptile", 0.8, "ε", 0.06, 5),
@@ -116,12 +116,17 @@ def settings(state, m):
     Button("resample", "New samples"),
     Handle("theta", "θ", panel=0, default=FOUR_THETA0, bounds=((0, 1), (0, 1)), step=0.01),
 ])
-def four_methods_figure(state, action=None):
+def four_methods_figure(state, action=None, coarse=False):
+    """coarse=True: a background met for the first time on every other grid point (the iMAML objective's map takes
+    its k proximal steps with a Hessian each over the whole grid); the rest, and a background already made, as
+    in full (then flagged complete)."""
     seed = counter(state.get("_seed", 0)) + (action == "resample")
     tasks = four_tasks(seed)
     theta = np.array(state["theta"], dtype=float)
     on = [m for m in METHODS if state[f"{m}_on"]]
-    layers = _markers(list(_background(seed, state["background"], *_background_key(state))))
+    key = (seed, state["background"], *_background_key(state))
+    heat = _background(*key, only_cached=coarse)
+    layers = _markers(list(heat or _background(*key, n=COARSE_GRID)))
     steps, messages, readouts = {}, [], []
     for m in on:
         outer, alpha, k, reg, cg_steps = settings(state, m)
@@ -151,7 +156,7 @@ def four_methods_figure(state, action=None):
         messages.append("All methods are switched off: switch one on to see its meta-update.")
     j = float(meta_objective(tasks, theta, float(state["maml_alpha"]), int(state["maml_k"])))
     readouts.insert(0, {"label": "MAML objective at θ", "value": j, "format": ".4f"})
-    return {
+    scene = {
         "panels": [unit_panel(f"{BACKGROUND_TITLES[state['background']]}, log₁₀", layers)],
         "legend": [{"class": m, "label": METHODS[m]} for m in on] + [{"class": "muted", "label": "task optima"}],
         "readouts": readouts,
@@ -159,6 +164,9 @@ def four_methods_figure(state, action=None):
         "description": _four_description(state, theta, steps, readouts),
         "state": {"_seed": seed},
     }
+    if coarse and heat:
+        scene["complete"] = True
+    return scene
 
 
 def _background_key(state):
@@ -171,9 +179,16 @@ def _background_key(state):
     return 0.0, 0, None
 
 
-@lru_cache(maxsize=16)
-def _background(seed, which, alpha, steps, reg, n=N_GRID):
-    """The heat map of the chosen background over the unit square (cached: θ moves far more often)."""
+_BACKGROUNDS = {}   # (seed, background, α, k, λ, n) → its heat map (θ moves far more often)
+
+
+def _background(seed, which, alpha, steps, reg, n=N_GRID, only_cached=False):
+    """The heat map of the chosen background over the unit square, remembered (only_cached: None if it is not)."""
+    return memo(_BACKGROUNDS, (seed, which, alpha, steps, reg, n), lambda: _make_background(seed, which, alpha, steps,
+                reg, n), only_cached=only_cached, limit=16)
+
+
+def _make_background(seed, which, alpha, steps, reg, n):
     tasks = four_tasks(seed)
     g = toy.grid(n)
     if which.startswith("task"):
@@ -203,7 +218,6 @@ def _four_description(state, theta, steps, readouts):
 
 # ------------------------------------------------------------------------------------------------ trajectories
 TRAJ_CHUNK = 40           # meta-updates of every method between two frames (the default is one frame)
-TRAJ_CG_STEPS = 5
 TRAJ_COARSE = 4           # meta-updates of the coarse answer (drawn at once; the full answer when the reader pauses)
 
 
@@ -318,7 +332,7 @@ def _advance(entries, tasks, state, updates):
         if not behind:
             return
         got = meta.meta_gradients({m: e["path"][-1] for m, e in behind.items()}, SOFTPLUS, tasks, inner_lr=alpha,
-                                  inner_steps=k, reg=lam, cg_steps=TRAJ_CG_STEPS)
+                                  inner_steps=k, reg=lam, cg_steps=CG_STEPS)
         for m, e in behind.items():
             d, info = got[m]
             nxt = e["path"][-1] - outer_rate(state, m) * d
