@@ -1,7 +1,7 @@
 """Coarse answers and the full ones agree where they overlap (issue 26).
 
 A figure declared with refine=True answers at once with a coarse scene (`run(..., coarse=True)`: heat maps on every
-other point of the full grid, the first meta-updates of the same trajectories, slow checks left out) and with the
+other point of the full grid (Part 8's new maps: every 5th), the first meta-updates of the same trajectories, slow checks left out) and with the
 full scene when the reader pauses (`Call`: the coarse frame flagged "rest", then the full one). Here, for each such
 figure and a few states: every heat map of the coarse scene equals the full one's at every other grid point, every
 line of the coarse scene is the start of the full one's, and every readout the coarse scene has is the full one's."""
@@ -54,9 +54,10 @@ def test_coarse_and_full_agree_where_they_overlap(figure_id, state):
         for c, f in zip(c_heat, f_heat):
             zc, zf = np.array(c["z"], dtype=float), np.array(f["z"], dtype=float)
             assert c["extent"] == f["extent"]
-            if zc.shape != zf.shape:   # coarse: every other point (a layer it had at hand may be full already)
-                assert zc.shape == tuple((n + 1) // 2 for n in zf.shape)
-                zf = zf[::2, ::2]
+            if zc.shape != zf.shape:   # coarse: every s-th point (a layer it had at hand may be full already)
+                stride = (zf.shape[0] - 1) // (zc.shape[0] - 1)
+                assert stride in (2, 5) and zc.shape == tuple((n - 1) // stride + 1 for n in zf.shape)
+                zf = zf[::stride, ::stride]
             np.testing.assert_allclose(zc, zf, rtol=1e-9, atol=1e-9)   # NaN (diverged) at the same points
             compared += 1
         c_lines = [L for L in cp["layers"] if L["kind"] == "line"]

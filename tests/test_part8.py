@@ -264,8 +264,12 @@ def test_trajectories_follow_the_known_meta_updates():
 
 def test_trajectories_are_reproducible_from_the_state_and_stream_in_chunks():
     long = {**TRAJ, "updates": 2 * part8.TRAJ_CHUNK}
+    part8._PATHS.clear()
     frames = list(figures.run("trajectories", long))
     assert len(frames) == 2 and readout(frames[0], "meta-updates") == part8.TRAJ_CHUNK
+    assert len(list(figures.run("trajectories", long))) == 1     # remembered: no frames on the way
+    more = list(figures.run("trajectories", {**long, "updates": 2 * part8.TRAJ_CHUNK + 20}))
+    assert [readout(f, "meta-updates") for f in more] == [2 * part8.TRAJ_CHUNK + 20]
     assert len(list(figures.run("trajectories", TRAJ))) == 1     # the default fits one frame (the page's first)
     again = final("trajectories", dict(long))
     for m, p in paths(frames[-1]).items():
@@ -749,6 +753,7 @@ def test_race_round_times_each_racer_and_evaluates_when_asked(monkeypatch):
 
 def test_trajectories_scene_ends_titles_and_messages():
     state = {"updates": 80, "alpha": 0.05, "k": 2, "fomaml_on": False, "reptile_on": False, "imaml_on": False}
+    part8._PATHS.clear()                                          # computed here, so streamed in two frames
     frames = list(figures.run("trajectories", state))
     assert [f["panels"][0]["title"] for f in frames] == [
         "MAML objective, log₁₀ (computing: 40 of 80 updates so far)", "MAML objective, log₁₀"]

@@ -86,6 +86,8 @@ MOVE = """async ([figureId, name, kind, n]) => {
 }"""
 
 KINDS = ("slider", "handle", "toggle", "select")
+SETTLED = """import(new URL("assets/js/runtime.js", location.href).href).then((rt) => rt.stats())
+  .then((s) => !s.main || s.main.running.length === 0)"""
 
 
 def _median(values):
@@ -109,8 +111,16 @@ def figures_on(pg):
 def measure_page(pg, presses=20, log=print):
     """{figure: {control: {kind, first_median, first_p95, final_median, final_p95, n, missed}}} for the open page."""
     out = {}
-    for figure_id, controls in figures_on(pg):
+    pages_figures = figures_on(pg)
+    for figure_id, _ in pages_figures:
         pg.wait_for_selector(f'.figure[data-figure="{figure_id}"][data-status="live"]', timeout=180_000)
+    # and the page settled: the main worker runs nothing (after the first answers it computes the full answers the
+    # probes left coarse, to have their maps and paths at hand; a reader reading the figure first finds that done)
+    for _ in range(1200):   # polled: wait_for_function takes a promise for a truthy answer
+        if pg.evaluate(SETTLED):
+            break
+        pg.wait_for_timeout(50)
+    for figure_id, controls in pages_figures:
         for c in controls:
             if c["kind"] not in KINDS:
                 continue

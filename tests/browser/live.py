@@ -5,6 +5,18 @@ from __future__ import annotations
 RUNTIME = "import(new URL('assets/js/runtime.js', location.href).href)"  # the page's own module instance
 
 
+def wait_until(pg, expression, timeout=30_000):
+    """Poll a JavaScript expression that gives a promise (the runtime's answers are asynchronous) until it resolves
+    truthy. (Playwright's wait_for_function takes the promise object itself for a truthy answer: it does not wait.)"""
+    import time
+
+    end = time.monotonic() + timeout / 1000
+    while not pg.evaluate(expression):
+        if time.monotonic() > end:
+            raise TimeoutError(f"not true after {timeout} ms: {expression}")
+        pg.wait_for_timeout(50)
+
+
 def running(pg):
     """{worker name: figure ids whose streams run there}, asked of the workers themselves."""
     return {name: s["running"] for name, s in pg.evaluate(f"{RUNTIME}.then(m => m.stats())").items()}

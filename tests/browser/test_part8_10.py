@@ -21,7 +21,7 @@ known = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(known)
 
 
-from live import RUNTIME, pause_and_check_stopped, running
+from live import RUNTIME, pause_and_check_stopped, running, wait_until
 
 
 def fig(figure_id):
@@ -258,7 +258,7 @@ def test_race_first_update_equals_native_and_final_numbers_lie_in_the_native_spr
              for m, name in part8.RACERS.items()}
     (shots / "race-final-100.json").write_text(json.dumps(table, indent=1))   # for the record, not an assertion
     # the race's models are the ones the fitting figure uses: handed from the race's worker to the main one
-    pg.wait_for_function(f"{RUNTIME}.then(m => JSON.parse(m.trainedModel('sine-race')).iteration === 100)")
+    wait_until(pg, f"{RUNTIME}.then(m => JSON.parse(m.trainedModel('sine-race')).iteration === 100)")
     model = json.loads(pg.evaluate(f"{RUNTIME}.then(m => m.trainedModel('sine-race'))"))
     assert model["seed"] == 0
     G = fig("race-fit")
@@ -318,7 +318,7 @@ def test_the_race_trains_in_its_worker_while_the_other_figures_answer_then_pause
                          timeout=60_000)
     # Pause stops it where it is, and hands the models over as they are then
     paused_at = pause_and_check_stopped(pg, F, race_updates)
-    pg.wait_for_function(f"{RUNTIME}.then(m => JSON.parse(m.trainedModel('sine-race')).iteration === {paused_at})")
+    wait_until(pg, f"{RUNTIME}.then(m => JSON.parse(m.trainedModel('sine-race')).iteration === {paused_at})")
     model = json.loads(pg.evaluate(f"{RUNTIME}.then(m => m.trainedModel('sine-race'))"))
     G = fig("race-fit")
     pg.locator(f'{G} [data-control="steps"] input').fill("1")
@@ -374,7 +374,7 @@ def test_leaving_the_page_stops_the_race(part8_page):
     assert running(pg)["training-1"] == ["sine-race"]
     pg.locator('.menu-parts a[href="09-conclusion.html"]').first.click()
     pg.wait_for_function("window.__navs > 0")
-    pg.wait_for_function(f"{RUNTIME}.then(m => m.stats()).then(s => s['training-1'].running.length === 0)")
+    wait_until(pg, f"{RUNTIME}.then(m => m.stats()).then(s => s['training-1'].running.length === 0)")
     assert pg.evaluate("window.__sameDocument === true")   # a client-side hop, the workers kept
     assert pg.console_errors == []
 

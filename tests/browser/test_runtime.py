@@ -13,7 +13,7 @@ from mamlviz import figures
 from mamlviz.figures import part3
 
 P2, P3, P4 = "02-where-maml-sits.html", "03-how-maml-works.html", "04-meta-gradient-cost.html"
-from live import RUNTIME, pause_and_check_stopped, running
+from live import RUNTIME, pause_and_check_stopped, running, wait_until
 
 
 def fig(figure_id):
@@ -364,7 +364,7 @@ def test_leaving_the_page_stops_the_training(lab_page):
     pg.locator(f'{LAB} [data-control="start"] button').click()
     wait_updates(pg, 25)
     hop(pg, f'.menu-parts a[href="{P4}"]', P4)
-    pg.wait_for_function(f"""{RUNTIME}.then(m => m.stats()).then(s => s['training-1'].running.length === 0)""")
+    wait_until(pg, f"""{RUNTIME}.then(m => m.stats()).then(s => s['training-1'].running.length === 0)""")
     assert same_document(pg)
     assert pg.console_errors == []
 
@@ -377,7 +377,7 @@ def test_coming_back_shows_the_paused_job_not_the_built_frame(lab_page):
         pg.locator(f'{LAB} [data-control="start"] button').click()
         wait_updates(pg, 25)
         hop(pg, f'.menu-parts a[href="{P4}"]', P4)
-    pg.wait_for_function(f"""{RUNTIME}.then(m => m.stats()).then(s => s['training-1'].running.length === 0)""")
+    wait_until(pg, f"""{RUNTIME}.then(m => m.stats()).then(s => s['training-1'].running.length === 0)""")
     trained = json.loads(pg.evaluate(f"{RUNTIME}.then(m => m.trainedModel('meta-lab'))"))["iteration"]
     assert trained >= 25
     hop(pg, f'.menu-parts a[href="{P3}"]', P3)

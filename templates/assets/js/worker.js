@@ -29,6 +29,7 @@ let timer = null, timerAt = 0;  // the next pump: at once, or when a resting job
 // the reader pauses.
 const REST_MS = 60;
 const FAST_MS = 25;
+const WARM_MS = 500;
 const lastAt = new Map();  // figure → when its last request arrived
 // figure → {ms, total, n}: its last full answer's first step (the one after the coarse answer) and all its steps
 // (a stream has several), in ms of computing; how many full answers it computed
@@ -117,16 +118,21 @@ function pump() {
         job.refining = false;
       } else if (job.full) job.full.total += performance.now() - t0;
       const out = text ? JSON.parse(text) : {scene: null, done: true};
+      if (job.warming) { stop(figure); continue; }   // a probe's full answer: computed for its caches, not sent
       const done = out.done || job.probe;   // a probe asks for the first scene only
-      if (out.rest && !done) {
-        const wait = job.alone || ((fullMs.get(figure) || {}).ms ?? Infinity) <= FAST_MS ? 0 : REST_MS;
+      if (out.rest && !out.done) {
+        // A probe's coarse answer makes the figure live; its full answer is then computed once the page's first
+        // answers are in (WARM_MS), unsent, so that what the reader's first move reuses (a map, a path) is at hand.
+        const wait = job.probe ? WARM_MS
+          : job.alone || ((fullMs.get(figure) || {}).ms ?? Infinity) <= FAST_MS ? 0 : REST_MS;
         job.restUntil = performance.now() + wait;
         job.refining = true;
+        job.warming = job.probe;
         if (wait) resting = Math.min(resting, wait);
       }
       self.postMessage({id: job.id, ok: true, result: out.scene, done});
       handOff();
-      if (done) stop(figure);
+      if (done && !job.warming) stop(figure);
       else if (heapBytes() > HEAP_LIMIT) {
         self.postMessage({id: job.id, ok: false, error: `stopped: this worker's memory passed ${HEAP_LIMIT >> 20} MB.`});
         stop(figure);
