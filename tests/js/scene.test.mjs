@@ -262,3 +262,20 @@ test("colour maps: the ends are the stops; viridis gets lighter all the way, div
     assert.ok(c0.every((c, k) => Math.abs(c - c1[k]) <= 2), `${name} jumps at ${t}`);
   }
 });
+
+test("arrows ending together get their labels on separate lines, clear of the panel's labels", () => {
+  const panel = {xlim: [0, 1], ylim: [0, 1], layers: [
+    {kind: "label", at: [0.52, 0.5], text: "τ₁"},
+    ...["MAML", "FOMAML", "Reptile"].map((m) => ({kind: "arrow", from: [0.2, 0.2], to: [0.5, 0.5], label: m})),
+    {kind: "arrow", from: [0.9, 0.1], to: [0.9, 0.2], label: "alone"}]};
+  const svg = layersSVG(panel, makeScale(panel));
+  const at = Object.fromEntries([...svg.matchAll(/<text x="([-\d.]+)" y="([-\d.]+)" class="arrow-label">([^<]+)</g)]
+    .map((m) => [m[3], [Number(m[1]), Number(m[2])]]));
+  assert.equal(Object.keys(at).length, 4);
+  const ys = ["MAML", "FOMAML", "Reptile"].map((m) => at[m][1]);
+  assert.equal(new Set(ys).size, 3, `labels at ${ys}`);
+  for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) assert.ok(Math.abs(ys[i] - ys[j]) >= 19 - 1e-9);
+  const s = makeScale(panel), tip = [s.sx(0.9), s.sy(0.2)];
+  close(at.alone[0], tip[0] + 0, 0.01, "an arrow alone keeps its label's x");   // pointing up: ux = 0
+  close(at.alone[1], tip[1] - 6 + 4, 0.01, "and its y (tip + 6 units along the arrow)");
+});

@@ -234,7 +234,7 @@ const LAYERS = {
     }
     return out;
   },
-  arrow(L, s) {
+  arrow(L, s, placed) {
     const [ax, ay] = [s.sx(L.from[0]), s.sy(L.from[1])], [bx, by] = [s.sx(L.to[0]), s.sy(L.to[1])];
     const len = Math.hypot(bx - ax, by - ay);
     if (!(len > 0.5)) return "";
@@ -242,23 +242,50 @@ const LAYERS = {
     const head = [[bx, by], [bx - ux * h - uy * h / 2, by - uy * h + ux * h / 2], [bx - ux * h + uy * h / 2, by - uy * h - ux * h / 2]];
     let inner = tag("line", {x1: ax, y1: ay, x2: bx - ux * h * 0.8, y2: by - uy * h * 0.8});
     inner += tag("polygon", {points: head.map((p) => p.map(num).join(",")).join(" ")});
-    if (L.label) inner += tag("text", {x: bx + ux * 6, y: by + uy * 6 + 4, class: "arrow-label"}, esc(L.label));
+    if (L.label) {
+      const [x, y] = freeSpot(placed, bx + ux * 6, by + uy * 6 + 4, L.label, "start");
+      inner += tag("text", {x, y, class: "arrow-label"}, esc(L.label));
+    }
     return tag("g", {class: "arrow " + (L.class || "")}, inner);
   },
-  label(L, s) {
-    return tag("text", {x: s.sx(L.at[0]), y: s.sy(L.at[1]), class: "label " + (L.class || ""), "text-anchor": L.anchor || "middle"}, esc(L.text));
+  label(L, s, placed) {
+    const [x, y] = [s.sx(L.at[0]), s.sy(L.at[1])], anchor = L.anchor || "middle";
+    placed.push(textBox(x, y, L.text, anchor));   // a label stays where its figure put it; arrows' labels avoid it
+    return tag("text", {x, y, class: "label " + (L.class || ""), "text-anchor": anchor}, esc(L.text));
   },
 };
+
+// Text boxes in viewBox units, as large as plot text gets (19 units a line on a phone: figures.css), so that arrows'
+// labels that would overlap (arrows ending close together) are moved apart in any width.
+const LINE = 19, CHAR = 10.5;
+function textBox(x, y, text, anchor) {
+  const w = CHAR * [...String(text)].length, x0 = anchor === "middle" ? x - w / 2 : anchor === "end" ? x - w : x;
+  return [x0, y - 0.8 * LINE, x0 + w, y + 0.2 * LINE];
+}
+
+// Where an arrow's label goes: at (x, y) if its box meets no label placed before it in the panel, else a line
+// lower or higher, alternately, the nearest free spot (within three lines; else where it was).
+function freeSpot(placed, x, y, text, anchor) {
+  for (const dy of [0, LINE, -LINE, 2 * LINE, -2 * LINE, 3 * LINE, -3 * LINE]) {
+    const box = textBox(x, y + dy, text, anchor);
+    if (!placed.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) {
+      placed.push(box);
+      return [x, y + dy];
+    }
+  }
+  placed.push(textBox(x, y, text, anchor));
+  return [x, y];
+}
 
 // The layers group's content: one <g class="layer layer-KIND"> per layer, in order; unknown kinds are skipped.
 export function layersSVG(panel, s) { return layerParts(panel, s).join(""); }
 
 // The same, one string per layer (the page replaces only the layers that changed).
 export function layerParts(panel, s) {
-  const out = [];
+  const out = [], placed = [];   // the text boxes of the labels drawn so far (arrows' labels avoid them)
   for (const L of panel.layers || []) {
     const f = LAYERS[L.kind];
-    if (f) out.push(tag("g", {class: "layer layer-" + L.kind}, f(L, s)));
+    if (f) out.push(tag("g", {class: "layer layer-" + L.kind}, f(L, s, placed)));
   }
   return out;
 }
