@@ -5,8 +5,10 @@
 In headless Debian Chromium, on 127.0.0.1, with the site's vendored Pyodide: one worker boots Pyodide with
 `loadPyodide({_makeSnapshot: true})` and takes `pyodide.makeMemorySnapshot()` (before NumPy is loaded: Pyodide
 0.27 cannot snapshot loaded packages' shared libraries); then, alternately, fresh workers boot plainly and from the
-snapshot (`loadPyodide({_loadSnapshot})`), each then loading NumPy and importing it. Prints the snapshot's size and,
-per variant, the runtime's boot and the runtime + NumPy (ms, every run and the median), with the machine's load.
+snapshot (`loadPyodide({_loadSnapshot})`: "snapshot" handed to the worker in memory, "cached" read by the worker
+from Cache Storage first, as a page would keep it between visits), each then loading NumPy and importing it. Prints
+the snapshot's size and, per variant, the runtime's boot and the runtime + NumPy (ms, every run and the median), with
+the machine's load.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from pathlib import Path
 
 WORKER = """importScripts("pyodide/pyodide.js");
 self.onmessage = async (e) => {
-  const {mode, snapshot} = e.data, t0 = performance.now();
+  const {mode} = e.data, t0 = performance.now();
+  let {snapshot} = e.data;
   const opts = {indexURL: new URL("pyodide/", self.location.href).href};
   if (mode === "make") opts._makeSnapshot = true;
-  if (mode === "load") opts._loadSnapshot = snapshot;
+  if (mode === "cached") {   // as a page would keep it between visits: in Cache Storage, read in the worker
+    const hit = await (await caches.open("snapshot")).match("snapshot");
+    snapshot = new Uint8Array(await hit.arrayBuffer());
+  }
+  if (mode === "load" || mode === "cached") opts._loadSnapshot = snapshot;
   const py = await loadPyodide(opts);
   const runtime = performance.now() - t0;
   if (mode === "make") { const bytes = py.makeMemorySnapshot(); return self.postMessage({runtime, snapshot: bytes}, [bytes.buffer]); }
@@ -40,8 +47,13 @@ SCRIPT = """const run = (mode, snapshot) => new Promise((resolve, reject) => {
   w.postMessage({mode, snapshot});
 });
 window.experiment = async (n) => {
-  const made = await run("make"), out = {bytes: made.snapshot.length, plain: [], snapshot: []};
-  for (let i = 0; i < n; i++) { out.plain.push(await run("plain")); out.snapshot.push(await run("load", made.snapshot.slice())); }
+  const made = await run("make"), out = {bytes: made.snapshot.length, plain: [], snapshot: [], cached: []};
+  await (await caches.open("snapshot")).put("snapshot", new Response(made.snapshot.slice()));
+  for (let i = 0; i < n; i++) {
+    out.plain.push(await run("plain"));
+    out.snapshot.push(await run("load", made.snapshot.slice()));
+    out.cached.push(await run("cached"));
+  }
   return out;
 };"""
 
@@ -74,7 +86,7 @@ def main():
         server.shutdown()
     load.append(os.getloadavg()[0])
     print(f"snapshot {r['bytes'] / 1e6:.1f} MB; 1-minute load average {min(load):.1f}–{max(load):.1f}")
-    for variant in ("plain", "snapshot"):
+    for variant in ("plain", "snapshot", "cached"):
         for key in ("runtime", "numpy"):
             values = [round(x[key]) for x in r[variant]]
             print(f"{variant:9s} {'runtime' if key == 'runtime' else 'runtime + NumPy':16s} "

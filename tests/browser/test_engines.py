@@ -10,6 +10,7 @@ One walk per engine, with a fresh profile, on the served build:
 - Parts 3 and 8, reached by their links (client-side navigation keeps the worker): every figure's own first answer
   (status "live"; a figure that says "failed" fails the test at once, with its reason), one control a figure moved
   by a real key press with a readout or drawing that changes, the page resized to 390 px and back.
+- Part 3 loaded anew: its worker boots from Pyodide's memory snapshot that an earlier boot kept (worker.js).
 - After every step: no window `error` or `unhandledrejection` event (and, in Firefox, no console error).
 """
 
@@ -21,6 +22,7 @@ import time
 import pytest
 
 from engines import ENGINES
+from live import RUNTIME
 
 P1, P2, P3, P8 = "01-introduction.html", "02-where-maml-sits.html", "03-how-maml-works.html", "08-comparison.html"
 GAME = '.widget[data-widget="fewshot-game"]'
@@ -174,4 +176,10 @@ def test_smoke(engine, served_site):
             step(f"{href}: {figure} moved")
         no_errors(e, f"{href}, controls moved")
         resize_and_back(e, href)
+    # a new page load: its worker boots from Pyodide's memory snapshot that an earlier boot in this browser kept
+    e.goto(served_site + P3)
+    wait_every_figure_live(e)
+    assert e.run(f"return (await {RUNTIME}).workers()[0].snapshot;") is True, "Part 3 booted without the snapshot"
+    no_errors(e, "Part 3, booted from the snapshot")
+    step("Part 3 reloaded: booted from the snapshot, every figure live")
     print(f"{e.version}: smoke walk passed (narrowest viewport {narrow} px)")

@@ -119,6 +119,7 @@ class Channel {
     if (msg.type === "ready") {
       // the worker's marks count from its own start; "start" is that start in the page's clock (ms since navigation)
       this.timings = {...msg.timings, start: msg.origin ? Math.round(msg.origin - performance.timeOrigin) : null};
+      this.snapshot = msg.snapshot === true;   // booted from Pyodide's memory snapshot (worker.js)
       if (this.showLoader) loader.ready();
       this.status = "live";
       if (this.preload.length) this.worker.postMessage({type: "load", modules: this.preload});
@@ -285,7 +286,8 @@ export function getStatus(figure = null) { return (figure === null ? main : chan
 
 // For tests and the benchmark: the workers, their status and the figures they serve.
 export function workers() {
-  return [main, ...pool].map((ch) => ({name: ch.name, status: ch.status, figures: [...ch.figures], timings: ch.timings || null}));
+  return [main, ...pool].map((ch) => ({name: ch.name, status: ch.status, figures: [...ch.figures], timings: ch.timings || null,
+    snapshot: ch.snapshot === true}));
 }
 
 // For tests and the benchmark: each live worker's WebAssembly memory (bytes), running streams (figure ids) and the
