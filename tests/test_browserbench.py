@@ -65,3 +65,25 @@ def test_update_readme_fills_the_controls_block_too(tmp_path):
     readme.write_text("<!-- bench:browser -->\nA\n<!-- /bench:browser -->\n<!-- bench:controls -->\nB\n<!-- /bench:controls -->\n")
     browserbench.update_readme(readme, "C", browserbench.CONTROLS_MARKERS)
     assert readme.read_text() == "<!-- bench:browser -->\nA\n<!-- /bench:browser -->\n<!-- bench:controls -->\nC\n<!-- /bench:controls -->\n"
+
+
+def test_a_whole_run_is_summarised_into_both_tables():
+    """`summarise` (the end of `mamlviz bench --browser`) on two runs' raw measurements: the main table and the
+    controls table both come out of its result, with the press count the run used."""
+    keys = ["first_frame_cold_s", "live_cold_s", "first_frame_warm_s", "live_warm_s", "menu_hop_to_live_s",
+            "bare_boot_s", "bytes_cold", "bytes_repeat", "long_tasks_cold", "long_task_ms_cold"]
+    out = {k: [1.0, 3.0] for k in keys}
+    out.update(boot_to_live_s=[2.0, 4.0], boot_steps_ms=[{"runtime": 10, "numpy": 20}, None],
+               menu_hop_steps_ms=[{"fetch": 1, "swap": 2, "init": 3}], load_average=[0.5, 1.5],
+               latency_idle_ms={"sine-fit": [10, 20]}, latency_training_ms={"sine-fit": [12, 30]},
+               controls_ms={"sine-fit": {"k": {"kind": "slider", "n": 2, "missed": 0, "first_median": 9.0,
+                                               "first_p95": 9.5, "final_median": 9.0, "final_p95": 9.5,
+                                               "full_n": 0, "full_median": None}}})
+    rates = {"rates": {"maml": {"median": 120.0}, "reference": {"median": 100.0}}}
+    r = browserbench.summarise(out, rates, {"rates": {"maml": {"median": 300.0}, "reference": {"median": 200.0}}},
+                               2, presses=6)
+    assert r["live_cold_s"] == 2.0 and r["live_over_bare_s"] == 1.0 and r["presses"] == 6
+    assert r["meta_updates_per_s"]["maml"] == {"page": 120.0, "page_vs_reference": 1.2, "native": 300.0,
+                                               "native_vs_reference": 1.5}
+    assert "| Meta-updates/s, maml" in browserbench.markdown(r)
+    assert "moved 6 times" in browserbench.controls_markdown(r)

@@ -404,10 +404,10 @@ def measure(runs: int = 3, methods=("maml", "fomaml", "reptile", "imaml", "refer
     log("meta-updates/s natively")
     native = bench.measure(methods=list(methods), runs=rate_runs, updates=updates)
     out["load_average"].append(os.getloadavg()[0])
-    return summarise(out, json.loads(page_rates), native, runs)
+    return summarise(out, json.loads(page_rates), native, runs, presses)
 
 
-def summarise(out, page_rates, native, runs):
+def summarise(out, page_rates, native, runs, presses=20):
     result = {"runs": runs, "page": PAGE}
     for k in ["first_frame_cold_s", "live_cold_s", "first_frame_warm_s", "live_warm_s", "menu_hop_to_live_s",
               "bare_boot_s", "bytes_cold", "bytes_repeat", "long_tasks_cold", "long_task_ms_cold"]:

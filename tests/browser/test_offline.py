@@ -53,7 +53,8 @@ def version(site: Path) -> str:
 
 
 def cache_names(pg):
-    return pg.evaluate("caches.keys()")
+    """The offline copy's caches (the runtime keeps Pyodide's memory snapshot in one of its own: worker.js)."""
+    return [name for name in pg.evaluate("caches.keys()") if name != "mamlviz pyodide snapshot"]
 
 
 def cached_digests(pg, cache):
