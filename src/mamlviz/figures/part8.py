@@ -1,8 +1,8 @@
 """Part 8 — Comparison: one meta-update of each method, their trajectories, and the sine race.
 
-Every direction drawn here comes from `mamlviz.meta.meta_gradient` and every training from `mamlviz.train`:
-this module only chooses settings, runs them side by side and draws what they give. No method is implemented
-twice.
+Every direction drawn here comes from `mamlviz.meta.meta_gradient` (the trajectories: `meta_gradients`, the
+methods in lock-step) and every training from `mamlviz.train`: this module only chooses settings, runs them side by
+side and draws what they give. No method is implemented twice.
 """
 
 from __future__ import annotations
