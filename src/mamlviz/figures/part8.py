@@ -365,12 +365,12 @@ def _trajectories_scene(state, tasks, seed, paths, stopped, done, n=N_GRID):
         layers.append({"kind": "line", "x": p[:, 0], "y": p[:, 1], "class": m, "label": METHODS[m]})
         layers.append({"kind": "points", "x": [p[-1, 0]], "y": [p[-1, 1]], "class": m, "label": f"{METHODS[m]} end"})
         ends[m] = p[-1]
+    at_ends = np.array(list(ends.values())).reshape(-1, 2)       # both objectives at every end: one call each
+    maml_j = dict(zip(ends, meta_objective(tasks, at_ends, alpha, k).tolist()))
+    joint = dict(zip(ends, meta_objective(tasks, at_ends, 0.0, 0).tolist()))
     for m in METHODS:
-        end = ends.get(m)
-        maml_j = float(meta_objective(tasks, end, alpha, k)) if end is not None else None
-        joint = float(meta_objective(tasks, end, 0.0, 0)) if end is not None else None
-        readouts += [{"label": f"{METHODS[m]}: MAML objective at the end", "value": maml_j, "format": ".4f"},
-                     {"label": f"{METHODS[m]}: joint loss at the end", "value": joint, "format": ".4f"}]
+        readouts += [{"label": f"{METHODS[m]}: MAML objective at the end", "value": maml_j.get(m), "format": ".4f"},
+                     {"label": f"{METHODS[m]}: joint loss at the end", "value": joint.get(m), "format": ".4f"}]
     total = int(state["updates"])
     messages = list(stopped.values())
     if not paths:
