@@ -120,7 +120,7 @@ def settings(state, m):
     Handle("theta", "θ", panel=0, default=FOUR_THETA0, bounds=((0, 1), (0, 1)), step=0.01),
 ])
 def four_methods_figure(state, action=None, coarse=False):
-    """coarse=True: a background met for the first time on every other grid point (the iMAML objective's map takes
+    """coarse=True: a background met for the first time on every 5th grid point (COARSE_MAP; the iMAML map takes
     its k proximal steps with a Hessian each over the whole grid); the rest, and a background already made, as
     in full (then flagged complete)."""
     seed = counter(state.get("_seed", 0)) + (action == "resample")

@@ -106,9 +106,11 @@ const PYODIDE_OPTIONS = {indexURL, lockFileURL: indexURL + "pyodide-lock.json", 
 let fromSnapshot = false;   // this worker booted from the snapshot (the "ready" message says so)
 const SNAPSHOT_CACHE = "mamlviz pyodide snapshot";
 
-async function snapshotKey() {   // the image is this Pyodide's: another version (a new site) finds none
-  const info = (await (await fetch(indexURL + "pyodide-lock.json")).json()).info;
-  return `${indexURL}snapshot-${info.version}-${info.python}-${info.platform}`;
+let snapshotKeyOnce = null;   // read, kept and dropped under one key: the lock file is fetched once a worker
+function snapshotKey() {   // the image is this Pyodide's: another version (a new site) finds none
+  snapshotKeyOnce ??= fetch(indexURL + "pyodide-lock.json").then((r) => r.json())
+    .then(({info}) => `${indexURL}snapshot-${info.version}-${info.python}-${info.platform}`);
+  return snapshotKeyOnce;
 }
 
 async function readSnapshot() {
